@@ -1,0 +1,81 @@
+"""The normalized shapes every channel adapter and importer produces.
+
+No platform SDK object ever crosses into `twin_core`: adapters and importers reduce
+their library's payloads to these frozen records, and everything downstream works on
+them alone.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import NewType
+
+ChannelName = NewType("ChannelName", str)
+"""`console`, `telegram`, `whatsapp`, `slack`, `discord`, `email`."""
+
+ExternalId = NewType("ExternalId", str)
+"""A message id as the platform knows it (unique within its channel)."""
+
+ChatId = NewType("ChatId", str)
+"""A conversation id as the platform knows it (a chat, DM, channel, thread or mailbox)."""
+
+HandleId = NewType("HandleId", str)
+"""A person's identity on one platform: phone number, user id, email address."""
+
+ContactId = NewType("ContactId", int)
+DraftId = NewType("DraftId", int)
+MessageId = NewType("MessageId", int)
+
+
+class MessageKind(enum.StrEnum):
+    TEXT = "text"
+    MEDIA = "media"
+    SYSTEM = "system"
+    DELETED = "deleted"
+    CALL = "call"
+
+
+@dataclass(frozen=True, slots=True)
+class InboundEvent:
+    """One message seen on a channel, as every adapter and importer reports it.
+
+    `from_owner` is true when the owner wrote it themselves (from their own phone, or
+    an imported message of theirs); such events are recorded and never answered.
+    """
+
+    channel: ChannelName
+    external_id: ExternalId
+    chat_id: ChatId
+    sender_id: HandleId
+    sender_name: str
+    text: str
+    sent_at: datetime
+    from_owner: bool = False
+    chat_title: str = ""
+    is_group: bool = False
+    reply_to: ExternalId | None = None
+    kind: MessageKind = MessageKind.TEXT
+    raw: str | None = None
+    """The original record where it holds more than `text` (an email with its quotes)."""
+
+    def __post_init__(self) -> None:
+        if self.sent_at.tzinfo is None:
+            raise ValueError("InboundEvent.sent_at must be timezone-aware")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """A message the twin sends: to a contact's chat, or to the owner's control chat."""
+
+    channel: ChannelName
+    chat_id: ChatId
+    text: str
+    reply_to: ExternalId | None = None
+    buttons: tuple[str, ...] = field(default=())
+    """Suggested one-tap answers (`/approve 3`), rendered where the platform can."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
