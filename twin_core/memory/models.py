@@ -1,0 +1,174 @@
+"""The SQL tables. SQLite by default, PostgreSQL with the same code; Alembic migrates both.
+
+Timestamps are stored in UTC and always come back timezone-aware (`UTCDateTime`), so
+nothing downstream has to guess what zone a naive value meant.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+from twin_core.types import utcnow
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A datetime column that refuses naive values and reads back aware UTC values."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class DraftStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    SENDING = "sending"
+    SENT = "sent"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    FAILED = "failed"
+
+
+class PolicyMode(enum.StrEnum):
+    OFF = "off"
+    DRAFT = "draft"
+    AUTO = "auto"
+
+
+class JobStatus(enum.StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+def _utc_column(**kwargs: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, **kwargs)
+
+
+class Contact(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    """The name the owner uses in commands (`/auto alice on`); unique, case-insensitive."""
+    created_at: datetime = _utc_column()
+
+
+class Handle(SQLModel, table=True):
+    """One identity of a contact on one channel (a phone number, a user id, an address)."""
+
+    __table_args__ = (sa.UniqueConstraint("channel", "external_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    channel: str = Field(max_length=32)
+    external_id: str = Field(max_length=320)
+    display_name: str = Field(default="", max_length=200)
+
+
+class Conversation(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("channel", "external_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    external_id: str = Field(max_length=320)
+    title: str = Field(default="", max_length=300)
+    is_group: bool = False
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+    """For a one-to-one conversation, the other person."""
+    created_at: datetime = _utc_column()
+
+
+class Message(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("channel", "external_id"),
+        sa.Index("ix_message_conversation_sent", "conversation_id", "sent_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    external_id: str = Field(max_length=320)
+    conversation_id: int = Field(foreign_key="conversation.id")
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+    """The sender, or None when the owner wrote it."""
+    from_owner: bool = False
+    kind: str = Field(default="text", max_length=16)
+    text: str = Field(sa_type=sa.Text)
+    sent_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    reply_to: str | None = Field(default=None, max_length=320)
+    raw: str | None = Field(default=None, sa_type=sa.Text)
+    draft_id: int | None = Field(default=None, index=True)
+    """Set when the twin sent this message from a draft."""
+    recorded_at: datetime = _utc_column()
+
+
+class Draft(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    contact_id: int = Field(foreign_key="contact.id")
+    message_id: int = Field(foreign_key="message.id")
+    """The inbound message this draft answers."""
+    text: str = Field(sa_type=sa.Text)
+    confidence: float
+    reasons: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    model: str = Field(max_length=200)
+    status: DraftStatus = Field(default=DraftStatus.PENDING, sa_type=sa.String(16), index=True)
+    created_at: datetime = _utc_column()
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Policy(SQLModel, table=True):
+    contact_id: int = Field(foreign_key="contact.id", primary_key=True)
+    mode: PolicyMode = Field(sa_type=sa.String(8))
+    updated_at: datetime = _utc_column()
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only: a database trigger refuses UPDATE and DELETE on this table."""
+
+    __tablename__ = "audit_entry"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _utc_column(index=True)
+    actor: str = Field(max_length=200)
+    """`owner`, `twin`, `contact:<id>`, or `system`."""
+    action: str = Field(max_length=64, index=True)
+    subject: str = Field(default="", max_length=300)
+    why: str = Field(default="", sa_type=sa.Text)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class State(SQLModel, table=True):
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_type=sa.Text)
+
+
+class ScheduledJob(SQLModel, table=True):
+    """A deferred job when jobs run in the bot's process (no Redis): kept in SQL so a
+    restart resumes it, and keyed so it is never scheduled twice."""
+
+    __tablename__ = "scheduled_job"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    name: str = Field(max_length=64)
+    args: list[Any] = Field(default_factory=list, sa_type=sa.JSON)
+    run_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    status: JobStatus = Field(default=JobStatus.PENDING, sa_type=sa.String(16))
+    attempts: int = 0
+    last_error: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = _utc_column()

@@ -1,0 +1,530 @@
+"""The relational store: contacts and their handles, conversations, messages, drafts,
+per-contact policy, the audit log and small bits of state.
+
+Every write is one short transaction. Recording a message is idempotent on
+(channel, external id): recording the same event twice stores it once and says so.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, func, select
+
+from twin_core.memory.db import make_engine, migrate
+from twin_core.memory.models import (
+    AuditEntry,
+    Contact,
+    Conversation,
+    Draft,
+    DraftStatus,
+    Handle,
+    JobStatus,
+    Message,
+    Policy,
+    PolicyMode,
+    ScheduledJob,
+    State,
+)
+from twin_core.types import InboundEvent, utcnow
+
+OWNER_ACTOR = "owner"
+TWIN_ACTOR = "twin"
+SYSTEM_ACTOR = "system"
+
+
+class UnknownContact(LookupError):
+    """No contact by that name; the message lists the closest names."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """The outcome of recording one event."""
+
+    message: Message
+    conversation: Conversation
+    contact: Contact | None
+    """The sender, or None for the owner's own messages."""
+    created: bool
+    """False when this (channel, external id) was already stored."""
+
+
+def contact_actor(contact_id: int) -> str:
+    return f"contact:{contact_id}"
+
+
+class Store:
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Open (creating and migrating as needed) the database at `url`."""
+        engine = make_engine(url)
+        migrate(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    # -- contacts and handles -------------------------------------------------------
+
+    def contact_for_handle(self, channel: str, handle_id: str, name: str) -> Contact:
+        """The contact behind this identity, created (with a unique name) on first sight."""
+        with self._session() as session:
+            found = session.exec(
+                select(Contact)
+                .join(Handle, col(Handle.contact_id) == col(Contact.id))
+                .where(Handle.channel == channel, Handle.external_id == handle_id)
+            ).first()
+            if found is not None:
+                return found
+            contact = Contact(name=self._free_name(session, name or handle_id, channel))
+            session.add(contact)
+            session.flush()
+            assert contact.id is not None
+            session.add(
+                Handle(
+                    contact_id=contact.id,
+                    channel=channel,
+                    external_id=handle_id,
+                    display_name=name,
+                )
+            )
+            try:
+                session.commit()
+            except sa.exc.IntegrityError:
+                # Another writer created the same handle first: theirs wins.
+                session.rollback()
+                return self.contact_for_handle(channel, handle_id, name)
+            return contact
+
+    @staticmethod
+    def _free_name(session: Session, wanted: str, channel: str) -> str:
+        wanted = " ".join(wanted.split())[:180] or "unknown"
+        taken = {
+            name.lower()
+            for name in session.exec(
+                select(Contact.name).where(func.lower(Contact.name).startswith(wanted.lower()))
+            )
+        }
+        if wanted.lower() not in taken:
+            return wanted
+        candidate = f"{wanted} ({channel})"
+        counter = 2
+        while candidate.lower() in taken:
+            candidate = f"{wanted} ({channel} {counter})"
+            counter += 1
+        return candidate
+
+    def contact(self, contact_id: int) -> Contact | None:
+        with self._session() as session:
+            return session.get(Contact, contact_id)
+
+    def find_contact(self, name: str) -> Contact:
+        """The contact named `name` (case-insensitive, or an unambiguous prefix)."""
+        wanted = name.strip().lstrip("@").lower()
+        with self._session() as session:
+            contacts = list(session.exec(select(Contact).order_by(col(Contact.name))))
+        for contact in contacts:
+            if contact.name.lower() == wanted:
+                return contact
+        prefixed = [c for c in contacts if c.name.lower().startswith(wanted)] if wanted else []
+        if len(prefixed) == 1:
+            return prefixed[0]
+        if prefixed:
+            names = ", ".join(c.name for c in prefixed[:8])
+            raise UnknownContact(f"{name!r} could be any of: {names}")
+        known = ", ".join(c.name for c in contacts[:8]) or "none yet"
+        raise UnknownContact(f"no contact named {name!r} (known: {known})")
+
+    def contacts(self) -> list[Contact]:
+        with self._session() as session:
+            return list(session.exec(select(Contact).order_by(col(Contact.name))))
+
+    def handles(self, contact_id: int) -> list[Handle]:
+        with self._session() as session:
+            return list(session.exec(select(Handle).where(Handle.contact_id == contact_id)))
+
+    # -- conversations and messages -------------------------------------------------
+
+    def conversation_for(self, event: InboundEvent, contact: Contact | None) -> Conversation:
+        with self._session() as session:
+            found = session.exec(
+                select(Conversation).where(
+                    Conversation.channel == event.channel,
+                    Conversation.external_id == event.chat_id,
+                )
+            ).first()
+            if found is not None:
+                if found.contact_id is None and contact is not None and not found.is_group:
+                    found.contact_id = contact.id
+                    session.add(found)
+                    session.commit()
+                return found
+            conversation = Conversation(
+                channel=event.channel,
+                external_id=event.chat_id,
+                title=event.chat_title[:300],
+                is_group=event.is_group,
+                contact_id=None if event.is_group or contact is None else contact.id,
+            )
+            session.add(conversation)
+            try:
+                session.commit()
+            except sa.exc.IntegrityError:
+                session.rollback()
+                return self.conversation_for(event, contact)
+            return conversation
+
+    def conversation(self, conversation_id: int) -> Conversation | None:
+        with self._session() as session:
+            return session.get(Conversation, conversation_id)
+
+    def record(self, event: InboundEvent, *, draft_id: int | None = None) -> Recorded:
+        """Store `event` once. Recording it again returns the stored row, `created=False`."""
+        contact = (
+            None
+            if event.from_owner
+            else self.contact_for_handle(event.channel, event.sender_id, event.sender_name)
+        )
+        conversation = self.conversation_for(event, contact)
+        assert conversation.id is not None
+        row = _message_row(event, conversation.id, contact.id if contact else None, draft_id)
+        new = self._insert_new([row])
+        if new:
+            return Recorded(new[0], conversation, contact, created=True)
+        with self._session() as session:
+            message = session.exec(
+                select(Message).where(
+                    Message.channel == event.channel, Message.external_id == event.external_id
+                )
+            ).one()
+        return Recorded(message, conversation, contact, created=False)
+
+    def record_many(self, events: Iterable[InboundEvent]) -> list[Message]:
+        """Store a batch of events in one transaction; returns only the rows that are new.
+
+        Used by importers: a batch interrupted half way leaves nothing half-written, and
+        running it again stores what is missing and nothing twice.
+        """
+        events = list(events)
+        if not events:
+            return []
+        contacts: dict[tuple[str, str], Contact] = {}
+        conversations: dict[tuple[str, str], Conversation] = {}
+        rows: list[dict[str, Any]] = []
+        for event in events:
+            contact = None
+            if not event.from_owner:
+                key = (event.channel, event.sender_id)
+                contact = contacts.get(key)
+                if contact is None:
+                    contact = self.contact_for_handle(*key, event.sender_name)
+                    contacts[key] = contact
+            conversation = conversations.get((event.channel, event.chat_id))
+            if conversation is None or (conversation.contact_id is None and contact):
+                conversation = self.conversation_for(event, contact)
+                conversations[(event.channel, event.chat_id)] = conversation
+            assert conversation.id is not None
+            rows.append(_message_row(event, conversation.id, contact.id if contact else None))
+        return self._insert_new(rows)
+
+    def _insert_new(self, rows: list[dict[str, Any]]) -> list[Message]:
+        """Insert rows that are not stored yet, in one transaction; return the new ones."""
+        table = Message.__table__  # type: ignore[attr-defined]
+        new: list[Message] = []
+        with self._session() as session:
+            # SQLite allows 32,766 bound parameters per statement: 500 rows of 12 columns.
+            for start in range(0, len(rows), 500):
+                chunk = rows[start : start + 500]
+                stmt = _insert_ignore(self.engine, chunk).returning(
+                    table.c.id, table.c.channel, table.c.external_id
+                )
+                ids = {(r.channel, r.external_id): r.id for r in session.execute(stmt)}
+                for row in chunk:
+                    message_id = ids.pop((row["channel"], row["external_id"]), None)
+                    if message_id is not None:
+                        new.append(Message(id=message_id, **row))
+            session.commit()
+        return new
+
+    def message(self, message_id: int) -> Message | None:
+        with self._session() as session:
+            return session.get(Message, message_id)
+
+    def messages_by_id(self, message_ids: Sequence[int]) -> dict[int, Message]:
+        with self._session() as session:
+            rows = session.exec(select(Message).where(col(Message.id).in_(list(message_ids))))
+            return {m.id: m for m in rows if m.id is not None}
+
+    def conversation_messages(
+        self, conversation_id: int, *, around: datetime | None = None, limit: int = 50
+    ) -> list[Message]:
+        """Up to `limit` messages of a conversation, oldest first, ending at `around`."""
+        query = select(Message).where(Message.conversation_id == conversation_id)
+        if around is not None:
+            query = query.where(col(Message.sent_at) <= around)
+        query = query.order_by(col(Message.sent_at).desc(), col(Message.id).desc()).limit(limit)
+        with self._session() as session:
+            return list(reversed(session.exec(query).all()))
+
+    def iter_messages(self, batch: int = 2000) -> Iterator[Message]:
+        """Every message, in id order, fetched in batches (for indexes and rebuilds)."""
+        last = 0
+        while True:
+            with self._session() as session:
+                rows = session.exec(
+                    select(Message)
+                    .where(col(Message.id) > last)
+                    .order_by(col(Message.id))
+                    .limit(batch)
+                ).all()
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1].id or last
+
+    def owner_reply_after(self, message: Message) -> Message | None:
+        """The owner's first message after `message` in its conversation, provided no
+        other message from the contact came in between (so it answers this one)."""
+        with self._session() as session:
+            nxt = session.exec(
+                select(Message)
+                .where(
+                    Message.conversation_id == message.conversation_id,
+                    col(Message.id) != message.id,
+                    col(Message.sent_at) >= message.sent_at,
+                    Message.kind == "text",
+                )
+                .order_by(col(Message.sent_at), col(Message.id))
+                .limit(3)
+            ).all()
+        for candidate in nxt:
+            if candidate.sent_at == message.sent_at and (candidate.id or 0) < (message.id or 0):
+                continue
+            return candidate if candidate.from_owner else None
+        return None
+
+    def owner_replies_to(self, message_ids: Sequence[int]) -> dict[int, Message]:
+        """For each contact message id, the owner's reply to it when there is one."""
+        found: dict[int, Message] = {}
+        for message in self.messages_by_id(message_ids).values():
+            reply = self.owner_reply_after(message)
+            if reply is not None and message.id is not None:
+                found[message.id] = reply
+        return found
+
+    def owner_text_contacts(self, text: str) -> set[int]:
+        """The contacts the owner has sent exactly this text to (in one-to-one chats)."""
+        with self._session() as session:
+            rows = session.exec(
+                select(Conversation.contact_id)
+                .join(Message, col(Message.conversation_id) == col(Conversation.id))
+                .where(Message.from_owner == True, Message.text == text)  # noqa: E712
+                .distinct()
+            ).all()
+        return {r for r in rows if r is not None}
+
+    # -- drafts ---------------------------------------------------------------------
+
+    def add_draft(self, draft: Draft) -> Draft:
+        with self._session() as session:
+            session.add(draft)
+            session.commit()
+            return draft
+
+    def draft(self, draft_id: int) -> Draft | None:
+        with self._session() as session:
+            return session.get(Draft, draft_id)
+
+    def drafts(self, *statuses: DraftStatus, limit: int = 50) -> list[Draft]:
+        query = select(Draft).order_by(col(Draft.id)).limit(limit)
+        if statuses:
+            query = query.where(col(Draft.status).in_(list(statuses)))
+        with self._session() as session:
+            return list(session.exec(query))
+
+    def move_draft(
+        self,
+        draft_id: int,
+        from_statuses: Iterable[DraftStatus],
+        to_status: DraftStatus,
+        *,
+        text: str | None = None,
+    ) -> bool:
+        """Move a draft between states only if it is in one of `from_statuses`.
+
+        One conditional UPDATE: of two racing callers (an approve and an expiry, or a
+        retried send) exactly one wins, which is what keeps a draft from going out twice.
+        """
+        values: dict[str, Any] = {"status": to_status, "decided_at": utcnow()}
+        if text is not None:
+            values["text"] = text
+        with self._session() as session:
+            result = session.execute(
+                sa.update(Draft)
+                .where(
+                    col(Draft.id) == draft_id,
+                    col(Draft.status).in_([s.value for s in from_statuses]),
+                )
+                .values(**values)
+            )
+            session.commit()
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def pending_drafts_in(self, conversation_id: int) -> list[Draft]:
+        with self._session() as session:
+            return list(
+                session.exec(
+                    select(Draft).where(
+                        Draft.conversation_id == conversation_id,
+                        col(Draft.status).in_([DraftStatus.PENDING, DraftStatus.APPROVED]),
+                    )
+                )
+            )
+
+    # -- policy ---------------------------------------------------------------------
+
+    def policy(self, contact_id: int) -> PolicyMode | None:
+        with self._session() as session:
+            row = session.get(Policy, contact_id)
+            return PolicyMode(row.mode) if row else None
+
+    def set_policy(self, contact_id: int, mode: PolicyMode) -> None:
+        with self._session() as session:
+            row = session.get(Policy, contact_id)
+            if row is None:
+                row = Policy(contact_id=contact_id, mode=mode)
+            row.mode = mode
+            row.updated_at = utcnow()
+            session.add(row)
+            session.commit()
+
+    # -- state ----------------------------------------------------------------------
+
+    def get_state(self, key: str, default: str = "") -> str:
+        with self._session() as session:
+            row = session.get(State, key)
+            return row.value if row else default
+
+    def set_state(self, key: str, value: str) -> None:
+        with self._session() as session:
+            row = session.get(State, key) or State(key=key, value=value)
+            row.value = value
+            session.add(row)
+            session.commit()
+
+    # -- audit ----------------------------------------------------------------------
+
+    def audit(
+        self, actor: str, action: str, subject: str = "", why: str = "", **detail: Any
+    ) -> AuditEntry:
+        entry = AuditEntry(
+            actor=actor,
+            action=action,
+            subject=subject[:300],
+            why=why,
+            detail=json.loads(json.dumps(detail, default=str)),
+        )
+        with self._session() as session:
+            session.add(entry)
+            session.commit()
+            return entry
+
+    def audit_entries(self, *, action: str | None = None, limit: int = 100) -> list[AuditEntry]:
+        query = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)
+        if action is not None:
+            query = query.where(AuditEntry.action == action)
+        with self._session() as session:
+            return list(reversed(session.exec(query).all()))
+
+    # -- scheduled jobs (in-process runner) ----------------------------------------
+
+    def schedule_job(self, key: str, name: str, args: list[Any], run_at: datetime) -> bool:
+        """Keep a deferred job; False when a job with this key was already scheduled."""
+        with self._session() as session:
+            session.add(ScheduledJob(key=key, name=name, args=args, run_at=run_at))
+            try:
+                session.commit()
+            except sa.exc.IntegrityError:
+                return False
+            return True
+
+    def pending_jobs(self) -> list[ScheduledJob]:
+        with self._session() as session:
+            return list(
+                session.exec(
+                    select(ScheduledJob)
+                    .where(ScheduledJob.status == JobStatus.PENDING)
+                    .order_by(col(ScheduledJob.run_at))
+                )
+            )
+
+    def finish_job(self, job_id: int, status: JobStatus, error: str = "") -> None:
+        with self._session() as session:
+            job = session.get(ScheduledJob, job_id)
+            if job is None:
+                return
+            job.status = status
+            job.attempts += 1
+            job.last_error = error[:2000]
+            session.add(job)
+            session.commit()
+
+    # -- figures --------------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        with self._session() as session:
+            drafts = dict(
+                session.exec(select(Draft.status, func.count()).group_by(Draft.status)).all()
+            )
+            return {
+                "contacts": session.exec(select(func.count()).select_from(Contact)).one(),
+                "conversations": session.exec(select(func.count()).select_from(Conversation)).one(),
+                "messages": session.exec(select(func.count()).select_from(Message)).one(),
+                "drafts": {status.value: drafts.get(status, 0) for status in DraftStatus},
+                "audit_entries": session.exec(select(func.count()).select_from(AuditEntry)).one(),
+            }
+
+
+def _message_row(
+    event: InboundEvent, conversation_id: int, contact_id: int | None, draft_id: int | None = None
+) -> dict[str, Any]:
+    return {
+        "channel": event.channel,
+        "external_id": event.external_id,
+        "conversation_id": conversation_id,
+        "contact_id": contact_id,
+        "from_owner": event.from_owner,
+        "kind": event.kind.value,
+        "text": event.text,
+        "sent_at": event.sent_at,
+        "reply_to": event.reply_to,
+        "raw": event.raw,
+        "draft_id": draft_id,
+        "recorded_at": utcnow(),
+    }
+
+
+def _insert_ignore(engine: sa.Engine, rows: list[dict[str, Any]]) -> Any:
+    """INSERT ... ON CONFLICT (channel, external_id) DO NOTHING, in the engine's dialect."""
+    table = Message.__table__  # type: ignore[attr-defined]
+    if engine.dialect.name == "postgresql":
+        return (
+            postgresql.insert(table)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        )
+    if engine.dialect.name == "sqlite":
+        return sqlite.insert(table).values(rows).on_conflict_do_nothing()
+    raise ValueError(f"unsupported database {engine.dialect.name!r}: use SQLite or PostgreSQL")

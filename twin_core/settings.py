@@ -1,0 +1,165 @@
+"""One typed configuration for the whole twin, read from `TWIN_*` environment variables.
+
+Library code never reads the environment itself: the composition root builds one
+`Settings` and hands the parts down. Bad values are refused at startup with a message
+that names the variable and what it expects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings.sources.utils import parse_env_vars
+
+PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "xxx", "your-token-here", "todo"})
+
+PolicyMode = Literal["off", "draft", "auto"]
+
+
+class SettingsError(ValueError):
+    """Configuration the twin refuses to start with; the message says how to fix it."""
+
+
+def default_home() -> Path:
+    return Path.home() / ".twin"
+
+
+_environ: ContextVar[Mapping[str, str] | None] = ContextVar("twin_environ", default=None)
+
+
+class _InjectedEnvSource(EnvSettingsSource):
+    """Reads the mapping given to `load_settings(environ=...)` instead of `os.environ`."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        environ = _environ.get()
+        if environ is None:
+            return super()._load_env_vars()
+        return parse_env_vars(
+            environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
+        )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TWIN_", env_nested_delimiter="__", extra="ignore", frozen=True
+    )
+
+    home: Path = Field(default_factory=default_home)
+    """The data folder: database, vector index, logs. `TWIN_HOME`."""
+
+    database_url: SecretStr | None = None
+    """SQLAlchemy URL; when unset, a SQLite file `twin.db` in `home`."""
+
+    redis_url: SecretStr | None = None
+    """When set, jobs go to arq workers on Redis; otherwise they run in the bot's process."""
+
+    qdrant_url: str | None = None
+
+    llm_model: str = "twin/local"
+    """Any litellm model string; `twin/local` is the built-in offline responder."""
+
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: Annotated[float, Field(gt=0, le=600)] = 60.0
+
+    default_policy: PolicyMode = "draft"
+    """What the twin does for a contact with no policy of their own."""
+
+    auto_confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 0.8
+    """An `auto` contact's draft is sent without asking only at or above this confidence."""
+
+    auto_send_delay_s: Annotated[float, Field(ge=0.0, le=86_400.0)] | None = None
+    """Fixed wait before an automatic reply; unset means: as long as the owner takes."""
+
+    auto_send_max_delay_s: Annotated[float, Field(ge=0.0, le=86_400.0)] = 300.0
+
+    owner_name: str = "Owner"
+    owner_handles: dict[str, list[str]] = Field(default_factory=lambda: {"console": ["owner"]})
+    """Per channel, the identities that are the owner: `{"telegram": ["12345"]}`."""
+
+    control_chat: str = "console:control"
+    """`channel:chat_id` of the owner's private control chat."""
+
+    max_message_chars: Annotated[int, Field(gt=0)] = 20_000
+    """Longer inbound texts are stored whole but shown and composed from a truncated copy."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, _InjectedEnvSource(settings_cls), file_secret_settings)
+
+    @field_validator("control_chat")
+    @classmethod
+    def _control_chat_has_channel(cls, value: str) -> str:
+        channel, sep, chat = value.partition(":")
+        if not sep or not channel or not chat:
+            raise ValueError("expected CHANNEL:CHAT_ID, for example 'telegram:123456'")
+        return value
+
+    @field_validator("llm_api_key", "database_url", "redis_url")
+    @classmethod
+    def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+            raise ValueError("is still a placeholder; put the real value or unset it")
+        return value
+
+    @model_validator(mode="after")
+    def _control_channel_has_owner(self) -> Settings:
+        channel = self.control_channel
+        if not self.owner_handles.get(channel):
+            raise ValueError(
+                f"the control chat is on {channel!r} but TWIN_OWNER_HANDLES names no owner "
+                f'identity there; add one, e.g. TWIN_OWNER_HANDLES=\'{{"{channel}": ["ID"]}}\''
+            )
+        return self
+
+    @property
+    def control_channel(self) -> str:
+        return self.control_chat.partition(":")[0]
+
+    @property
+    def control_chat_id(self) -> str:
+        return self.control_chat.partition(":")[2]
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.home / 'twin.db'}"
+
+    def is_owner(self, channel: str, handle: str) -> bool:
+        return handle in self.owner_handles.get(channel, ())
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Build `Settings` from `environ` (default: the process environment) and overrides.
+
+    Raises `SettingsError` with one line per bad variable, naming it by its `TWIN_` name.
+    """
+    token = _environ.set(environ)
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            where = "__".join(str(p) for p in error["loc"])
+            message = str(error["msg"]).removeprefix("Value error, ")
+            lines.append(f"TWIN_{where.upper()}: {message}" if where else message)
+        raise SettingsError("bad configuration:\n  " + "\n  ".join(lines)) from None
+    finally:
+        _environ.reset(token)
