@@ -8,9 +8,10 @@ them alone.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import NewType
+from typing import Any, NewType
 
 ChannelName = NewType("ChannelName", str)
 """`console`, `telegram`, `whatsapp`, `slack`, `discord`, `email`."""
@@ -75,6 +76,9 @@ class OutboundMessage:
     reply_to: ExternalId | None = None
     buttons: tuple[str, ...] = field(default=())
     """Suggested one-tap answers (`/approve 3`), rendered where the platform can."""
+    data: Mapping[str, Any] | None = None
+    """The structured form of a control message (`{"event": "draft", ...}`), for channels
+    that render it richly or print it as JSON."""
 
 
 def utcnow() -> datetime:

@@ -186,6 +186,17 @@ class Store:
                 return self.conversation_for(event, contact)
             return conversation
 
+    def conversations_with(self, contact_id: int) -> list[int]:
+        """Ids of the one-to-one conversations with this contact."""
+        with self._session() as session:
+            return [
+                c
+                for c in session.exec(
+                    select(Conversation.id).where(Conversation.contact_id == contact_id)
+                )
+                if c is not None
+            ]
+
     def conversation(self, conversation_id: int) -> Conversation | None:
         with self._session() as session:
             return session.get(Conversation, conversation_id)
@@ -277,6 +288,34 @@ class Store:
         query = query.order_by(col(Message.sent_at).desc(), col(Message.id).desc()).limit(limit)
         with self._session() as session:
             return list(reversed(session.exec(query).all()))
+
+    def neighbours(self, message: Message, before: int = 1, after: int = 1) -> list[Message]:
+        """`message` with up to `before` earlier and `after` later turns, oldest first."""
+        order = (col(Message.sent_at), col(Message.id))
+        base = select(Message).where(
+            Message.conversation_id == message.conversation_id, col(Message.id) != message.id
+        )
+        with self._session() as session:
+            earlier = (
+                session.exec(
+                    base.where(col(Message.sent_at) <= message.sent_at)
+                    .order_by(*(c.desc() for c in order))
+                    .limit(before)
+                ).all()
+                if before
+                else []
+            )
+            later = (
+                session.exec(
+                    base.where(col(Message.sent_at) >= message.sent_at)
+                    .order_by(*order)
+                    .limit(after)
+                ).all()
+                if after
+                else []
+            )
+        later_ids = {m.id for m in later}
+        return [*reversed([m for m in earlier if m.id not in later_ids]), message, *later]
 
     def iter_messages(self, batch: int = 2000) -> Iterator[Message]:
         """Every message, in id order, fetched in batches (for indexes and rebuilds)."""

@@ -1,0 +1,31 @@
+"""Should the twin answer this message at all?"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from twin_core.memory.models import Conversation, Message, PolicyMode
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    reply: bool
+    why: str
+
+
+def should_reply(
+    message: Message, conversation: Conversation, policy: PolicyMode, owner_name: str
+) -> Decision:
+    if message.from_owner:
+        return Decision(False, "you wrote it")
+    if policy is PolicyMode.OFF:
+        return Decision(False, "the twin is off for this contact")
+    if message.kind != "text":
+        return Decision(False, f"nothing to answer in a {message.kind} message")
+    if not message.text.strip():
+        return Decision(False, "the message is empty")
+    if conversation.is_group:
+        names = {owner_name.casefold(), *owner_name.casefold().split()}
+        if not any(name and name in message.text.casefold() for name in names):
+            return Decision(False, "a group message that does not mention you")
+    return Decision(True, "a message to you that expects an answer")

@@ -1,0 +1,47 @@
+"""Every language model call goes through litellm, and only through this module.
+
+litellm fetches its model cost map from the network at import unless told otherwise;
+`twin_core/__init__.py` sets LITELLM_LOCAL_MODEL_COST_MAP before anything imports it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import litellm
+
+LOCAL_PROVIDER = "twin"
+LOCAL_MODEL = f"{LOCAL_PROVIDER}/local"
+
+
+class ModelError(RuntimeError):
+    """The language model could not answer; the message says which model and why."""
+
+
+def register_local_provider() -> None:
+    """Make `twin/local` known to litellm (idempotent)."""
+    from twin_core.style.local_model import LocalResponder
+
+    providers = litellm.custom_provider_map
+    if not any(p.get("provider") == LOCAL_PROVIDER for p in providers):
+        providers.append({"provider": LOCAL_PROVIDER, "custom_handler": LocalResponder()})
+
+
+async def complete(
+    messages: list[dict[str, str]],
+    *,
+    model: str,
+    api_key: str | None = None,
+    timeout: float = 60.0,
+) -> str:
+    if model.startswith(f"{LOCAL_PROVIDER}/"):
+        register_local_provider()
+    kwargs: dict[str, Any] = {"model": model, "messages": messages, "timeout": timeout}
+    if api_key:
+        kwargs["api_key"] = api_key
+    try:
+        response = await litellm.acompletion(**kwargs)
+    except Exception as exc:  # litellm maps every provider's failure to its own types
+        raise ModelError(f"{model}: {type(exc).__name__}: {exc}") from exc
+    content = response.choices[0].message.content
+    return str(content or "").strip()
