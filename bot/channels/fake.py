@@ -21,7 +21,8 @@ class FakeChannel:
     def __init__(self, name: str = "fake") -> None:
         self.name = ChannelName(name)
         self.sent: list[OutboundMessage] = []
-        self.fail_sends = False
+        self.refuse_chats: set[str] = set()
+        """Chats the fake platform refuses to deliver to (to test failures)."""
         self._on_event: EventHandler | None = None
         self._ids = itertools.count(1)
 
@@ -32,8 +33,8 @@ class FakeChannel:
         self._on_event = None
 
     async def send(self, message: OutboundMessage) -> ExternalId:
-        if self.fail_sends:
-            raise SendError("fake platform refused the message")
+        if message.chat_id in self.refuse_chats:
+            raise SendError(f"fake platform refused the message to {message.chat_id}")
         self.sent.append(message)
         return ExternalId(f"{self.name}-out-{next(self._ids)}")
 
