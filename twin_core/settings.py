@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     """Any litellm model string; `twin/local` is the built-in offline responder."""
 
     llm_api_key: SecretStr | None = None
+    llm_api_base: str | None = None
+    """Where the model is served when not at its provider's default (Ollama, a proxy)."""
     llm_timeout_s: Annotated[float, Field(gt=0, le=600)] = 60.0
 
     default_policy: PolicyMode = "draft"

@@ -32,6 +32,7 @@ class ComposeSettings:
     owner_name: str
     model: str
     api_key: str | None = None
+    api_base: str | None = None
     timeout: float = 60.0
     max_chars: int = 20_000
 
@@ -57,7 +58,11 @@ async def compose(
         incoming=incoming,
     )
     text = await complete(
-        prompt, model=settings.model, api_key=settings.api_key, timeout=settings.timeout
+        prompt,
+        model=settings.model,
+        api_key=settings.api_key,
+        api_base=settings.api_base,
+        timeout=settings.timeout,
     )
     if not text:
         if not examples:

@@ -2,13 +2,13 @@
 
 litellm fetches its model cost map from the network at import unless told otherwise;
 `twin_core/__init__.py` sets LITELLM_LOCAL_MODEL_COST_MAP before anything imports it.
+litellm takes seconds to import, so it is imported on the first call, not at start-up:
+`twin stats` and `twin recall` never pay for it.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-import litellm
 
 LOCAL_PROVIDER = "twin"
 LOCAL_MODEL = f"{LOCAL_PROVIDER}/local"
@@ -20,6 +20,8 @@ class ModelError(RuntimeError):
 
 def register_local_provider() -> None:
     """Make `twin/local` known to litellm (idempotent)."""
+    import litellm
+
     from twin_core.style.local_model import LocalResponder
 
     providers = litellm.custom_provider_map
@@ -32,13 +34,18 @@ async def complete(
     *,
     model: str,
     api_key: str | None = None,
+    api_base: str | None = None,
     timeout: float = 60.0,
 ) -> str:
+    import litellm
+
     if model.startswith(f"{LOCAL_PROVIDER}/"):
         register_local_provider()
     kwargs: dict[str, Any] = {"model": model, "messages": messages, "timeout": timeout}
     if api_key:
         kwargs["api_key"] = api_key
+    if api_base:
+        kwargs["api_base"] = api_base
     try:
         response = await litellm.acompletion(**kwargs)
     except Exception as exc:  # litellm maps every provider's failure to its own types

@@ -17,9 +17,9 @@ from litellm.types.utils import ModelResponse
 from twin_core.style.prompt import unquote_all
 from twin_core.style.similarity import similarity
 
-SAME_CONTACT_MARGIN = 0.15
-"""A reply to this same contact wins over another contact's unless that one is this
-much more similar."""
+SAME_CONTACT_FLOOR = 0.35
+"""This contact's own exchanges come first: the best of them is used whenever it is at
+least this similar; only otherwise may another contact's (shareable) reply serve."""
 
 
 def pick_reply(messages: list[dict[str, Any]]) -> tuple[str, float]:
@@ -28,18 +28,20 @@ def pick_reply(messages: list[dict[str, Any]]) -> tuple[str, float]:
     if not final:
         return "", 0.0
     sender, incoming = final[-1]
-    best: tuple[float, str] = (0.0, "")
+    same: tuple[float, str] = (0.0, "")
+    other: tuple[float, str] = (0.0, "")
     for asked, answered in zip(messages[1:-1:2], messages[2:-1:2], strict=False):
         quoted = unquote_all(str(asked.get("content", "")))
         if not quoted or answered.get("role") != "assistant":
             continue
         their_sender, their_text = quoted[-1]
-        score = similarity(incoming, their_text)
-        if their_sender != sender:
-            score -= SAME_CONTACT_MARGIN
-        if score > best[0]:
-            best = (score, str(answered.get("content", "")))
-    return best[1], max(best[0], 0.0)
+        candidate = (similarity(incoming, their_text), str(answered.get("content", "")))
+        if their_sender == sender:
+            same = max(same, candidate, key=lambda pair: pair[0])
+        else:
+            other = max(other, candidate, key=lambda pair: pair[0])
+    best = same if same[0] >= SAME_CONTACT_FLOOR or same[0] >= other[0] else other
+    return best[1], best[0]
 
 
 class LocalResponder(CustomLLM):  # type: ignore[misc]
