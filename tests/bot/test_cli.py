@@ -42,7 +42,7 @@ def test_twin_demo_plays_the_scene_and_exits_0(tmp_path: Path) -> None:
     assert figures["contacts"] == 2 and figures["drafts"]["sent"] == 2
     again = runner.invoke(app, ["--home", str(tmp_path), "demo", "--json"])
     assert again.exit_code == 0
-    assert [json.loads(line)["event"] for line in again.stdout.splitlines()][0] == "draft"
+    assert next(json.loads(line)["event"] for line in again.stdout.splitlines()) == "draft"
 
 
 def test_console_script_then_stats_and_recall_on_the_same_folder(tmp_path: Path) -> None:

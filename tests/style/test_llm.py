@@ -25,7 +25,8 @@ REPO = Path(__file__).resolve().parents[2]
 NO_NETWORK = """
 import asyncio, sys
 events = []
-sys.addaudithook(lambda e, a: events.append(e) if e in ("socket.connect", "socket.getaddrinfo") else None)
+watched = ("socket.connect", "socket.getaddrinfo")
+sys.addaudithook(lambda e, a: events.append(e) if e in watched else None)
 import twin_core
 import litellm
 from twin_core.style.llm import complete

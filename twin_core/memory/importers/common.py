@@ -11,11 +11,14 @@ from __future__ import annotations
 import hashlib
 import os
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path, PurePosixPath
 from typing import IO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import ijson  # type: ignore[import-untyped]
 
 from twin_core.types import ExternalId, InboundEvent
 
@@ -186,3 +189,60 @@ def require_exists(path: Path) -> None:
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
 
+
+JsonEvent = tuple[str, str, object]
+_STRUCTURE = frozenset(("start_map", "end_map", "start_array", "end_array", "map_key"))
+
+
+def json_records(
+    stream: IO[bytes],
+    records: str,
+    context: str,
+    keep: Iterable[str],
+    aliases: tuple[tuple[str, str], ...] = (),
+) -> Iterator[tuple[dict[str, object], object]]:
+    """Stream the JSON values at `records` (an ijson prefix such as `messages.item`).
+
+    Each comes with the scalar fields named in `keep` (paths relative to `context`, the
+    object holding the records, such as `name` or `channel.id`) seen before it in that
+    object: a chat's name and id precede its messages in every export that matters.
+    `aliases` reads a second list as if it were the first (Telegram's `left_chats` has
+    the shape of its `chats`). Only one record is in memory at a time.
+    """
+    state: dict[str, object] = {}
+    watched = {(f"{context}.{key}" if context else key): key for key in keep}
+
+    def tap(events: Iterator[JsonEvent]) -> Iterator[JsonEvent]:
+        get = watched.get
+        for event in events:
+            prefix, kind, value = event
+            for old, new in aliases:
+                if prefix.startswith(old):
+                    prefix = new + prefix[len(old) :]
+                    event = (prefix, kind, value)
+            if prefix == context and kind == "start_map":
+                state.clear()
+            else:
+                key = get(prefix)
+                if key is not None and kind not in _STRUCTURE:
+                    state[key] = value
+            yield event
+
+    for record in ijson.items(tap(ijson.parse(stream, use_float=True)), records):
+        yield state, record
+
+
+def json_first_key(stream: IO[bytes]) -> str:
+    """The first key of a JSON file's top-level object, reading only its beginning.
+
+    Raises `ValueError` if the file does not start like a JSON object.
+    """
+    try:
+        events = ijson.parse(stream)
+        prefix, kind, _ = next(events)
+        if prefix != "" or kind != "start_map":
+            raise ValueError("not a JSON object")
+        prefix, kind, value = next(events)
+    except (ijson.JSONError, StopIteration, UnicodeDecodeError) as error:
+        raise ValueError(f"not JSON: {error}") from error
+    return str(value) if kind == "map_key" else ""
