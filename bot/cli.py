@@ -184,6 +184,22 @@ def recall(
     typer.echo(format_recall(text, hits, names))
 
 
+AVAILABLE_CHANNELS = ("console",)
+
+
+@app.command()
+def run(ctx: typer.Context) -> None:
+    """Run the twin on the channels in TWIN_CHANNELS until stopped (Ctrl-D on the console)."""
+    settings = _state(ctx).settings()
+    unknown = [name for name in settings.channels if name not in AVAILABLE_CHANNELS]
+    if unknown:
+        raise typer.BadParameter(
+            f"TWIN_CHANNELS names {', '.join(unknown)}, not available in this version "
+            f"(available: {', '.join(AVAILABLE_CHANNELS)})"
+        )
+    asyncio.run(_play(settings, None, json_output=False, echo=False, wait=True))
+
+
 @app.command()
 def worker(ctx: typer.Context) -> None:
     """Run an arq worker for the twin's jobs (needs TWIN_REDIS_URL)."""

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     owner_handles: dict[str, list[str]] = Field(default_factory=lambda: {"console": ["owner"]})
     """Per channel, the identities that are the owner: `{"telegram": ["12345"]}`."""
 
+    channels: list[str] = Field(default_factory=lambda: ["console"])
+    """The channels `twin run` connects: `["console"]`, later `["telegram", "slack"]`."""
+
     control_chat: str = "console:control"
     """`channel:chat_id` of the owner's private control chat."""
 
