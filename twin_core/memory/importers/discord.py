@@ -1,0 +1,196 @@
+"""DiscordChatExporter JSON: one file per channel (DM, group DM, server channel, thread).
+
+A file is `{"guild", "channel", "dateRange", "exportedAt", "messages": [...]}`; an
+export of several channels is a folder (or .zip) of such files. Messages are streamed
+one at a time. Discord's ids are global snowflakes, so a message's id is its own and
+a reply's `reference.messageId` is the id it answers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+import ijson  # type: ignore[import-untyped]
+
+from twin_core.memory.importers.common import (
+    ExportTree,
+    ImportItem,
+    ImportProblem,
+    NotThisFormat,
+    json_first_key,
+    json_records,
+    local_zone,
+    media_type_of,
+    placeholder,
+    require_exists,
+)
+from twin_core.types import ChannelName, ChatId, ExternalId, HandleId, InboundEvent, MessageKind
+
+CHANNEL = ChannelName("discord")
+EXPECTED = (
+    "expected a DiscordChatExporter JSON export (a file starting with "
+    '{"guild": ..., "channel": ..., "messages": [...]}, or a folder or .zip of them)'
+)
+_CHAT_FIELDS = (
+    "guild.id",
+    "guild.name",
+    "channel.id",
+    "channel.type",
+    "channel.name",
+    "channel.category",
+)
+_TEXT_TYPES = frozenset(("Default", "Reply", "ThreadStarterMessage"))
+_DIRECT = "DirectTextChat"
+
+
+def parse_discord(path: Path | str, *, tz: tzinfo | None = None) -> Iterator[ImportItem]:
+    """Read a DiscordChatExporter export; raise `NotThisFormat` now if it is not one.
+
+    `tz` only reads timestamps written without an offset (DiscordChatExporter writes
+    offsets; hand-made files may not).
+    """
+    path = Path(path)
+    require_exists(path)
+    tree = ExportTree(path)
+    names = [n for n in tree.names() if tree.is_single_file or n.lower().endswith(".json")]
+    if not names:
+        tree.close()
+        raise NotThisFormat(f"{path}: no .json file in it; {EXPECTED}")
+    with tree.open(names[0]) as stream:
+        try:
+            first = json_first_key(stream)
+        except ValueError as error:
+            tree.close()
+            raise NotThisFormat(f"{path}: {error}; {EXPECTED}") from error
+    if first != "guild":
+        tree.close()
+        raise NotThisFormat(f"{path}: a JSON file starting with {first!r}; {EXPECTED}")
+    return _parse(tree, names, tz or local_zone())
+
+
+def _parse(tree: ExportTree, names: list[str], zone: tzinfo) -> Iterator[ImportItem]:
+    with tree:
+        for name in names:
+            with tree.open(name) as stream:
+                try:
+                    first = json_first_key(stream)
+                except ValueError:
+                    first = ""
+            if first != "guild":
+                yield ImportProblem(None, "not a DiscordChatExporter file, skipped", name)
+                continue
+            yield from _parse_file(tree, name, zone)
+
+
+def _parse_file(tree: ExportTree, name: str, zone: tzinfo) -> Iterator[ImportItem]:
+    count = 0
+    with tree.open(name) as stream:
+        try:
+            for chat, record in json_records(stream, "messages.item", "", _CHAT_FIELDS):
+                count += 1
+                if not isinstance(record, dict):
+                    yield ImportProblem(None, f"message {count} is not an object, skipped", name)
+                    continue
+                yield _event(chat, record, zone, name)
+        except ijson.JSONError as error:
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            yield ImportProblem(
+                None, f"the JSON breaks off after message {count} ({reason}); rest skipped", name
+            )
+
+
+def _stamp(value: object, zone: tzinfo) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
+
+
+def _title(chat: dict[str, object]) -> str:
+    channel = str(chat.get("channel.name") or "")
+    if chat.get("channel.type") in (_DIRECT, "DirectGroupTextChat"):
+        return channel
+    guild = str(chat.get("guild.name") or "")
+    return f"{guild} #{channel}" if guild else f"#{channel}"
+
+
+def _attachments(record: dict[str, Any]) -> list[str]:
+    labels: list[str] = []
+    for attachment in record.get("attachments") or ():
+        if isinstance(attachment, dict):
+            file_name = str(attachment.get("fileName") or attachment.get("url") or "")
+            kind = media_type_of(file_name)
+            labels.append(placeholder(kind, file_name if kind == "document" else ""))
+    for sticker in record.get("stickers") or ():
+        if isinstance(sticker, dict):
+            labels.append(placeholder("sticker", str(sticker.get("name", ""))))
+    return labels
+
+
+def _event(chat: dict[str, object], record: dict[str, Any], zone: tzinfo, where: str) -> ImportItem:
+    message_id = record.get("id")
+    stamp = _stamp(record.get("timestamp"), zone)
+    if not message_id:
+        return ImportProblem(None, "a message without an id, skipped", where)
+    if stamp is None:
+        shown = str(record.get("timestamp"))[:40]
+        return ImportProblem(None, f"message {message_id}: unreadable timestamp {shown!r}", where)
+    author = record.get("author")
+    author = author if isinstance(author, dict) else {}
+    sender_id = HandleId(str(author.get("id") or ""))
+    sender_name = str(author.get("nickname") or author.get("name") or "")
+    content = str(record.get("content") or "")
+    message_type = str(record.get("type") or "Default")
+    labels = _attachments(record)
+    raw: str | None = None
+    if message_type == "Call":
+        kind = MessageKind.CALL
+        ended = _stamp(record.get("callEndedTimestamp"), zone)
+        seconds = round((ended - stamp).total_seconds()) if ended is not None else None
+        text = placeholder("call", f"{seconds} s" if seconds is not None else "")
+    elif message_type not in _TEXT_TYPES:
+        # Joins, pins, renames, boosts: Discord's notices, attributed to whoever caused them.
+        kind = MessageKind.SYSTEM
+        text = (
+            f"{sender_name} {message_type}: {content}"
+            if content
+            else f"{sender_name} {message_type}"
+        )
+        sender_id, sender_name = HandleId(""), ""
+    elif author.get("isBot"):
+        # A bot's words are nobody's voice.
+        kind = MessageKind.SYSTEM
+        text = "\n".join([content, *labels]) if content else "\n".join(labels)
+    elif labels:
+        kind = MessageKind.MEDIA
+        text = "\n".join([*labels, content]) if content else "\n".join(labels)
+    else:
+        kind = MessageKind.TEXT
+        text = content
+    if labels or record.get("timestampEdited") or kind is MessageKind.SYSTEM:
+        raw = json.dumps(record, ensure_ascii=False, default=str)
+    reference = record.get("reference")
+    reply_to = None
+    if isinstance(reference, dict) and reference.get("messageId"):
+        reply_to = ExternalId(str(reference["messageId"]))
+    return InboundEvent(
+        channel=CHANNEL,
+        external_id=ExternalId(str(message_id)),
+        chat_id=ChatId(str(chat.get("channel.id") or where)),
+        sender_id=sender_id,
+        sender_name=sender_name,
+        text=text,
+        sent_at=stamp,
+        chat_title=_title(chat),
+        is_group=chat.get("channel.type") != _DIRECT,
+        reply_to=reply_to,
+        kind=kind,
+        raw=raw,
+    )
