@@ -19,6 +19,9 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+from pydantic_settings import (
+    SettingsError as SourceError,
+)
 from pydantic_settings.sources.utils import parse_env_vars
 
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "xxx", "your-token-here", "todo"})
@@ -166,5 +169,12 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
             message = str(error["msg"]).removeprefix("Value error, ")
             lines.append(f"TWIN_{where.upper()}: {message}" if where else message)
         raise SettingsError("bad configuration:\n  " + "\n  ".join(lines)) from None
+    except SourceError as exc:
+        # A complex value (list, dict) that is not valid JSON.
+        field = str(exc).split('"')[1] if '"' in str(exc) else "?"
+        raise SettingsError(
+            f"bad configuration:\n  TWIN_{field.upper()}: not valid JSON "
+            f'(e.g. TWIN_OWNER_HANDLES=\'{{"telegram": ["12345"]}}\')'
+        ) from None
     finally:
         _environ.reset(token)

@@ -98,15 +98,18 @@ class ArqJobQueue:
     """Hands jobs to arq workers on Redis. arq's job id is our key, so a job queued twice
     runs once."""
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, queue_name: str = "twin:queue") -> None:
         self.redis_url = redis_url
+        self.queue_name = queue_name
         self._pool: Any = None
 
     async def start(self) -> None:
         from arq import create_pool
         from arq.connections import RedisSettings
 
-        self._pool = await create_pool(RedisSettings.from_dsn(self.redis_url))
+        self._pool = await create_pool(
+            RedisSettings.from_dsn(self.redis_url), default_queue_name=self.queue_name
+        )
 
     async def stop(self) -> None:
         if self._pool is not None:

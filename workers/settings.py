@@ -11,8 +11,11 @@ from workers.jobs import JOBS, JobContext
 MAX_TRIES = 3
 
 
-def make_worker(redis_url: str, twin: JobContext, *, burst: bool = False) -> Worker:
+def make_worker(
+    redis_url: str, twin: JobContext, *, burst: bool = False, queue_name: str = "twin:queue"
+) -> Worker:
     return Worker(
+        queue_name=queue_name,
         functions=list(JOBS.values()),  # type: ignore[arg-type]
         redis_settings=RedisSettings.from_dsn(redis_url),
         ctx={"twin": twin},

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.memory.test_store import T0, event
+from twin_core.memory.lexical import Bm25Index
+from twin_core.memory.recall import RecallError
+from twin_core.memory.service import Memory
+from twin_core.memory.store import Store
+from twin_core.memory.text import tokenize
+
+
+def test_tokenizer_folds_case_and_splits_scripts_without_spaces() -> None:
+    assert tokenize("Dinner FRIDAY, ok?") == ["dinner", "friday", "ok"]
+    assert tokenize("東京駅") == ["東京", "京駅"]
+    assert tokenize("Straße") == ["strasse"]
+
+
+def test_bm25_ranks_rarer_words_higher_and_ignores_repeats() -> None:
+    index = Bm25Index()
+    index.add(1, "ok ok ok")
+    index.add(2, "the lemon pasta recipe")
+    index.add(3, "ok see you")
+    index.add(2, "added twice is a no-op")
+    [best, *_] = index.search("ok lemon")
+    assert best.doc_id == 2 and best.matched == ("lemon",)
+    assert len(index) == 3
+
+
+@pytest.fixture
+def memory(tmp_path: object) -> Memory:
+    store = Store.open(f"sqlite:///{tmp_path}/t.db")  # type: ignore[str-bytes-safe]
+    memory = Memory.open(store)
+    memory.record_many(
+        [
+            event("a1", "can you send the lemon pasta recipe?", at=T0),
+            event(
+                "a2",
+                "zest and parmesan",
+                sender="me",
+                from_owner=True,
+                at=T0 + timedelta(minutes=1),
+            ),
+            event(
+                "b1",
+                "lemon cake for the party?",
+                sender="bob",
+                chat="bob",
+                at=T0 + timedelta(minutes=2),
+            ),
+        ]
+    )
+    return memory
+
+
+def test_recall_finds_the_moment_with_its_context(memory: Memory) -> None:
+    [first, second] = memory.recall("lemon pasta")
+    assert first.message.external_id == "a1" and first.speaker == "Alice"
+    assert [m.external_id for m in first.context] == ["a1", "a2"]
+    assert "lemon" in first.why and second.message.external_id == "b1"
+
+
+def test_recall_can_be_scoped_to_one_contact(memory: Memory) -> None:
+    bob = memory.store.find_contact("bob")
+    hits = memory.recall("lemon", contact_id=bob.id)
+    assert [h.message.external_id for h in hits] == ["b1"]
+
+
+def test_recall_includes_the_owners_words_in_the_contacts_scope(memory: Memory) -> None:
+    alice = memory.store.find_contact("alice")
+    assert [h.message.external_id for h in memory.recall("parmesan", contact_id=alice.id)] == ["a2"]
+
+
+def test_index_rebuilt_from_sql_finds_the_same(memory: Memory) -> None:
+    again = Memory.open(memory.store)
+    assert [h.message.id for h in again.recall("lemon")] == [
+        h.message.id for h in memory.recall("lemon")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("", "empty query"), ("   ", "empty query"), ("?!", "no words to look for")],
+)
+def test_bad_queries_get_a_clear_error(memory: Memory, query: str, message: str) -> None:
+    with pytest.raises(RecallError, match=message):
+        memory.recall(query)
+
+
+def test_huge_queries_and_unknown_contacts(memory: Memory) -> None:
+    assert memory.recall("lemon " * 2000)  # 12 kB: cut, not refused
+    with pytest.raises(RecallError, match="no contact with id 999"):
+        memory.recall("lemon", contact_id=999)
+    assert memory.recall("zeppelin") == []
