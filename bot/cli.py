@@ -184,6 +184,49 @@ def recall(
     typer.echo(format_recall(text, hits, names))
 
 
+contacts_app = typer.Typer(help="List contacts with their handles, or merge two.")
+app.add_typer(contacts_app, name="contacts")
+
+
+@contacts_app.callback(invoke_without_command=True)
+def contacts_list(
+    ctx: typer.Context,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every contact with their handles (channel:id) and message count."""
+    if ctx.invoked_subcommand is not None:
+        return
+    store = Store.open(_state(ctx).settings().sqlalchemy_url)
+    rows = store.contact_overview()
+    store.close()
+    if json_output:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        handles = ", ".join(row["handles"])
+        typer.echo(f"{row['name']:<30} {row['messages']:>7} messages  {handles}")
+    if not rows:
+        typer.echo("No contacts yet.")
+
+
+@contacts_app.command("merge")
+def contacts_merge(
+    ctx: typer.Context,
+    keep: Annotated[str, typer.Argument(help="The contact to keep.")],
+    other: Annotated[str, typer.Argument(help="The same person under another name.")],
+) -> None:
+    """Join OTHER into KEEP: one person, one contact, several handles."""
+    store = Store.open(_state(ctx).settings().sqlalchemy_url)
+    kept, merged = store.find_contact(keep), store.find_contact(other)
+    assert kept.id is not None and merged.id is not None
+    if kept.id == merged.id:
+        raise typer.BadParameter(f"{kept.name} and {merged.name} are already one contact")
+    store.merge_contacts(merged.id, kept.id)
+    store.audit("owner", "merge", kept.name, f"{merged.name} is the same person")
+    typer.echo(f"{merged.name} is now part of {kept.name}.")
+    store.close()
+
+
 AVAILABLE_CHANNELS = ("console",)
 
 

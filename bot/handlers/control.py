@@ -183,6 +183,23 @@ class ControlCommands:
         }[mode]
         return f"{contact.name}: {mode.value} ({meaning})."
 
+    @command("merge", "/merge KEEP OTHER", "OTHER is the same person as KEEP: join them")
+    async def merge(self, args: str) -> Reply:
+        try:
+            words = shlex.split(args)
+        except ValueError as exc:
+            raise UsageError(f"cannot read that: {exc}") from None
+        if len(words) != 2:
+            raise UsageError('usage: /merge KEEP OTHER (quote names with spaces: "Alice (slack)")')
+        keep, other = (self.store.find_contact(w) for w in words)
+        assert keep.id is not None and other.id is not None
+        if keep.id == other.id:
+            raise UsageError(f"{keep.name} and {other.name} are already one contact")
+        self.store.merge_contacts(other.id, keep.id)
+        self.store.audit(OWNER_ACTOR, "merge", keep.name, f"{other.name} is the same person")
+        handles = ", ".join(f"{h.channel}:{h.external_id}" for h in self.store.handles(keep.id))
+        return f"{other.name} is now part of {keep.name} ({handles})."
+
     @command("pause", "/pause", "stop every outgoing message until /resume")
     async def pause(self, args: str) -> Reply:
         self.outbox.set_paused(True)

@@ -101,3 +101,20 @@ def test_recall_of_an_unknown_contact_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "twin: no contact named 'ghost'" in result.stderr
+
+
+def test_contacts_lists_and_merges(tmp_path: Path) -> None:
+    script = tmp_path / "s.txt"
+    script.write_text("@Alice hi\n@Ally it's me, new phone\n", encoding="utf-8")
+    runner = CliRunner()
+    home = ["--home", str(tmp_path / "h")]
+    runner.invoke(app, [*home, "console", "--script", str(script)])
+    listed = json.loads(runner.invoke(app, [*home, "contacts", "--json"]).stdout)
+    assert [(c["name"], c["handles"]) for c in listed] == [
+        ("Alice", ["console:alice"]),
+        ("Ally", ["console:ally"]),
+    ]
+    merged = runner.invoke(app, [*home, "contacts", "merge", "alice", "ally"])
+    assert merged.exit_code == 0 and "Ally is now part of Alice" in merged.stdout
+    text = runner.invoke(app, [*home, "contacts"]).stdout
+    assert "console:alice, console:ally" in text and "2 messages" in text

@@ -161,3 +161,12 @@ def test_the_audit_log_is_append_only_in_the_database(store: Store) -> None:
     with pytest.raises(sa.exc.DBAPIError, match="append-only"), store.engine.begin() as c:
         c.execute(sa.text("DELETE FROM audit_entry"))
     assert [e.why for e in store.audit_entries()] == ["because"]
+
+
+async def test_the_owner_merges_two_contacts_from_the_control_chat(h: Harness) -> None:
+    h.seed({"alice": [("alice", "hi")], "ali2": [("ali2", "it's me on my other phone")]})
+    [answer] = await h.command("/merge alice ali2")
+    assert answer == "Ali2 is now part of Alice (fake:alice, fake:ali2)."
+    assert [c.name for c in h.twin.store.contacts()] == ["Alice"]
+    [wrong] = await h.command('/merge alice "no one"')
+    assert wrong.startswith("no contact named 'no one'")

@@ -178,3 +178,33 @@ def test_reopening_runs_no_migration_twice(store_url: str) -> None:
     again.record(event("m1"))
     assert again.stats()["messages"] == 1
     again.close()
+
+
+def test_the_same_phone_number_on_two_platforms_is_one_contact(store: Store) -> None:
+    store.record(event("w1", sender="+49 151 2345 6789", chat="wa", channel="whatsapp"))
+    store.record(event("t1", sender="+4915123456789", chat="tg", channel="telegram"))
+    store.record(event("e1", sender="Bob@Example.org", chat="m1", channel="email"))
+    store.record(event("s1", sender="bob@example.org", chat="m2", channel="slack"))
+    overview = store.contact_overview()
+    assert len(overview) == 2
+    assert sorted(len(row["handles"]) for row in overview) == [2, 2]
+
+
+def test_merge_moves_everything_and_keeps_the_targets_policy(store: Store) -> None:
+    alice = store.record(event("a1", sender="alice", chat="a")).contact
+    other = store.record(event("a2", sender="ali", chat="b", channel="slack")).contact
+    assert alice and other and alice.id and other.id
+    store.set_policy(other.id, PolicyMode.AUTO)
+    store.merge_contacts(other.id, alice.id)
+    [row] = store.contact_overview()
+    assert row["name"] == "Alice" and row["messages"] == 2
+    assert row["handles"] == ["telegram:alice", "slack:ali"]
+    assert store.policy(alice.id) is PolicyMode.AUTO
+    assert sorted(store.conversations_with(alice.id)) == [1, 2]
+    with pytest.raises(ValueError, match="itself"):
+        store.merge_contacts(alice.id, alice.id)
+
+
+def test_a_message_without_sender_belongs_to_nobody(store: Store) -> None:
+    store.record(event("s1", "Alice joined", sender="", kind=MessageKind.SYSTEM))
+    assert store.contacts() == [] and store.stats()["messages"] == 1

@@ -82,6 +82,8 @@ class Handle(SQLModel, table=True):
     channel: str = Field(max_length=32)
     external_id: str = Field(max_length=320)
     display_name: str = Field(default="", max_length=200)
+    identity: str | None = Field(default=None, max_length=320, index=True)
+    """The same person's key on every platform: `tel:<digits>` or `email:<address>`."""
 
 
 class Conversation(SQLModel, table=True):

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
 from twin_core.memory.db import make_engine, migrate
+from twin_core.memory.identity import identity_of
 from twin_core.memory.models import (
     AuditEntry,
     Contact,
@@ -79,7 +80,11 @@ class Store:
     # -- contacts and handles -------------------------------------------------------
 
     def contact_for_handle(self, channel: str, handle_id: str, name: str) -> Contact:
-        """The contact behind this identity, created (with a unique name) on first sight."""
+        """The contact behind this identity, created (with a unique name) on first sight.
+
+        A handle new to this channel joins an existing contact when another platform
+        already knows the same phone number or email address.
+        """
         with self._session() as session:
             found = session.exec(
                 select(Contact)
@@ -88,9 +93,18 @@ class Store:
             ).first()
             if found is not None:
                 return found
-            contact = Contact(name=self._free_name(session, name or handle_id, channel))
-            session.add(contact)
-            session.flush()
+            identity = identity_of(handle_id)
+            contact = None
+            if identity is not None:
+                contact = session.exec(
+                    select(Contact)
+                    .join(Handle, col(Handle.contact_id) == col(Contact.id))
+                    .where(Handle.identity == identity)
+                ).first()
+            if contact is None:
+                contact = Contact(name=self._free_name(session, name or handle_id, channel))
+                session.add(contact)
+                session.flush()
             assert contact.id is not None
             session.add(
                 Handle(
@@ -98,6 +112,7 @@ class Store:
                     channel=channel,
                     external_id=handle_id,
                     display_name=name,
+                    identity=identity,
                 )
             )
             try:
@@ -107,6 +122,33 @@ class Store:
                 session.rollback()
                 return self.contact_for_handle(channel, handle_id, name)
             return contact
+
+    def merge_contacts(self, source_id: int, target_id: int) -> Contact:
+        """Fold contact `source_id` into `target_id`: handles, conversations, messages,
+        drafts move over; the target's policy wins when both have one."""
+        if source_id == target_id:
+            raise ValueError("a contact cannot be merged with itself")
+        with self._session() as session:
+            source = session.get(Contact, source_id)
+            target = session.get(Contact, target_id)
+            if source is None or target is None:
+                raise UnknownContact(
+                    f"no contact with id {source_id if source is None else target_id}"
+                )
+            for model in (Handle, Conversation, Message, Draft):
+                column = model.__table__.c.contact_id  # type: ignore[attr-defined,union-attr]
+                session.execute(
+                    sa.update(model).where(column == source_id).values(contact_id=target_id)
+                )
+            source_policy = session.get(Policy, source_id)
+            if source_policy is not None:
+                if session.get(Policy, target_id) is None:
+                    session.add(Policy(contact_id=target_id, mode=source_policy.mode))
+                session.delete(source_policy)
+            session.flush()
+            session.delete(source)
+            session.commit()
+            return target
 
     @staticmethod
     def _free_name(session: Session, wanted: str, channel: str) -> str:
@@ -150,6 +192,29 @@ class Store:
     def contacts(self) -> list[Contact]:
         with self._session() as session:
             return list(session.exec(select(Contact).order_by(col(Contact.name))))
+
+    def contact_overview(self) -> list[dict[str, Any]]:
+        """Every contact with their handles and how many messages they sent."""
+        with self._session() as session:
+            counts = dict(
+                session.exec(
+                    select(Message.contact_id, func.count()).group_by(col(Message.contact_id))
+                ).all()
+            )
+            handles: dict[int, list[str]] = {}
+            for handle in session.exec(select(Handle).order_by(col(Handle.id))):
+                handles.setdefault(handle.contact_id, []).append(
+                    f"{handle.channel}:{handle.external_id}"
+                )
+            return [
+                {
+                    "id": contact.id,
+                    "name": contact.name,
+                    "handles": handles.get(contact.id or 0, []),
+                    "messages": counts.get(contact.id, 0),
+                }
+                for contact in session.exec(select(Contact).order_by(col(Contact.name)))
+            ]
 
     def handles(self, contact_id: int) -> list[Handle]:
         with self._session() as session:
@@ -205,7 +270,7 @@ class Store:
         """Store `event` once. Recording it again returns the stored row, `created=False`."""
         contact = (
             None
-            if event.from_owner
+            if event.from_owner or not event.sender_id
             else self.contact_for_handle(event.channel, event.sender_id, event.sender_name)
         )
         conversation = self.conversation_for(event, contact)
@@ -236,7 +301,7 @@ class Store:
         rows: list[dict[str, Any]] = []
         for event in events:
             contact = None
-            if not event.from_owner:
+            if not event.from_owner and event.sender_id:
                 key = (event.channel, event.sender_id)
                 contact = contacts.get(key)
                 if contact is None:
