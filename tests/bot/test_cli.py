@@ -20,15 +20,20 @@ def clean_env(home: Path) -> dict[str, str]:
     return {**env, "TWIN_HOME": str(home)}
 
 
-def test_twin_demo_plays_the_scene_and_exits_0(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "demo"],
-        env=clean_env(tmp_path),
+def twin(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the real `twin` entry point in a child process."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
         cwd=REPO,
     )
+
+
+def test_twin_demo_plays_the_scene_and_exits_0(tmp_path: Path) -> None:
+    result = twin("demo", env=clean_env(tmp_path))
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "[control] Draft 1 for Alice" in out and "Why:" in out
@@ -77,28 +82,14 @@ def test_console_reads_stdin(tmp_path: Path) -> None:
 
 def test_bad_settings_are_refused_with_the_variable_named(tmp_path: Path) -> None:
     env = {**clean_env(tmp_path), "TWIN_AUTO_CONFIDENCE": "1.5"}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "stats"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=REPO,
-    )
+    result = twin("stats", env=env)
     assert result.returncode == 2
     assert "TWIN_AUTO_CONFIDENCE: Input should be less than or equal to 1" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_recall_of_an_unknown_contact_is_a_clear_error(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "recall", "--contact", "ghost", "dinner"],
-        env=clean_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=REPO,
-    )
+    result = twin("recall", "--contact", "ghost", "dinner", env=clean_env(tmp_path))
     assert result.returncode == 2
     assert "twin: no contact named 'ghost'" in result.stderr
 

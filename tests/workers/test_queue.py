@@ -24,14 +24,19 @@ from workers.settings import make_worker
 REDIS_URL = os.environ.get("TWIN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
+async def bob_on_auto_writes(h: Harness) -> None:
+    """Bob is on auto and writes something Sam has answered before: an auto-reply waits."""
+    h.seed(HISTORY)
+    await h.command("/auto bob on")
+    await h.says("bob", "running late for the 1:1")
+
+
 async def test_a_waiting_auto_reply_survives_a_restart_and_goes_out_once(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, auto_send_delay_s=3600.0)
     channel = FakeChannel("fake")
     async with Twin(settings, [channel]) as twin:
         h = Harness(twin, channel)
-        h.seed(HISTORY)
-        await h.command("/auto bob on")
-        await h.says("bob", "running late for the 1:1")
+        await bob_on_auto_writes(h)
         assert "Auto-replying to Bob in 3600s" in h.control()[-1]
     assert h.sent_to("bob") == []
 
@@ -56,9 +61,7 @@ async def test_a_rejected_auto_reply_never_goes_out(tmp_path: Path) -> None:
     channel = FakeChannel("fake")
     async with Twin(settings, [channel]) as twin:
         h = Harness(twin, channel)
-        h.seed(HISTORY)
-        await h.command("/auto bob on")
-        await h.says("bob", "running late for the 1:1")
+        await bob_on_auto_writes(h)
         assert await h.command("/reject 1") == ["Draft 1 rejected."]
         await twin.services.queue.drain()
         assert h.sent_to("bob") == []
