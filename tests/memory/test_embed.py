@@ -165,7 +165,7 @@ def fake_vector(text: str) -> list[float]:
 def fake_embedding_service() -> Iterator[list[list[str]]]:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm
-    from litellm import CustomLLM
+    from litellm.llms.custom_llm import CustomLLM
     from litellm.types.utils import EmbeddingResponse
 
     calls: list[list[str]] = []
@@ -187,7 +187,7 @@ def fake_embedding_service() -> Iterator[list[list[str]]]:
         async def aembedding(self, model: str, input: list[str], *args: Any, **kwargs: Any) -> Any:
             return self._answer(model, input)
 
-    entry = {"provider": FAKE_PROVIDER, "custom_handler": FakeEmbeddings()}
+    entry: Any = {"provider": FAKE_PROVIDER, "custom_handler": FakeEmbeddings()}
     litellm.custom_provider_map.append(entry)
     try:
         yield calls
@@ -197,7 +197,8 @@ def fake_embedding_service() -> Iterator[list[list[str]]]:
 
 def expected(texts: list[str]) -> np.ndarray[Any, Any]:
     raw = np.asarray([fake_vector(t) for t in texts], dtype=np.float32)
-    return raw / np.linalg.norm(raw, axis=1, keepdims=True)
+    unit: np.ndarray[Any, Any] = raw / np.linalg.norm(raw, axis=1, keepdims=True)
+    return unit
 
 
 def test_litellm_embedder(fake_embedding_service: list[list[str]]) -> None:
