@@ -315,6 +315,42 @@ class Store:
             rows.append(_message_row(event, conversation.id, contact.id if contact else None))
         return self._insert_new(rows)
 
+    def record_imported(self, events: Sequence[InboundEvent]) -> int:
+        """Store a batch of imported events in one transaction; returns how many were new.
+
+        `record_many` without a row object per message and with one compiled statement
+        for the whole batch (an executemany INSERT ... ON CONFLICT DO NOTHING): what lets
+        `twin import` store tens of thousands of messages a second. Idempotent likewise.
+        """
+        if not events:
+            return 0
+        contacts: dict[tuple[str, str], Contact] = {}
+        conversations: dict[tuple[str, str], Conversation] = {}
+        rows: list[dict[str, Any]] = []
+        for event in events:
+            contact = None
+            if not event.from_owner and event.sender_id:
+                key = (event.channel, event.sender_id)
+                contact = contacts.get(key)
+                if contact is None:
+                    contact = contacts[key] = self.contact_for_handle(*key, event.sender_name)
+            conversation = conversations.get((event.channel, event.chat_id))
+            if conversation is None or (
+                conversation.contact_id is None and contact and not conversation.is_group
+            ):
+                conversation = self.conversation_for(event, contact)
+                conversations[(event.channel, event.chat_id)] = conversation
+            assert conversation.id is not None
+            rows.append(_message_row(event, conversation.id, contact.id if contact else None))
+        with self.engine.begin() as connection:
+            statement = _insert_ignore_many(self.engine)
+            if self.engine.dialect.name == "sqlite":
+                # sqlite3 sums an executemany's changes; ignored rows are not counted.
+                return int(connection.execute(statement, rows).rowcount)
+            # Elsewhere rowcount after executemany is unreliable; RETURNING names the new.
+            table = Message.__table__  # type: ignore[attr-defined]
+            return len(connection.execute(statement.returning(table.c.id), rows).all())
+
     def _insert_new(self, rows: list[dict[str, Any]]) -> list[Message]:
         """Insert rows that are not stored yet, in one transaction; return the new ones."""
         table = Message.__table__  # type: ignore[attr-defined]
@@ -631,4 +667,16 @@ def _insert_ignore(engine: sa.Engine, rows: list[dict[str, Any]]) -> Any:
         )
     if engine.dialect.name == "sqlite":
         return sqlite.insert(table).values(rows).on_conflict_do_nothing()
+    raise ValueError(f"unsupported database {engine.dialect.name!r}: use SQLite or PostgreSQL")
+
+
+def _insert_ignore_many(engine: sa.Engine) -> Any:
+    """`_insert_ignore` for executemany: the rows come with the execute call."""
+    table = Message.__table__  # type: ignore[attr-defined]
+    if engine.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(
+            index_elements=["channel", "external_id"]
+        )
+    if engine.dialect.name == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
     raise ValueError(f"unsupported database {engine.dialect.name!r}: use SQLite or PostgreSQL")

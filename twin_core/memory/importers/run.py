@@ -1,0 +1,304 @@
+"""The import service: an export file in, the owner's history in the store.
+
+1. The export is opened with its format's parser (a file that is not that format is
+   refused before anything is written).
+2. Which participant is the owner comes from `me` (names or ids), else from settings
+   (`owner_handles` for the channel, `owner_name`; a Telegram account export names its
+   owner itself), else `ask` is called once with the candidates and their message
+   counts. Whoever is named must appear in the export: otherwise nothing is written,
+   because an imported message's owner flag is not rewritten by a later import.
+3. Messages are stored in batches, each in one transaction, idempotently: killing an
+   import and running it again ends with the same rows as one uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from twin_core.memory.importers.common import ImportItem, ImportProblem
+from twin_core.memory.importers.discord import parse_discord
+from twin_core.memory.importers.mbox import parse_mbox
+from twin_core.memory.importers.slack import parse_slack
+from twin_core.memory.importers.telegram import account_owner, parse_telegram
+from twin_core.memory.importers.whatsapp import parse_whatsapp
+from twin_core.memory.store import OWNER_ACTOR, Store
+from twin_core.types import InboundEvent, MessageKind
+
+BATCH_SIZE = 2000
+QUICK_OWNER_CHECK = 20_000
+"""Messages read to find a named owner before counting the whole export."""
+PROBLEMS_KEPT = 200
+"""Problems listed in a summary (all are counted)."""
+
+
+class ExportFormat(enum.StrEnum):
+    WHATSAPP = "whatsapp"
+    TELEGRAM = "telegram"
+    DISCORD = "discord"
+    SLACK = "slack"
+    MBOX = "mbox"
+
+
+class OwnerUnknown(LookupError):
+    """The owner could not be told apart in this export; the message lists candidates."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A participant of the export who could be the owner."""
+
+    sender_id: str
+    name: str
+    messages: int
+
+
+AskOwner = Callable[[list[Candidate]], "Candidate | None"]
+"""Shown the candidates (most messages first); returns the owner, or None for nobody."""
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    keys: frozenset[str]
+    """Lower-cased sender ids and names that are the owner."""
+    source: str
+    """Where it came from: `--me`, `settings`, `telegram account`, `asked`, `nobody`."""
+
+    def matches(self, event: InboundEvent) -> bool:
+        if event.kind is MessageKind.SYSTEM or not event.sender_id:
+            return False
+        return event.sender_id.lower() in self.keys or event.sender_name.lower() in self.keys
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    format: ExportFormat
+    path: Path
+    owner: Owner
+    read: int = 0
+    """Messages read from the export."""
+    new: int = 0
+    """Of those, stored now (the rest were stored by an earlier import)."""
+    from_owner: int = 0
+    problems: int = 0
+    """Lines or records skipped or repaired, each reported."""
+    contacts: int = 0
+    """People in the export other than the owner."""
+    new_contacts: int = 0
+    conversations: int = 0
+    seconds: float = 0.0
+    kinds: Counter[str] = field(default_factory=Counter)
+    problem_list: list[ImportProblem] = field(default_factory=list)
+
+    @property
+    def already_stored(self) -> int:
+        return self.read - self.new
+
+    @property
+    def rate(self) -> float:
+        return self.read / self.seconds if self.seconds else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format.value,
+            "path": str(self.path),
+            "owner": {"keys": sorted(self.owner.keys), "source": self.owner.source},
+            "contacts": self.contacts,
+            "new_contacts": self.new_contacts,
+            "conversations": self.conversations,
+            "messages": self.read,
+            "new_messages": self.new,
+            "already_stored": self.already_stored,
+            "from_owner": self.from_owner,
+            "skipped": self.problems,
+            "kinds": dict(self.kinds),
+            "seconds": round(self.seconds, 3),
+            "messages_per_second": round(self.rate, 1),
+            "problems": [
+                {"where": p.where, "line": p.line, "reason": p.reason} for p in self.problem_list
+            ],
+        }
+
+
+def open_export(
+    export_format: ExportFormat, path: Path, *, tz: tzinfo | None = None
+) -> Iterator[ImportItem]:
+    """The export's messages and problems; raises `NotThisFormat` at once if it is not one."""
+    match export_format:
+        case ExportFormat.WHATSAPP:
+            return parse_whatsapp(path, tz=tz)
+        case ExportFormat.TELEGRAM:
+            return parse_telegram(path, tz=tz)
+        case ExportFormat.DISCORD:
+            return parse_discord(path, tz=tz)
+        case ExportFormat.SLACK:
+            return parse_slack(path)
+        case ExportFormat.MBOX:
+            return parse_mbox(path, tz=tz)
+
+
+@dataclass
+class ImportService:
+    """Imports exports into `store`. `owner_handles` and `owner_name` come from settings."""
+
+    store: Store
+    owner_handles: dict[str, list[str]] = field(default_factory=dict)
+    owner_name: str = ""
+    batch_size: int = BATCH_SIZE
+
+    def run(
+        self,
+        export_format: ExportFormat,
+        path: Path,
+        *,
+        me: Sequence[str] = (),
+        ask: AskOwner | None = None,
+        tz: tzinfo | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> ImportSummary:
+        """Import one export; `on_progress` is told how many messages were stored so far."""
+        export_format = ExportFormat(export_format)
+        # Opened first: the wrong format is refused before anything else is done.
+        items = open_export(export_format, path, tz=tz)
+        owner = self.find_owner(export_format, path, me=me, ask=ask, tz=tz)
+        summary = ImportSummary(export_format, path, owner)
+        started = time.perf_counter()
+        contacts_before = self.store.stats()["contacts"]
+        people: set[tuple[str, str]] = set()
+        chats: set[str] = set()
+        events = self._events(items, summary)
+        while batch := list(islice(events, self.batch_size)):
+            marked: list[InboundEvent] = []
+            for event in batch:
+                if owner.matches(event):
+                    event = dataclasses.replace(event, from_owner=True)
+                    summary.from_owner += 1
+                elif event.sender_id and event.kind is not MessageKind.SYSTEM:
+                    people.add((event.channel, event.sender_id))
+                chats.add(event.chat_id)
+                summary.kinds[event.kind.value] += 1
+                marked.append(event)
+            summary.new += self.store.record_imported(marked)
+            summary.read += len(marked)
+            if on_progress is not None:
+                on_progress(summary.read)
+        summary.seconds = time.perf_counter() - started
+        summary.contacts = len(people)
+        summary.conversations = len(chats)
+        summary.new_contacts = self.store.stats()["contacts"] - contacts_before
+        self.store.audit(
+            OWNER_ACTOR,
+            "import",
+            f"{export_format.value}:{path.name}",
+            why=f"twin import {export_format.value}",
+            **{k: v for k, v in summary.as_dict().items() if k != "problems"},
+        )
+        return summary
+
+    @staticmethod
+    def _events(items: Iterator[ImportItem], summary: ImportSummary) -> Iterator[InboundEvent]:
+        for item in items:
+            if isinstance(item, InboundEvent):
+                yield item
+            else:
+                summary.problems += 1
+                if len(summary.problem_list) < PROBLEMS_KEPT:
+                    summary.problem_list.append(item)
+
+    # -- who is the owner ---------------------------------------------------------------
+
+    def find_owner(
+        self,
+        export_format: ExportFormat,
+        path: Path,
+        *,
+        me: Sequence[str] = (),
+        ask: AskOwner | None = None,
+        tz: tzinfo | None = None,
+    ) -> Owner:
+        channel = _CHANNELS[export_format]
+        if me:
+            owner = Owner(frozenset(k.strip().lower() for k in me if k.strip()), "--me")
+        else:
+            configured = {h.lower() for h in self.owner_handles.get(channel, [])}
+            if export_format is ExportFormat.TELEGRAM:
+                own_id = account_owner(path)
+                if own_id is not None:
+                    # The export says whose account it is: nothing to guess.
+                    return Owner(frozenset({own_id.lower(), *configured}), "telegram account")
+            if self.owner_name.strip():
+                configured.add(self.owner_name.strip().lower())
+            owner = Owner(frozenset(configured), "settings")
+        if owner.keys and self._in_first_messages(export_format, path, owner, tz):
+            return owner
+        candidates = self.candidates(export_format, path, tz=tz)
+        if owner.keys and any(
+            owner.keys & {c.sender_id.lower(), c.name.lower()} for c in candidates
+        ):
+            return owner
+        if me:
+            raise OwnerUnknown(
+                f"nobody in {path.name} is {', '.join(me)}; the senders are: "
+                + _describe(candidates)
+            )
+        if ask is None:
+            raise OwnerUnknown(
+                f"which of the senders in {path.name} is you? Say it with --me; they are: "
+                + _describe(candidates)
+            )
+        chosen = ask(candidates)
+        if chosen is None:
+            return Owner(frozenset(), "nobody")
+        return Owner(frozenset({chosen.sender_id.lower()}), "asked")
+
+    @staticmethod
+    def _in_first_messages(
+        export_format: ExportFormat, path: Path, owner: Owner, tz: tzinfo | None
+    ) -> bool:
+        items = open_export(export_format, path, tz=tz)
+        head = islice((e for e in items if isinstance(e, InboundEvent)), QUICK_OWNER_CHECK)
+        return any(owner.matches(e) for e in head)
+
+    def candidates(
+        self, export_format: ExportFormat, path: Path, *, tz: tzinfo | None = None
+    ) -> list[Candidate]:
+        """Everyone who wrote in the export, most messages first (one streaming pass)."""
+        counts: Counter[str] = Counter()
+        names: dict[str, str] = {}
+        for item in open_export(export_format, path, tz=tz):
+            if isinstance(item, InboundEvent) and item.sender_id:
+                if item.kind is MessageKind.SYSTEM:
+                    continue
+                counts[item.sender_id] += 1
+                names.setdefault(item.sender_id, item.sender_name)
+        return [Candidate(s, names[s], n) for s, n in counts.most_common()]
+
+
+_CHANNELS = {
+    ExportFormat.WHATSAPP: "whatsapp",
+    ExportFormat.TELEGRAM: "telegram",
+    ExportFormat.DISCORD: "discord",
+    ExportFormat.SLACK: "slack",
+    ExportFormat.MBOX: "email",
+}
+
+
+def _describe(candidates: list[Candidate], limit: int = 8) -> str:
+    if not candidates:
+        return "none (the export has no messages with a sender)"
+    shown = [
+        f"{c.name} ({c.sender_id}, {c.messages} messages)"
+        if c.name != c.sender_id
+        else f"{c.name} ({c.messages} messages)"
+        for c in candidates[:limit]
+    ]
+    more = f" and {len(candidates) - limit} more" if len(candidates) > limit else ""
+    return "; ".join(shown) + more
