@@ -1,0 +1,262 @@
+"""`twin import whatsapp|telegram|discord|slack|mbox PATH [--me NAME_OR_ID]`.
+
+A typer app the main CLI mounts as `twin import`. The work is done by
+`twin_core.memory.importers.run.ImportService`; this module adds the terminal: the
+question "which of these is you?", a progress bar with messages per second, and the
+summary table.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from twin_core.memory.importers.common import NotThisFormat
+from twin_core.memory.importers.run import (
+    AskOwner,
+    Candidate,
+    ExportFormat,
+    ImportService,
+    ImportSummary,
+    OwnerUnknown,
+)
+from twin_core.memory.store import Store
+from twin_core.settings import Settings, load_settings
+
+import_app = typer.Typer(
+    help="Import your history from a platform's own export (file, folder or .zip).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+class _SettingsSource(Protocol):
+    def settings(self, **more: object) -> Settings: ...
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    """The root CLI's settings (its `--home`), or the environment's when run alone."""
+    state = ctx.find_root().obj
+    if state is not None and callable(getattr(state, "settings", None)):
+        source: _SettingsSource = state
+        return source.settings()
+    return load_settings()
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f} msg/s" if speed else "", style="cyan")
+
+
+def _ask(console: Console) -> AskOwner:
+    def ask(candidates: list[Candidate]) -> Candidate | None:
+        shown = candidates[:20]
+        table = Table(title="Who in this export is you?", title_justify="left")
+        table.add_column("#", justify="right")
+        table.add_column("name")
+        table.add_column("id")
+        table.add_column("messages", justify="right")
+        for number, candidate in enumerate(shown, 1):
+            table.add_row(str(number), candidate.name, candidate.sender_id, str(candidate.messages))
+        console.print(table)
+        choice: int = typer.prompt(
+            f"Your number (1-{len(shown)}, 0 if you are none of them)",
+            type=int,
+            default=1 if shown else 0,
+        )
+        if choice <= 0 or choice > len(shown):
+            return None
+        return shown[choice - 1]
+
+    return ask
+
+
+def _summary_table(summary: ImportSummary) -> Table:
+    table = Table()
+    table.add_column("")
+    table.add_column(summary.format.value, justify="right")
+    rows = (
+        ("contacts", f"{summary.contacts:,} ({summary.new_contacts:,} new)"),
+        ("conversations", f"{summary.conversations:,}"),
+        ("messages", f"{summary.read:,}"),
+        ("  new", f"{summary.new:,}"),
+        ("  already stored", f"{summary.already_stored:,}"),
+        ("  yours", f"{summary.from_owner:,} (owner from {summary.owner.source})"),
+        ("skipped", f"{summary.problems:,}"),
+        ("messages/second", f"{summary.rate:,.0f}"),
+    )
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def _run(
+    ctx: typer.Context,
+    export_format: ExportFormat,
+    path: Path,
+    me: list[str] | None,
+    tz: str | None,
+    json_output: bool,
+) -> None:
+    console = Console(stderr=json_output)
+    zone = None
+    if tz:
+        try:
+            zone = ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise typer.BadParameter(f"unknown time zone {tz!r} (e.g. Europe/Berlin)") from None
+    settings = _settings(ctx)
+    store = Store.open(settings.sqlalchemy_url)
+    service = ImportService(
+        store, owner_handles=settings.owner_handles, owner_name=settings.owner_name
+    )
+    try:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            _RateColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=json_output,
+        ) as progress:
+            task = progress.add_task(f"{export_format.value} {path.name}", total=None)
+            question = _ask(console)
+
+            def ask(candidates: list[Candidate]) -> Candidate | None:
+                # Asked once, before anything is stored; the bar waits meanwhile.
+                progress.stop()
+                try:
+                    return question(candidates)
+                finally:
+                    progress.start()
+
+            summary = service.run(
+                export_format,
+                path,
+                me=me or (),
+                ask=None if json_output else ask,
+                tz=zone,
+                on_progress=lambda done: progress.update(task, completed=done),
+            )
+            progress.update(task, total=summary.read, completed=summary.read)
+    except (NotThisFormat, OwnerUnknown, FileNotFoundError) as error:
+        typer.secho(f"twin import {export_format.value}: {error}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    except click.exceptions.Abort:
+        typer.secho(
+            "twin import: no answer, nothing imported (say who you are with --me)", err=True
+        )
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    if json_output:
+        typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+        return
+    console.print(f"Imported {summary.path}", markup=False, highlight=False, soft_wrap=True)
+    console.print(_summary_table(summary))
+    if summary.problems:
+        console.print(f"[yellow]{summary.problems} line(s) or record(s) skipped or repaired:")
+        for problem in summary.problem_list[:10]:
+            console.print(f"  {problem}", markup=False, highlight=False)
+        if summary.problems > 10:
+            console.print(f"  ... and {summary.problems - 10} more (--json lists them)")
+    if summary.owner.source == "nobody":
+        console.print("[yellow]None of these messages were marked as yours.")
+
+
+PathArgument = Annotated[
+    Path, typer.Argument(help="The export: a file, a folder, or a .zip.", show_default=False)
+]
+MeOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--me",
+        help="Your name or id in this export (repeat for several); default: from settings, "
+        "else you are asked.",
+    ),
+]
+TzOption = Annotated[
+    str | None,
+    typer.Option(help="Zone of timestamps written without one (default: this machine's)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
+
+
+@import_app.command()
+def whatsapp(
+    ctx: typer.Context,
+    path: PathArgument,
+    me: MeOption = None,
+    tz: TzOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """A WhatsApp "Export chat" .txt, or its .zip with media."""
+    _run(ctx, ExportFormat.WHATSAPP, path, me, tz, json_output)
+
+
+@import_app.command()
+def telegram(
+    ctx: typer.Context,
+    path: PathArgument,
+    me: MeOption = None,
+    tz: TzOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Telegram Desktop's result.json: one chat, or the whole account."""
+    _run(ctx, ExportFormat.TELEGRAM, path, me, tz, json_output)
+
+
+@import_app.command()
+def discord(
+    ctx: typer.Context,
+    path: PathArgument,
+    me: MeOption = None,
+    tz: TzOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """DiscordChatExporter JSON: a channel's file, or a folder or .zip of them."""
+    _run(ctx, ExportFormat.DISCORD, path, me, tz, json_output)
+
+
+@import_app.command()
+def slack(
+    ctx: typer.Context,
+    path: PathArgument,
+    me: MeOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """A Slack workspace export folder or .zip."""
+    _run(ctx, ExportFormat.SLACK, path, me, None, json_output)
+
+
+@import_app.command()
+def mbox(
+    ctx: typer.Context,
+    path: PathArgument,
+    me: MeOption = None,
+    tz: TzOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """An mbox (Gmail Takeout and others), a .eml, or a folder or .zip of them."""
+    _run(ctx, ExportFormat.MBOX, path, me, tz, json_output)

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli_import import import_app
+from tests.memory.importers.conftest import FIXTURES
+from twin_core.memory.store import Store
+
+ALICE = FIXTURES / "whatsapp" / "WhatsApp Chat with Alice Martin.txt"
+FAMILY = FIXTURES / "whatsapp" / "Chat de WhatsApp con Familia.txt"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    # Only what the command needs: the machine's TWIN_* must not leak in.
+    return {"TWIN_HOME": str(tmp_path / "home"), "TZ": "UTC", "COLUMNS": "160"}
+
+
+def stored_messages(env: dict[str, str]) -> int:
+    store = Store.open(f"sqlite:///{Path(env['TWIN_HOME']) / 'twin.db'}")
+    try:
+        return int(store.stats()["messages"])
+    finally:
+        store.close()
+
+
+def test_import_with_me_prints_a_summary(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(import_app, ["whatsapp", str(ALICE), "--me", "Sam Owner"], env=env)
+    assert result.exit_code == 0, result.output
+    assert f"Imported {ALICE}" in result.output
+    assert "owner from --me" in result.output
+    assert stored_messages(env) == 12
+
+
+def test_json_summary_and_a_second_run_adds_nothing(env: dict[str, str]) -> None:
+    args = ["whatsapp", str(ALICE), "--me", "Sam Owner", "--json"]
+    first = CliRunner().invoke(import_app, args, env=env)
+    second = CliRunner().invoke(import_app, args, env=env)
+    assert first.exit_code == second.exit_code == 0
+    one = json.loads(first.stdout.strip().splitlines()[-1])
+    two = json.loads(second.stdout.strip().splitlines()[-1])
+    assert (one["messages"], one["new_messages"], one["from_owner"]) == (12, 12, 6)
+    assert (two["new_messages"], two["already_stored"]) == (0, 12)
+    assert one["contacts"] == 1 and one["conversations"] == 1
+
+
+def test_asks_who_the_owner_is(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(import_app, ["whatsapp", str(FAMILY)], input="2\n", env=env)
+    assert result.exit_code == 0, result.output
+    assert "Who in this export is you?" in result.output
+    assert "Mamá" in result.output
+    assert "owner from asked" in result.output
+
+
+def test_json_mode_never_asks(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(import_app, ["whatsapp", str(FAMILY), "--json"], env=env)
+    assert result.exit_code == 2
+    assert "Say it with --me" in result.stderr
+    assert stored_messages(env) == 0
+
+
+def test_wrong_format_is_one_clear_line(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(import_app, ["telegram", str(ALICE), "--me", "x"], env=env)
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1
+    assert "expected a Telegram Desktop JSON export" in lines[0]
+
+
+def test_problems_are_listed_with_line_numbers(env: dict[str, str]) -> None:
+    broken = FIXTURES / "whatsapp" / "WhatsApp Chat with Broken.txt"
+    result = CliRunner().invoke(import_app, ["whatsapp", str(broken), "--me", "Bo"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "3 line(s) or record(s) skipped" in result.output
+    assert "line 3: impossible date or time" in result.output
+
+
+def test_unknown_time_zone(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(
+        import_app, ["whatsapp", str(ALICE), "--me", "Sam Owner", "--tz", "Mars/Olympus"], env=env
+    )
+    assert result.exit_code == 2
+    assert "unknown time zone" in result.output
