@@ -16,6 +16,7 @@ import typer
 
 from bot.app import Twin
 from bot.channels.console import ConsoleChannel
+from bot.cli_import import import_app
 from bot.handlers.control import format_recall
 from twin_core.memory.db import DatabaseError
 from twin_core.memory.recall import RecallError
@@ -183,6 +184,8 @@ def recall(
     names: dict[int | None, str] = {c.id: c.name for c in memory.store.contacts()}
     typer.echo(format_recall(text, hits, names))
 
+
+app.add_typer(import_app, name="import")
 
 contacts_app = typer.Typer(help="List contacts with their handles, or merge two.")
 app.add_typer(contacts_app, name="contacts")
