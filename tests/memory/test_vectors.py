@@ -396,7 +396,7 @@ def test_both_engines_score_alike(
             (edge.query_sparse(words, limit=12), local.query_sparse(words, limit=12)),
         ):
             assert [h.message_id for h in a] == [h.message_id for h in b]
-            np.testing.assert_allclose([h.score for h in a], [h.score for h in b], rtol=1e-4)
+            np.testing.assert_allclose([h.score for h in a], [h.score for h in b], atol=1e-4)
     client.close()
 
 

@@ -517,7 +517,10 @@ class EdgeVectorIndex:
             IntegerIndexParams,
             Modifier,
             PayloadSchemaType,
+            ScalarQuantizationConfig,
+            ScalarType,
             UpdateOperation,
+            VectorStorageDatatype,
         )
 
         path.mkdir(parents=True, exist_ok=True)
@@ -526,8 +529,17 @@ class EdgeVectorIndex:
         # an interrupted build (the manifest is written last).
         if shard_dir.exists():
             shutil.rmtree(shard_dir)
+        # float16 halves the disk, and int8 copies in RAM make both the graph build and
+        # the search several times faster (benchmarks/vector_index.py); results are
+        # rescored with the stored vectors, so ranking is unchanged in practice.
+        dense = EdgeVectorParams(
+            size=spec.dimension,
+            distance=Distance.Cosine,
+            datatype=VectorStorageDatatype.Float16,
+            quantization_config=ScalarQuantizationConfig(type=ScalarType.Int8, always_ram=True),
+        )
         config = EdgeConfig(
-            vectors={DENSE: EdgeVectorParams(size=spec.dimension, distance=Distance.Cosine)},
+            vectors={DENSE: dense},
             sparse_vectors={SPARSE: EdgeSparseVectorParams(modifier=Modifier.Idf)},
         )
         shard = EdgeShard.create(str(shard_dir), config)
@@ -882,7 +894,16 @@ class QdrantServerIndex:
         client.create_collection(
             collection,
             vectors_config={
-                DENSE: models.VectorParams(size=spec.dimension, distance=models.Distance.COSINE)
+                DENSE: models.VectorParams(
+                    size=spec.dimension,
+                    distance=models.Distance.COSINE,
+                    datatype=models.Datatype.FLOAT16,
+                    quantization_config=models.ScalarQuantization(
+                        scalar=models.ScalarQuantizationConfig(
+                            type=models.ScalarType.INT8, always_ram=True
+                        )
+                    ),
+                )
             },
             sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
             metadata={"twin": manifest},
