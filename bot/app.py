@@ -12,6 +12,8 @@ from bot.handlers.control import ControlHandler
 from bot.handlers.inbound import InboundHandler
 from bot.handlers.outbox import Outbox
 from bot.handlers.services import Services
+from twin_core.memory.embed import Embedder, make_embedder
+from twin_core.memory.recall import Progress
 from twin_core.memory.service import Memory
 from twin_core.memory.store import SYSTEM_ACTOR, Store
 from twin_core.memory.text import shorten
@@ -21,6 +23,22 @@ from workers.jobs import JobContext
 from workers.queue import ArqJobQueue, JobQueue, LocalJobQueue
 
 log = logging.getLogger("twin")
+
+
+def open_memory(
+    settings: Settings,
+    store: Store | None = None,
+    embedder: Embedder | None = None,
+    progress: Progress | None = None,
+) -> Memory:
+    """The store with recall's vector index and embedder, as `settings` configure them."""
+    return Memory.open(
+        store or Store.open(settings.sqlalchemy_url),
+        settings.index_location,
+        embedder=embedder or make_embedder(settings.embedder),
+        owner_name=settings.owner_name,
+        progress=progress,
+    )
 
 
 class Twin:
@@ -33,10 +51,11 @@ class Twin:
         *,
         store: Store | None = None,
         queue: JobQueue | None = None,
+        embedder: Embedder | None = None,
     ) -> None:
         self.settings = settings
         store = store or Store.open(settings.sqlalchemy_url)
-        self.memory = Memory.open(store)
+        self.memory = open_memory(settings, store, embedder)
         ctx: dict[str, Any] = {}
         if queue is None:
             queue = (
@@ -71,6 +90,7 @@ class Twin:
         for channel in self.services.channels.values():
             await channel.stop()
         await self.services.queue.stop()
+        self.memory.close()
 
     async def __aenter__(self) -> Twin:
         await self.start()

@@ -8,20 +8,23 @@ import json
 import logging
 import shutil
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from bot.app import Twin
+from bot.app import Twin, open_memory
 from bot.channels.console import ConsoleChannel
 from bot.cli_import import import_app
 from bot.handlers.control import format_recall
 from twin_core.memory.db import DatabaseError
-from twin_core.memory.recall import RecallError
+from twin_core.memory.embed import EmbedderError, make_embedder
+from twin_core.memory.recall import Recall, RecallError
 from twin_core.memory.service import Memory
 from twin_core.memory.store import Store, UnknownContact
+from twin_core.memory.vectors import VectorIndexError
 from twin_core.settings import Settings, SettingsError, load_settings
 
 app = typer.Typer(
@@ -63,7 +66,7 @@ def root(
 
 
 def _open_memory(settings: Settings) -> Memory:
-    return Memory.open(Store.open(settings.sqlalchemy_url))
+    return open_memory(settings)
 
 
 async def _play(
@@ -130,6 +133,7 @@ def demo(
     settings = state.settings(home=home, owner_name=OWNER_NAME, auto_send_delay_s=0.0)
     memory = _open_memory(settings)
     loaded = load_history(memory)
+    memory.close()
     memory.store.close()
     if not json_output:
         typer.secho(f"twin demo: data folder {home}", fg="cyan")
@@ -180,12 +184,53 @@ def recall(
     memory = _open_memory(_state(ctx).settings())
     contact_id = memory.store.find_contact(contact).id if contact else None
     text = " ".join(query)
-    hits = memory.recall(text, contact_id=contact_id, limit=limit)
+    try:
+        hits = memory.recall(text, contact_id=contact_id, limit=limit)
+    finally:
+        memory.close()
     names: dict[int | None, str] = {c.id: c.name for c in memory.store.contacts()}
     typer.echo(format_recall(text, hits, names))
 
 
 app.add_typer(import_app, name="import")
+
+
+@app.command()
+def reindex(ctx: typer.Context) -> None:
+    """Rebuild recall's vector index from the message store (after changing the embedder,
+    or when the index folder was lost)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    settings = _state(ctx).settings()
+    store = Store.open(settings.sqlalchemy_url)
+    embedder = make_embedder(settings.embedder)
+    recall = Recall(
+        store, None, embedder, owner_name=settings.owner_name, location=settings.index_location
+    )
+    total = store.count_messages()
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        "{task.fields[rate]}",
+        TimeRemainingColumn(),
+        transient=False,
+    ) as bar:
+        task = bar.add_task("indexing", total=total, rate="")
+        started = time.perf_counter()
+
+        def progress(done: int, _total: int) -> None:
+            rate = done / max(time.perf_counter() - started, 1e-9)
+            bar.update(task, completed=done, rate=f"{rate:,.0f} msg/s")
+
+        indexed = recall.rebuild(progress)
+    recall.close()
+    store.close()
+    typer.echo(
+        f"indexed {indexed} messages with {embedder.name} into {settings.index_location} "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+
 
 contacts_app = typer.Typer(help="List contacts with their handles, or merge two.")
 app.add_typer(contacts_app, name="contacts")
@@ -261,7 +306,14 @@ def worker(ctx: typer.Context) -> None:
 def main() -> None:
     try:
         app()
-    except (SettingsError, DatabaseError, RecallError, UnknownContact) as exc:
+    except (
+        SettingsError,
+        DatabaseError,
+        RecallError,
+        UnknownContact,
+        VectorIndexError,
+        EmbedderError,
+    ) as exc:
         typer.secho(f"twin: {exc}", fg="red", err=True)
         raise SystemExit(2) from None
 

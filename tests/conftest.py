@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from bot.app import Twin
 from bot.channels.fake import FakeChannel
+from twin_core.memory.embed import Embedder, OnnxEmbedder
 from twin_core.memory.store import Store
 from twin_core.settings import Settings, load_settings
 from twin_core.types import InboundEvent, OutboundMessage
@@ -145,10 +146,16 @@ class Harness:
         self.twin.memory.record_many(events)
 
 
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The shipped embedding model, loaded once for the whole run."""
+    return OnnxEmbedder()
+
+
 @pytest.fixture
-async def h(settings: Settings) -> AsyncIterator[Harness]:
+async def h(settings: Settings, embedder: Embedder) -> AsyncIterator[Harness]:
     channel = FakeChannel("fake")
-    twin = Twin(settings, [channel])
+    twin = Twin(settings, [channel], embedder=embedder)
     async with twin:
         yield Harness(twin, channel)
     twin.store.close()

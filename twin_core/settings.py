@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     """When set, jobs go to arq workers on Redis; otherwise they run in the bot's process."""
 
     qdrant_url: str | None = None
+    """A Qdrant server for recall's vector index; when unset, Qdrant Edge in `home/index`."""
+
+    embedder: str = "onnx"
+    """What turns messages into vectors for recall (`make_embedder`): `onnx`, the shipped
+    model; `onnx:FOLDER`, `litellm:MODEL`, `sentence-transformers:MODEL`. Changing it needs
+    `twin reindex`."""
 
     llm_model: str = "twin/local"
     """Any litellm model string; `twin/local` is the built-in offline responder."""
@@ -149,6 +155,11 @@ class Settings(BaseSettings):
         if self.database_url is not None:
             return self.database_url.get_secret_value()
         return f"sqlite:///{self.home / 'twin.db'}"
+
+    @property
+    def index_location(self) -> Path | str:
+        """Where recall's vector index is: the Qdrant URL, or a folder in `home`."""
+        return self.qdrant_url or self.home / "index"
 
     def is_owner(self, channel: str, handle: str) -> bool:
         return handle in self.owner_handles.get(channel, ())

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from tests.memory.test_store import T0, event
+from twin_core.memory.embed import Embedder
 from twin_core.memory.lexical import Bm25Index
 from twin_core.memory.recall import RecallError
 from twin_core.memory.service import Memory
@@ -30,9 +32,9 @@ def test_bm25_ranks_rarer_words_higher_and_ignores_repeats() -> None:
 
 
 @pytest.fixture
-def memory(tmp_path: object) -> Memory:
-    store = Store.open(f"sqlite:///{tmp_path}/t.db")  # type: ignore[str-bytes-safe]
-    memory = Memory.open(store)
+def memory(tmp_path: Path, embedder: Embedder) -> Memory:
+    store = Store.open(f"sqlite:///{tmp_path}/t.db")
+    memory = Memory.open(store, tmp_path / "index", embedder=embedder)
     memory.record_many(
         [
             event("a1", "can you send the lemon pasta recipe?", at=T0),
@@ -56,10 +58,10 @@ def memory(tmp_path: object) -> Memory:
 
 
 def test_recall_finds_the_moment_with_its_context(memory: Memory) -> None:
-    [first, second] = memory.recall("lemon pasta")
+    first, *others = memory.recall("lemon pasta")
     assert first.message.external_id == "a1" and first.speaker == "Alice"
     assert [m.external_id for m in first.context] == ["a1", "a2"]
-    assert "lemon" in first.why and second.message.external_id == "b1"
+    assert "lemon" in first.why and "b1" in [h.message.external_id for h in others]
 
 
 def test_recall_can_be_scoped_to_one_contact(memory: Memory) -> None:
@@ -70,11 +72,14 @@ def test_recall_can_be_scoped_to_one_contact(memory: Memory) -> None:
 
 def test_recall_includes_the_owners_words_in_the_contacts_scope(memory: Memory) -> None:
     alice = memory.store.find_contact("alice")
-    assert [h.message.external_id for h in memory.recall("parmesan", contact_id=alice.id)] == ["a2"]
+    hits = memory.recall("parmesan", contact_id=alice.id)
+    assert hits[0].message.external_id == "a2"
+    assert {h.message.contact_id for h in hits} <= {None, alice.id}
 
 
-def test_index_rebuilt_from_sql_finds_the_same(memory: Memory) -> None:
-    again = Memory.open(memory.store)
+def test_index_rebuilt_from_sql_finds_the_same(memory: Memory, tmp_path: Path) -> None:
+    again = Memory.open(memory.store, tmp_path / "index2", embedder=memory.recall_index.embedder)
+    again.recall_index.rebuild()
     assert [h.message.id for h in again.recall("lemon")] == [
         h.message.id for h in memory.recall("lemon")
     ]

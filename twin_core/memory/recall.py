@@ -1,25 +1,134 @@
 """Recall: find the moments in the history that matter for a query.
 
 `/recall` in the control chat, `twin recall` and the composer all come through
-`Recall.recall()`. This first version is lexical (BM25 in memory, rebuilt from SQL at
-start and kept current as messages are recorded); vector search lands behind the same
-interface.
+`Recall.recall()`. Retrieval is hybrid: every text message is in the vector index
+twice over, as a dense vector (the embedder's, of "speaker: text", averaged with its
+neighbouring turns) and as BM25 term weights (its words, its speaker, its month, and
+its neighbours' words at a lower weight), so a message is found by what it says and by
+what was said around it. The message text stays in SQL; the index holds ids, vectors
+and filter fields.
+
+A query asks the index for the best candidates of each side, then fuses them by
+score, not by rank: each side's scores are taken as a fraction of that side's best,
+and a candidate one side did not return gets that side's last returned score (the
+most it could have had). A strong match from either side therefore stays strong;
+reciprocal rank fusion, by contrast, pulls a clear first place of one side down to
+the level of the other side's noise. Small, general preferences are added on top:
+messages written by a person the query names, messages that say something (not "ok"
+or a question), and optionally the contact being answered and recent messages.
+
+Indexing follows SQL: `catch_up()` indexes every message whose id is above the highest
+one indexed so far (kept in the store's state, per index build), re-indexing the few
+older turns whose context a new message changes. `Memory` calls it after each record,
+and at start for whatever was imported meanwhile. Each distinct text is embedded once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import logging
+import re
+import shutil
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
 
-from twin_core.memory.lexical import Bm25Index, LexicalHit
+import numpy as np
+from numpy.typing import NDArray
+
+from twin_core.memory.embed import Embedder
+from twin_core.memory.lexical import LexicalHit
 from twin_core.memory.models import Message
+from twin_core.memory.sparse import ContextBm25Encoder
 from twin_core.memory.store import Store
-from twin_core.memory.text import tokenize
+from twin_core.memory.text import STOPWORDS, stem, terms, tokenize
+from twin_core.memory.vectors import (
+    REINDEX,
+    EdgeVectorIndex,
+    Hit,
+    IndexedMessage,
+    IndexMissingError,
+    IndexSpec,
+    QdrantServerIndex,
+    Scope,
+    VectorIndex,
+    VectorIndexError,
+    epoch_seconds,
+    open_vector_index,
+)
+from twin_core.types import utcnow
+
+log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 2_000
+STATE_KEY = "recall.index"
+MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+
+Mode = Literal["hybrid", "words", "meaning"]
+"""Both sides fused, BM25 alone, or the dense embedding alone (for comparisons)."""
+
+Progress = Callable[[int, int], None]
+"""Told (messages done, messages in all) while indexing."""
 
 
 class RecallError(ValueError):
     """A query recall cannot answer; the message says why and what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """Everything that shapes what recall finds. The context weights change the indexed
+    vectors, so they are part of the index's identity; the rest applies at query time.
+    Tuned on LoCoMo conversations 1-5 only (see docs/BENCHMARKS.md)."""
+
+    sparse_context: tuple[float, ...] = (0.5, 0.4, 0.3)
+    """Weight of the words of the turns 1, 2, 3 away from a message."""
+    dense_context: tuple[float, ...] = (0.5, 0.25)
+    """Weight of the vectors of the turns 1, 2 away, added to the message's own."""
+    session_gap_s: float = 8 * 3600
+    """Turns further apart than this belong to different sittings: no shared context."""
+    candidates: int = 100
+    """How many of each side's best are fused."""
+    sparse_weight: float = 0.5
+    dense_weight: float = 0.5
+    speaker_boost: float = 0.1
+    """Added for a message written by a person the query names."""
+    content_weight: float = 0.1
+    """Added in proportion to how much a message says (a question counts half)."""
+    contact_boost: float = 0.1
+    """Added for a message with the contact the caller prefers (the one being answered)."""
+    recency_weight: float = 0.1
+    """Added in proportion to freshness, when the caller gives a half-life."""
+    min_similarity: float = 0.3
+    """A message only the dense side found must be at least this similar to be shown."""
+
+    @property
+    def radius(self) -> int:
+        return max(len(self.sparse_context), len(self.dense_context))
+
+    def dense_name(self, embedder: Embedder) -> str:
+        weights = ",".join(f"{w:g}" for w in self.dense_context)
+        return f"{embedder.name}+context({weights};gap={self.session_gap_s:g}s;speaker)"
+
+    def sparse_name(self, encoder: ContextBm25Encoder) -> str:
+        weights = ",".join(f"{w:g}" for w in self.sparse_context)
+        return f"{encoder.name}+context({weights};gap={self.session_gap_s:g}s;speaker,month)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,38 +141,334 @@ class RecallHit:
     why: str
     context: tuple[Message, ...]
     """The message with its neighbouring turns, oldest first."""
+    matched: tuple[str, ...] = ()
+    """Words of the query found in the message itself."""
+    sides: tuple[str, ...] = ()
+    """"words" (BM25), "meaning" (the embedding), or both."""
+
+
+@dataclass(slots=True)
+class _Candidate:
+    message_id: int
+    sparse: float = 0.0
+    dense: float = 0.0
+    in_sparse: bool = False
+    in_dense: bool = False
+    cosine: float = 0.0
+    score: float = 0.0
+    message: Message | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
-class _DocMeta:
-    conversation_id: int
-    contact_id: int | None
-    from_owner: bool
+class _IndexState:
+    index_id: str
+    indexed_to: int
+
+    @classmethod
+    def load(cls, store: Store) -> _IndexState | None:
+        raw = store.get_state(STATE_KEY)
+        if not raw:
+            return None
+        try:
+            data = json.loads(raw)
+            return cls(str(data["index_id"]), int(data["indexed_to"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def save(self, store: Store) -> None:
+        store.set_state(
+            STATE_KEY, json.dumps({"index_id": self.index_id, "indexed_to": self.indexed_to})
+        )
+
+
+def index_spec(embedder: Embedder, encoder: ContextBm25Encoder, tuning: Tuning) -> IndexSpec:
+    return IndexSpec(tuning.dense_name(embedder), embedder.dimension, tuning.sparse_name(encoder))
+
+
+def recreate_vector_index(location: Path | str, spec: IndexSpec) -> VectorIndex:
+    """An empty index at `location` (a folder, or a Qdrant server URL), replacing any."""
+    if isinstance(location, str) and location.startswith(("http://", "https://")):
+        from qdrant_client import QdrantClient
+
+        client = QdrantClient(url=location)
+        try:
+            QdrantServerIndex.recreate(client, spec)
+        finally:
+            client.close()
+        return QdrantServerIndex.connect(location, spec)
+    path = Path(location)
+    if path.exists() and not EdgeVectorIndex.manifest_path(path).is_file():
+        # Whatever is there is not a finished index: start clean.
+        shutil.rmtree(path / "shard", ignore_errors=True)
+    return EdgeVectorIndex.recreate(path, spec)
 
 
 class Recall:
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self._index = Bm25Index()
-        self._meta: dict[int, _DocMeta] = {}
-        self._conversation_contact: dict[int, int | None] = {}
+    """Hybrid recall over one store and one vector index.
 
-    def rebuild(self) -> int:
-        """Index every stored message (idempotent); returns how many are indexed."""
-        for message in self.store.iter_messages():
-            self.add(message)
-        return len(self._index)
+    Built with `Recall.open()`, which also reports a missing or foreign index: then
+    `problem` says what is wrong and how to fix it, `recall()` raises it as a
+    `RecallError`, and recording goes on (SQL first: nothing is lost; `twin reindex`
+    indexes it all later).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        index: VectorIndex | None,
+        embedder: Embedder,
+        *,
+        owner_name: str = "you",
+        tuning: Tuning | None = None,
+        encoder: ContextBm25Encoder | None = None,
+        location: Path | str | None = None,
+        problem: str | None = None,
+    ) -> None:
+        self.store = store
+        self.index = index
+        self.embedder = embedder
+        self.owner_name = owner_name or "you"
+        self.tuning = tuning or Tuning()
+        self.encoder = encoder or ContextBm25Encoder()
+        self.location = location
+        self.problem = problem if index is None else None
+        if self.index is None and self.problem is None:
+            self.problem = f"there is no vector index. Run `{REINDEX}` to build it."
+        self._vectors: OrderedDict[int, NDArray[np.float32]] = OrderedDict()
+        self._vector_cache = 20_000
+        self._names: dict[int, str] = {}
+        self._name_terms: dict[int, frozenset[str]] = {}
+        self._conversation_contact: dict[int, int | None] = {}
+        self._state: _IndexState | None = None
+        if self.index is not None:
+            state = _IndexState.load(store)
+            if state is None or state.index_id != self.index.index_id:
+                # A new index, or one this store never filled: index everything.
+                state = _IndexState(self.index.index_id, 0)
+                state.save(store)
+            self._state = state
+
+    @property
+    def spec(self) -> IndexSpec:
+        return index_spec(self.embedder, self.encoder, self.tuning)
+
+    @classmethod
+    def open(
+        cls,
+        store: Store,
+        location: Path | str,
+        embedder: Embedder,
+        *,
+        owner_name: str = "you",
+        tuning: Tuning | None = None,
+    ) -> Recall:
+        """Open the index at `location` (a folder or a Qdrant URL). A first start builds
+        an empty one; an index that was built before and is gone, or was built by
+        another embedder, is reported (see `problem`), not silently replaced."""
+        tuning = tuning or Tuning()
+        encoder = ContextBm25Encoder()
+        spec = index_spec(embedder, encoder, tuning)
+        ever_built = _IndexState.load(store) is not None
+        index: VectorIndex | None = None
+        problem = None
+        try:
+            index = open_vector_index(location, spec, create=not ever_built)
+        except IndexMissingError as exc:
+            problem = str(exc)
+        except VectorIndexError as exc:
+            problem = str(exc)
+        return cls(
+            store,
+            index,
+            embedder,
+            owner_name=owner_name,
+            tuning=tuning,
+            encoder=encoder,
+            location=location,
+            problem=problem,
+        )
+
+    def close(self) -> None:
+        if self.index is not None:
+            self.index.close()
+
+    # -- indexing -------------------------------------------------------------------
+
+    @property
+    def indexed_to(self) -> int:
+        return self._state.indexed_to if self._state else 0
+
+    def pending(self) -> int:
+        """Messages stored but not yet indexed."""
+        return self.store.count_messages(after=self.indexed_to) if self.index else 0
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Throw the index away and index every stored message again (after a model
+        change, or when the index was lost). Returns how many messages were indexed."""
+        if self.location is None:
+            raise RecallError("this recall has no index location to rebuild")
+        self.close()
+        self.index = None
+        self.index = recreate_vector_index(self.location, self.spec)
+        self.problem = None
+        self._vectors.clear()
+        self._state = _IndexState(self.index.index_id, 0)
+        self._state.save(self.store)
+        return self.catch_up(progress, batch=5_000)
 
     def add(self, message: Message) -> None:
-        if message.id is None or message.id in self._index or message.kind != "text":
-            return
-        contact_id = message.contact_id
-        if contact_id is None:
-            contact_id = self._contact_of_conversation(message.conversation_id)
-        self._meta[message.id] = _DocMeta(message.conversation_id, contact_id, message.from_owner)
-        self._index.add(message.id, message.text)
+        """Index `message` (and anything stored before it and not indexed yet)."""
+        self.catch_up()
 
-    def _contact_of_conversation(self, conversation_id: int) -> int | None:
+    def add_many(self, messages: Iterable[Message]) -> None:
+        self.catch_up()
+
+    def catch_up(self, progress: Progress | None = None, *, batch: int = 2_000) -> int:
+        """Index every stored message not indexed yet; returns how many were read.
+
+        Idempotent: a message indexed twice is upserted twice, and an interrupted run
+        resumes from the last batch it finished."""
+        if self.index is None or self._state is None:
+            return 0
+        total = self.store.count_messages(after=self._state.indexed_to) if progress else 0
+        done = 0
+        chunk: list[Message] = []
+        for message in self.store.iter_messages(batch, after=self._state.indexed_to):
+            chunk.append(message)
+            if len(chunk) >= batch:
+                done += self._index_chunk(chunk)
+                if progress:
+                    progress(done, total)
+                chunk = []
+        if chunk:
+            done += self._index_chunk(chunk)
+            if progress:
+                progress(done, total)
+        return done
+
+    def _index_chunk(self, chunk: list[Message]) -> int:
+        assert self.index is not None and self._state is not None
+        by_conversation: dict[int, list[Message]] = {}
+        for message in chunk:
+            if message.kind == "text" and message.id is not None:
+                by_conversation.setdefault(message.conversation_id, []).append(message)
+        points: list[IndexedMessage] = []
+        for conversation_id, new in by_conversation.items():
+            points.extend(self._points_for(conversation_id, new))
+        if points:
+            self.index.upsert(points)
+        self._state = _IndexState(
+            self._state.index_id, max(self._state.indexed_to, chunk[-1].id or 0)
+        )
+        self._state.save(self.store)
+        return len(chunk)
+
+    def _points_for(self, conversation_id: int, new: list[Message]) -> list[IndexedMessage]:
+        """Points for the new messages and for the older turns whose context they change."""
+        radius = self.tuning.radius
+        new.sort(key=lambda m: (m.sent_at, m.id or 0))
+        span = self.store.text_span(conversation_id, new[0], new[-1], margin=2 * radius)
+        position = {m.id: k for k, m in enumerate(span)}
+        affected: set[int] = set()
+        for message in new:
+            k = position.get(message.id)
+            if k is not None:
+                affected.update(range(max(0, k - radius), min(len(span), k + radius + 1)))
+        if not affected:
+            return []
+        sitting = _sittings(span, self.tuning.session_gap_s)
+        speakers = [self._speaker(m) for m in span]
+        dense_reach = len(self.tuning.dense_context)
+        needed = sorted(
+            {
+                j
+                for k in affected
+                for j in range(max(0, k - dense_reach), min(len(span), k + dense_reach + 1))
+            }
+        )
+        raw = self._raw_vectors([span[j] for j in needed], [speakers[j] for j in needed])
+        vector_at = dict(zip(needed, raw, strict=True))
+        own_terms: dict[int, list[str]] = {}
+
+        def words(j: int) -> list[str]:
+            if j not in own_terms:
+                own_terms[j] = terms(span[j].text)
+            return own_terms[j]
+
+        points = []
+        for k in sorted(affected):
+            message = span[k]
+            assert message.id is not None
+            counts: dict[str, float] = {}
+            for term in [*words(k), *terms(speakers[k]), *_month_terms(message.sent_at)]:
+                counts[term] = counts.get(term, 0.0) + 1.0
+            vector = vector_at[k].copy()
+            for distance, weight in enumerate(self.tuning.sparse_context, start=1):
+                for j in (k - distance, k + distance):
+                    if 0 <= j < len(span) and sitting[j] == sitting[k]:
+                        for term in words(j):
+                            counts[term] = counts.get(term, 0.0) + weight
+            for distance, weight in enumerate(self.tuning.dense_context, start=1):
+                for j in (k - distance, k + distance):
+                    if 0 <= j < len(span) and sitting[j] == sitting[k]:
+                        vector += weight * vector_at[j]
+            norm = float(np.linalg.norm(vector))
+            points.append(
+                IndexedMessage(
+                    message_id=message.id,
+                    dense=vector / norm if norm > 0 else vector,
+                    sparse=self.encoder.encode_counts(counts),
+                    conversation_id=message.conversation_id,
+                    channel=message.channel,
+                    sent_at=epoch_seconds(message.sent_at),
+                    contact_id=self._contact_of(message),
+                )
+            )
+        return points
+
+    def _raw_vectors(
+        self, messages: list[Message], speakers: list[str]
+    ) -> list[NDArray[np.float32]]:
+        """Each message's own vector ("speaker: text"), from the cache or the embedder."""
+        missing = [i for i, m in enumerate(messages) if m.id not in self._vectors]
+        if missing:
+            texts = [f"{speakers[i]}: {messages[i].text}" for i in missing]
+            computed = self.embedder.embed(texts)
+            for i, row in zip(missing, computed, strict=True):
+                message_id = messages[i].id
+                assert message_id is not None
+                self._vectors[message_id] = row
+        out = []
+        for message in messages:
+            assert message.id is not None
+            self._vectors.move_to_end(message.id)
+            out.append(self._vectors[message.id])
+        while len(self._vectors) > self._vector_cache:
+            self._vectors.popitem(last=False)
+        return out
+
+    def _speaker(self, message: Message) -> str:
+        if message.from_owner or message.contact_id is None:
+            return self.owner_name if message.from_owner else "someone"
+        return self._name(message.contact_id)
+
+    def _name(self, contact_id: int) -> str:
+        if contact_id not in self._names:
+            self._refresh_names()
+        return self._names.get(contact_id, "someone")
+
+    def _refresh_names(self) -> None:
+        self._names = {c.id: c.name for c in self.store.contacts() if c.id is not None}
+        self._name_terms = {
+            contact_id: frozenset(t for t in terms(name) if len(t) > 2)
+            for contact_id, name in self._names.items()
+        }
+
+    def _contact_of(self, message: Message) -> int | None:
+        if message.contact_id is not None and not message.from_owner:
+            return message.contact_id
+        conversation_id = message.conversation_id
         if conversation_id not in self._conversation_contact:
             conversation = self.store.conversation(conversation_id)
             self._conversation_contact[conversation_id] = (
@@ -71,46 +476,242 @@ class Recall:
             )
         return self._conversation_contact[conversation_id]
 
+    # -- querying -------------------------------------------------------------------
+
     def similar_contact_messages(self, text: str, limit: int = 40) -> list[LexicalHit]:
-        """Messages from contacts (never the owner's) that share words with `text`."""
-        return self._index.search(text, limit=limit, allow=lambda d: not self._meta[d].from_owner)
+        """Messages from contacts (never the owner's) most like `text`, by words and
+        meaning; `matched` holds the words they share."""
+        query = " ".join(text.split())[:MAX_QUERY_CHARS]
+        if not query or self.index is None:
+            return []
+        try:
+            ranked = self._rank(query, None, limit, exclude_owner=True)
+        except VectorIndexError as exc:
+            log.warning("recall for examples failed: %s", exc)
+            return []
+        return [
+            LexicalHit(c.message_id, c.score, tuple(_matched(query, c.message.text)))
+            for c in ranked
+            if c.message is not None
+        ]
 
     def recall(
-        self, query: str, *, contact_id: int | None = None, limit: int = 5, context: int = 1
+        self,
+        query: str,
+        *,
+        contact_id: int | None = None,
+        limit: int = 5,
+        context: int = 1,
+        prefer_contact_id: int | None = None,
+        half_life_days: float | None = None,
+        mode: Mode = "hybrid",
     ) -> list[RecallHit]:
-        """The best `limit` moments for `query`, optionally only those with one contact."""
-        query = query.strip()
+        """The best `limit` moments for `query`, optionally only those with one contact.
+
+        `prefer_contact_id` favours (without limiting to) one contact's conversations;
+        `half_life_days` favours recent messages. `mode` picks one side alone."""
+        query = " ".join(query.split())
         if not query:
             raise RecallError("empty query: say what to look for, e.g. /recall dinner friday")
         if len(query) > MAX_QUERY_CHARS:
             query = query[:MAX_QUERY_CHARS]
         if not tokenize(query):
             raise RecallError("the query has no words to look for")
+        if limit < 1:
+            raise RecallError("ask for at least one result")
         if contact_id is not None and self.store.contact(contact_id) is None:
             raise RecallError(f"no contact with id {contact_id}")
+        if self.index is None:
+            raise RecallError(f"recall is unavailable: {self.problem}")
+        scope = Scope.contact(contact_id) if contact_id is not None else None
+        try:
+            ranked = self._rank(
+                query,
+                scope,
+                limit,
+                prefer_contact_id=prefer_contact_id,
+                half_life_days=half_life_days,
+                mode=mode,
+            )
+        except VectorIndexError as exc:
+            raise RecallError(f"recall is unavailable: {exc}") from exc
+        if not ranked and self.pending():
+            raise RecallError(
+                f"nothing found, and {self.pending()} messages are not indexed yet; "
+                f"run `{REINDEX}` or wait for indexing to finish"
+            )
+        return self._hits(query, ranked, context)
 
-        def allow(doc_id: int) -> bool:
-            return contact_id is None or self._meta[doc_id].contact_id == contact_id
-
-        hits = self._index.search(query, limit=limit, allow=allow)
-        messages = self.store.messages_by_id([hit.doc_id for hit in hits])
-        names = {c.id: c.name for c in self.store.contacts()}
-        results: list[RecallHit] = []
-        for hit in hits:
-            message = messages.get(hit.doc_id)
+    def _rank(
+        self,
+        query: str,
+        scope: Scope | None,
+        limit: int,
+        *,
+        exclude_owner: bool = False,
+        prefer_contact_id: int | None = None,
+        half_life_days: float | None = None,
+        mode: Mode = "hybrid",
+    ) -> list[_Candidate]:
+        assert self.index is not None
+        tuning = self.tuning
+        depth = max(tuning.candidates, limit * 2)
+        sparse_query = self.encoder.encode_query(query)
+        dense_query = self.embedder.embed([query])[0]
+        found = self.index.query_hybrid(dense_query, sparse_query, scope=scope, limit=depth)
+        sparse_hits = found.sparse if mode != "meaning" else []
+        dense_hits = found.dense if mode != "words" else []
+        candidates: dict[int, _Candidate] = {}
+        for hits, side in ((sparse_hits, "sparse"), (dense_hits, "dense")):
+            for hit, value in _fractions(hits):
+                candidate = candidates.setdefault(hit.message_id, _Candidate(hit.message_id))
+                if side == "sparse":
+                    candidate.sparse, candidate.in_sparse = value, True
+                else:
+                    candidate.dense, candidate.in_dense, candidate.cosine = value, True, hit.score
+        # A candidate one side did not return scores at most that side's last.
+        sparse_floor = _fractions(sparse_hits)[-1][1] if len(sparse_hits) >= depth else 0.0
+        dense_floor = _fractions(dense_hits)[-1][1] if len(dense_hits) >= depth else 0.0
+        messages = self.store.messages_by_id(list(candidates))
+        named = self._named_speakers(query)
+        now = utcnow()
+        for candidate in candidates.values():
+            message = messages.get(candidate.message_id)
+            candidate.message = message
             if message is None:
                 continue
+            if mode == "hybrid":
+                sparse = candidate.sparse if candidate.in_sparse else sparse_floor
+                dense = candidate.dense if candidate.in_dense else dense_floor
+                score = tuning.sparse_weight * sparse + tuning.dense_weight * dense
+            else:
+                score = candidate.sparse if mode == "words" else candidate.dense
+            speaker = "owner" if message.from_owner else message.contact_id
+            if speaker in named:
+                score += tuning.speaker_boost
+                candidate.notes.append("written by the person named")
+            score += tuning.content_weight * _content(message.text)
+            if prefer_contact_id is not None and self._contact_of(message) == prefer_contact_id:
+                score += tuning.contact_boost
+            if half_life_days:
+                age_days = max(0.0, (now - message.sent_at).total_seconds() / 86_400)
+                score += tuning.recency_weight * 0.5 ** (age_days / half_life_days)
+            candidate.score = score
+        ranked = [
+            c
+            for c in candidates.values()
+            if c.message is not None
+            and c.message.kind == "text"
+            and not (exclude_owner and c.message.from_owner)
+            # A message only the embedding found, and only faintly, is noise.
+            and (c.in_sparse or c.cosine >= tuning.min_similarity)
+        ]
+        ranked.sort(key=lambda c: (-c.score, c.message_id))
+        return ranked[:limit]
+
+    def _named_speakers(self, query: str) -> set[int | str]:
+        """The contacts (and "owner") whose name the query mentions."""
+        words = set(terms(query))
+        if not self._name_terms:
+            self._refresh_names()
+        named: set[int | str] = {
+            contact_id for contact_id, name in self._name_terms.items() if name & words
+        }
+        if {t for t in terms(self.owner_name) if len(t) > 2} & words:
+            named.add("owner")
+        return named
+
+    def _hits(self, query: str, ranked: list[_Candidate], context: int) -> list[RecallHit]:
+        names = {c.id: c.name for c in self.store.contacts()}
+        results: list[RecallHit] = []
+        for candidate in ranked:
+            message = candidate.message
+            assert message is not None
             conversation = self.store.conversation(message.conversation_id)
-            around = self.store.neighbours(message, before=context, after=context)
+            around = (
+                self.store.neighbours(message, before=context, after=context)
+                if context > 0
+                else [message]
+            )
+            matched = tuple(_matched(query, message.text))
+            sides = tuple(
+                side
+                for side, present in (
+                    ("words", candidate.in_sparse),
+                    ("meaning", candidate.in_dense),
+                )
+                if present
+            )
             results.append(
                 RecallHit(
                     message=message,
                     speaker="you" if message.from_owner else names.get(message.contact_id, "?"),
                     conversation=(conversation.title if conversation else "")
-                    or names.get(self._meta[hit.doc_id].contact_id, "?"),
-                    score=hit.score,
-                    why="matched words: " + ", ".join(hit.matched),
+                    or names.get(self._contact_of(message), "?"),
+                    score=candidate.score,
+                    why=_why(candidate, matched),
                     context=tuple(around),
+                    matched=matched,
+                    sides=sides,
                 )
             )
         return results
+
+
+def _fractions(hits: Sequence[Hit]) -> list[tuple[Hit, float]]:
+    """Each hit's score as a fraction of the best (0 for a best that is not positive)."""
+    if not hits:
+        return []
+    best = hits[0].score
+    if best <= 0:
+        return [(hit, 0.0) for hit in hits]
+    return [(hit, max(0.0, hit.score / best)) for hit in hits]
+
+
+def _sittings(span: Sequence[Message], gap_s: float) -> list[int]:
+    """A number per message, the same for turns of one sitting (no long pause between)."""
+    out: list[int] = []
+    current = 0
+    for k, message in enumerate(span):
+        if k and (message.sent_at - span[k - 1].sent_at).total_seconds() > gap_s:
+            current += 1
+        out.append(current)
+    return out
+
+
+def _month_terms(moment: datetime) -> list[str]:
+    return [MONTHS[moment.month - 1], str(moment.year)]
+
+
+_QUESTION = re.compile(r"\?\s*$")
+
+
+def _content(text: str) -> float:
+    """How much a message says, 0..1: content words up to twelve, halved for a question."""
+    words = sum(1 for token in tokenize(text) if token not in STOPWORDS)
+    amount = min(1.0, words / 12)
+    return amount / 2 if _QUESTION.search(text) else amount
+
+
+def _matched(query: str, text: str) -> list[str]:
+    """The words of `text` that match a word of the query, as written in `text`."""
+    wanted = set(terms(query))
+    seen: dict[str, None] = {}
+    for token in tokenize(text):
+        if token not in STOPWORDS and stem(token) in wanted:
+            seen.setdefault(token, None)
+    return list(seen)
+
+
+def _why(candidate: _Candidate, matched: Sequence[str]) -> str:
+    parts = []
+    if candidate.in_sparse:
+        parts.append(
+            "matched words: " + ", ".join(matched)
+            if matched
+            else "matched words in the turns around it"
+        )
+    if candidate.in_dense and candidate.cosine >= 0:
+        parts.append(f"similar meaning ({candidate.cosine:.2f})")
+    parts.extend(candidate.notes)
+    return "; ".join(parts) or "close to other matches"

@@ -1,43 +1,78 @@
 """`Memory`: the one door through which messages enter the twin's memory.
 
-Everything recorded (live or imported) goes to SQL first, exactly once, and only the
-rows that are new are indexed for recall.
+Everything recorded (live or imported) goes to SQL first, exactly once; then recall's
+index catches up with SQL (the new rows, and anything an import stored meanwhile). An
+index that fails is reported and never loses a message: SQL has it, and `twin reindex`
+indexes it again.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
+from pathlib import Path
 
+from twin_core.memory.embed import Embedder, make_embedder
 from twin_core.memory.models import Message
-from twin_core.memory.recall import Recall, RecallHit
+from twin_core.memory.recall import Progress, Recall, RecallHit, Tuning
 from twin_core.memory.store import Recorded, Store
+from twin_core.memory.vectors import VectorIndexError
 from twin_core.types import InboundEvent
+
+log = logging.getLogger(__name__)
 
 
 class Memory:
-    def __init__(self, store: Store, recall: Recall | None = None) -> None:
+    def __init__(self, store: Store, recall: Recall) -> None:
         self.store = store
-        self.recall_index = recall or Recall(store)
+        self.recall_index = recall
 
     @classmethod
-    def open(cls, store: Store) -> Memory:
-        memory = cls(store)
-        memory.recall_index.rebuild()
+    def open(
+        cls,
+        store: Store,
+        index: Path | str,
+        *,
+        embedder: Embedder | None = None,
+        owner_name: str = "you",
+        tuning: Tuning | None = None,
+        progress: Progress | None = None,
+    ) -> Memory:
+        """Memory over `store` with its vector index at `index` (a folder, or a Qdrant
+        server URL); indexes whatever was stored and not indexed yet."""
+        recall = Recall.open(
+            store, index, embedder or make_embedder(), owner_name=owner_name, tuning=tuning
+        )
+        memory = cls(store, recall)
+        memory.catch_up(progress)
         return memory
+
+    def close(self) -> None:
+        self.recall_index.close()
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        """Index what SQL has and the index has not; a failing index is logged, since
+        the messages are safe in SQL."""
+        try:
+            return self.recall_index.catch_up(progress)
+        except VectorIndexError as exc:
+            log.warning("indexing for recall failed (messages are stored): %s", exc)
+            self.recall_index.problem = str(exc)
+            return 0
 
     def record(self, event: InboundEvent, *, draft_id: int | None = None) -> Recorded:
         recorded = self.store.record(event, draft_id=draft_id)
         if recorded.created:
-            self.recall_index.add(recorded.message)
+            self.catch_up()
         return recorded
 
     def record_many(self, events: Iterable[InboundEvent]) -> list[Message]:
         new = self.store.record_many(events)
-        for message in new:
-            self.recall_index.add(message)
+        if new:
+            self.catch_up()
         return new
 
     def recall(
-        self, query: str, *, contact_id: int | None = None, limit: int = 5
+        self, query: str, *, contact_id: int | None = None, limit: int = 5, context: int = 1
     ) -> list[RecallHit]:
-        return self.recall_index.recall(query, contact_id=contact_id, limit=limit)
+        return self.recall_index.recall(query, contact_id=contact_id, limit=limit, context=context)

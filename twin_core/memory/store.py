@@ -418,9 +418,10 @@ class Store:
         later_ids = {m.id for m in later}
         return [*reversed([m for m in earlier if m.id not in later_ids]), message, *later]
 
-    def iter_messages(self, batch: int = 2000) -> Iterator[Message]:
-        """Every message, in id order, fetched in batches (for indexes and rebuilds)."""
-        last = 0
+    def iter_messages(self, batch: int = 2000, *, after: int = 0) -> Iterator[Message]:
+        """Every message (with an id above `after`), in id order, fetched in batches (for
+        indexes and rebuilds)."""
+        last = after
         while True:
             with self._session() as session:
                 rows = session.exec(
@@ -433,6 +434,39 @@ class Store:
                 return
             yield from rows
             last = rows[-1].id or last
+
+    def count_messages(self, *, after: int = 0) -> int:
+        """How many messages have an id above `after` (what an index has yet to see)."""
+        with self._session() as session:
+            return session.exec(
+                select(func.count()).select_from(Message).where(col(Message.id) > after)
+            ).one()
+
+    def text_span(
+        self, conversation_id: int, first: Message, last: Message, *, margin: int
+    ) -> list[Message]:
+        """The text messages of a conversation from `first` to `last` (by time, then id),
+        with up to `margin` more on each side, oldest first: a stretch of chat that new
+        messages and the turns around them fall in."""
+        order = (col(Message.sent_at), col(Message.id))
+        base = select(Message).where(
+            Message.conversation_id == conversation_id, Message.kind == "text"
+        )
+        with self._session() as session:
+            before = session.exec(
+                base.where(col(Message.sent_at) < first.sent_at)
+                .order_by(*(c.desc() for c in order))
+                .limit(margin)
+            ).all()
+            middle = session.exec(
+                base.where(
+                    col(Message.sent_at) >= first.sent_at, col(Message.sent_at) <= last.sent_at
+                ).order_by(*order)
+            ).all()
+            after = session.exec(
+                base.where(col(Message.sent_at) > last.sent_at).order_by(*order).limit(margin)
+            ).all()
+        return [*reversed(before), *middle, *after]
 
     def owner_reply_after(self, message: Message) -> Message | None:
         """The owner's first message after `message` in its conversation, provided no
