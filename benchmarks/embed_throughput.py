@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/embed_throughput.py [--spec onnx] [--threads N]
 
-Three workloads: short distinct chat messages, a chat as it really is (a third of the
+Three workloads: short distinct chat messages, a chat with repeats (two thirds of the
 messages are repeats like "ok" and "haha"), and longer turns (LoCoMo's, when
 `../shared/data/locomo/locomo10.json` is there, else made-up sentences). Prints texts
 per second for each, and the BM25 sparse encoder's rate for comparison.
@@ -72,7 +72,7 @@ def main() -> None:
     embedder = fresh()
     print(f"{embedder.name}, threads {getattr(embedder, 'threads', '-')}")
     distinct = [f"{CHAT[i % len(CHAT)]} {i}" for i in range(args.count)]
-    # A third of a real chat is repeats ("ok", "haha"); the rest is distinct.
+    # Two thirds repeats ("ok", "haha"), one third distinct, as in a lively chat.
     real = [CHAT[i % len(CHAT)] if i % 3 else distinct[i] for i in range(args.count)]
     turns = long_turns(min(args.count, 2000))
     embedder.embed(distinct[:200])  # warm up

@@ -30,6 +30,7 @@ from twin_core.memory.vectors import (
     SparseVector,
     VectorIndex,
     epoch_seconds,
+    make_sparse_encoder,
     open_vector_index,
     token_index,
 )
@@ -451,9 +452,40 @@ def test_token_index_is_stable() -> None:
     assert token_index("привет") == token_index("привет")
 
 
-def test_edge_bm25_encoder_stems() -> None:
+def test_edge_bm25_encoder_stems_and_drops_stopwords() -> None:
     encoder = EdgeBm25Encoder("english")
     assert isinstance(encoder, SparseEncoder)
     (running,) = encoder.encode_documents(["She was running"])
     assert set(encoder.encode_query("run").indices) <= set(running.indices)
-    assert encoder.name.startswith("bm25:edge-english")
+    assert len(encoder.encode_query("what did the")) == 0
+    assert encoder.name.startswith("bm25:edge-english-multilingual")
+    # The multilingual tokenizer finds words in Chinese text.
+    (chinese,) = encoder.encode_documents(["我昨天去了北京"])
+    assert set(encoder.encode_query("北京").indices) <= set(chinese.indices)
+
+
+def test_make_sparse_encoder() -> None:
+    assert isinstance(make_sparse_encoder(), EdgeBm25Encoder)
+    assert make_sparse_encoder("bm25:german").name.startswith("bm25:edge-german")
+    assert isinstance(make_sparse_encoder("bm25-words"), Bm25Encoder)
+    with pytest.raises(ValueError, match="unknown sparse encoder"):
+        make_sparse_encoder("splade")
+
+
+def test_the_default_sparse_encoder_in_an_index(
+    tmp_path: Path, embedder: OnnxEmbedder, messages: list[IndexedMessage]
+) -> None:
+    encoder = make_sparse_encoder()
+    texts = [r.text for r in ROWS]
+    rows = [
+        replace(m, sparse=s) for m, s in zip(messages, encoder.encode_documents(texts), strict=True)
+    ]
+    with EdgeVectorIndex.open(
+        tmp_path / "v", IndexSpec.of(embedder, encoder), create=True
+    ) as index:
+        index.upsert(rows)
+        hits = index.query_sparse(encoder.encode_query("who moves to Lisbon?"), limit=3)
+        # "moves" matches "moving" (2) and "moved" (5) by their stem; Lisbon decides.
+        assert [h.message_id for h in hits] == [2, 5]
+        hits = index.query_sparse(encoder.encode_query("marathon runs"), limit=3)
+        assert hits[0].message_id == 7
