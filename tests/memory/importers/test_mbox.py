@@ -193,14 +193,25 @@ def test_ids_are_stable_across_reimports() -> None:
     assert first == [e.external_id for e in events(parse_mbox(TAKEOUT))]
 
 
-def test_split_mbox_needs_a_blank_line_and_a_date_before_a_new_message() -> None:
+def test_split_mbox_without_blank_lines_between_messages() -> None:
+    data = [
+        b"From a@example.com Mon Apr 07 14:30:00 +0000 2025\n",
+        b"Subject: one\n",
+        b"body\n",
+        b"From b@example.com Mon Apr  7 14:31:00 2025\n",
+        b"Subject: two\n",
+    ]
+    assert [line for line, _, _ in split_mbox(data)] == [1, 4]
+
+
+def test_a_from_line_in_a_body_does_not_split_a_message() -> None:
     data = [
         b"From a@example.com Mon Apr 07 14:30:00 2025\n",
         b"Subject: one\n",
         b"\n",
         b"From the desk of A: hello\n",
+        b"From 9 to 5 at 10:30 - not after a blank line\n",
         b">From here on, quoted\n",
-        b"From b@example.com Mon Apr 07 14:31:00 2025\n",
         b"\n",
         b"From b@example.com Mon Apr 07 14:32:00 2025\n",
         b"Subject: two\n",
@@ -209,8 +220,8 @@ def test_split_mbox_needs_a_blank_line_and_a_date_before_a_new_message() -> None
     assert [(line, body) for line, _, body in messages] == [
         (
             1,
-            b"Subject: one\n\nFrom the desk of A: hello\nFrom here on, quoted\n"
-            b"From b@example.com Mon Apr 07 14:31:00 2025\n\n",
+            b"Subject: one\n\nFrom the desk of A: hello\n"
+            b"From 9 to 5 at 10:30 - not after a blank line\nFrom here on, quoted\n\n",
         ),
         (8, b"Subject: two\n"),
     ]

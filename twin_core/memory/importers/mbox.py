@@ -46,12 +46,18 @@ EXPECTED = (
     "writes them), a .eml message, or a folder or .zip of them"
 )
 _FROM_LINE = re.compile(rb"From \S*\s.*\d{1,2}:\d{2}")
+# A `From ` line exactly as mbox writers put it (`From <sender> <asctime> [zone] year`),
+# unlike any line a person writes: it starts a message even without a blank line before.
+_STRICT_FROM_LINE = re.compile(
+    rb"From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct"
+    rb"|Nov|Dec) +\d{1,2} \d{1,2}:\d{2}(?::\d{2})?(?: [+-]\d{4})? \d{4}\s*$"
+)
 _HEADER_LINE = re.compile(rb"[!-9;-~]+:")
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 _SUBJECT_PREFIX = re.compile(
     r"^\s*(?:(?:re|fwd?|aw|wg|sv|vs|antw|rif|tr|r|enc)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE
 )
-_ROOTS_KEPT = 100_000
+_ROOTS_KEPT = 50_000
 
 
 def parse_mbox(path: Path | str, *, tz: tzinfo | None = None) -> Iterator[ImportItem]:
@@ -109,15 +115,17 @@ def split_mbox(stream: Iterable[bytes]) -> Iterator[tuple[int, bytes, bytes]]:
     """The messages of an mbox as (line number of its `From ` line, that line, bytes).
 
     A message starts at a `From ` line that follows a blank line (or opens the file)
-    and looks like one (`From <sender> <date with a time>`); body lines quoted as
-    `>From ` (mboxrd) are unquoted.
+    and looks like one (`From <sender> <date with a time>`), or at one written exactly
+    as mbox writers write them; body lines quoted as `>From ` (mboxrd) are unquoted.
     """
     lines: list[bytes] = []
     from_line = b""
     start = 0
     blank_before = True
     for number, line in enumerate(stream, 1):
-        if line[:5] == b"From " and blank_before and _FROM_LINE.match(line):
+        if line[:5] == b"From " and (
+            (blank_before and _FROM_LINE.match(line)) or _STRICT_FROM_LINE.match(line)
+        ):
             if start:
                 yield start, from_line, b"".join(lines)
             lines = []

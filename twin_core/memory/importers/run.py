@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +34,8 @@ from twin_core.memory.store import OWNER_ACTOR, Store
 from twin_core.types import InboundEvent, MessageKind
 
 BATCH_SIZE = 2000
-QUICK_OWNER_CHECK = 20_000
-"""Messages read to find a named owner before counting the whole export."""
+QUICK_OWNER_CHECK = 5_000
+"""Messages looked at for a named owner before counting the whole export's senders."""
 PROBLEMS_KEPT = 200
 """Problems listed in a summary (all are counted)."""
 
@@ -166,15 +166,24 @@ class ImportService:
     ) -> ImportSummary:
         """Import one export; `on_progress` is told how many messages were stored so far."""
         export_format = ExportFormat(export_format)
-        # Opened first: the wrong format is refused before anything else is done.
+        # Opened first: the wrong format is refused before anything else is done. Its
+        # first messages are read ahead to look for the owner, then imported first.
         items = open_export(export_format, path, tz=tz)
-        owner = self.find_owner(export_format, path, me=me, ask=ask, tz=tz)
+        head: list[ImportItem] = []
+        seen = 0
+        for item in items:
+            head.append(item)
+            seen += isinstance(item, InboundEvent)
+            if seen >= QUICK_OWNER_CHECK:
+                break
+        first = [item for item in head if isinstance(item, InboundEvent)]
+        owner = self.find_owner(export_format, path, me=me, ask=ask, tz=tz, first=first)
         summary = ImportSummary(export_format, path, owner)
         started = time.perf_counter()
         contacts_before = self.store.stats()["contacts"]
         people: set[tuple[str, str]] = set()
         chats: set[str] = set()
-        events = self._events(items, summary)
+        events = self._events(chain(head, items), summary)
         while batch := list(islice(events, self.batch_size)):
             marked: list[InboundEvent] = []
             for event in batch:
@@ -223,7 +232,9 @@ class ImportService:
         me: Sequence[str] = (),
         ask: AskOwner | None = None,
         tz: tzinfo | None = None,
+        first: Sequence[InboundEvent] = (),
     ) -> Owner:
+        """Who the owner is; `first` are the export's first messages, if already read."""
         channel = _CHANNELS[export_format]
         if me:
             owner = Owner(frozenset(k.strip().lower() for k in me if k.strip()), "--me")
@@ -237,7 +248,7 @@ class ImportService:
             if self.owner_name.strip():
                 configured.add(self.owner_name.strip().lower())
             owner = Owner(frozenset(configured), "settings")
-        if owner.keys and self._in_first_messages(export_format, path, owner, tz):
+        if owner.keys and any(owner.matches(event) for event in first):
             return owner
         candidates = self.candidates(export_format, path, tz=tz)
         if owner.keys and any(
@@ -258,14 +269,6 @@ class ImportService:
         if chosen is None:
             return Owner(frozenset(), "nobody")
         return Owner(frozenset({chosen.sender_id.lower()}), "asked")
-
-    @staticmethod
-    def _in_first_messages(
-        export_format: ExportFormat, path: Path, owner: Owner, tz: tzinfo | None
-    ) -> bool:
-        items = open_export(export_format, path, tz=tz)
-        head = islice((e for e in items if isinstance(e, InboundEvent)), QUICK_OWNER_CHECK)
-        return any(owner.matches(e) for e in head)
 
     def candidates(
         self, export_format: ExportFormat, path: Path, *, tz: tzinfo | None = None

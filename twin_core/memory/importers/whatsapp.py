@@ -356,7 +356,11 @@ class _Chat:
         self.repeats[key] = number + 1
         return InboundEvent(
             channel=CHANNEL,
-            external_id=content_id("wa:", self.chat_id, minute, sender_id, text, str(number)),
+            # The minute leads the id so that ids grow with time: a big import then
+            # appends to the database's id index instead of writing all over it.
+            external_id=content_id(
+                f"wa:{minute}:", self.chat_id, minute, sender_id, text, str(number)
+            ),
             chat_id=self.chat_id,
             sender_id=sender_id,
             sender_name=sender_name,
@@ -422,7 +426,7 @@ def _parse(
             )
             # Minutes, not seconds: the same chat exported from a phone that shows
             # seconds and from one that does not must give the same ids.
-            minute_key = str(ordinal * 1440 + h * 60 + m)
+            minute_key = f"{ordinal * 1440 + h * 60 + m:010}"
         if stamp is not None:
             yield chat.event(stamp, minute_key, rest, extra)
 
