@@ -56,6 +56,19 @@ class Recorded:
     """False when this (channel, external id) was already stored."""
 
 
+@dataclass(frozen=True, slots=True)
+class MessageFacts:
+    """The fields of a message that ranking looks at (see `Store.message_facts`)."""
+
+    id: int
+    conversation_id: int
+    contact_id: int | None
+    from_owner: bool
+    kind: str
+    text: str
+    sent_at: datetime
+
+
 def contact_actor(contact_id: int) -> str:
     return f"contact:{contact_id}"
 
@@ -318,31 +331,79 @@ class Store:
     def record_imported(self, events: Sequence[InboundEvent]) -> int:
         """Store a batch of imported events in one transaction; returns how many were new.
 
-        `record_many` without a row object per message and with one compiled statement
-        for the whole batch (an executemany INSERT ... ON CONFLICT DO NOTHING): what lets
-        `twin import` store tens of thousands of messages a second. Idempotent likewise.
+        `record_many` made for bulk: the batch's conversations are found with one query
+        and the new ones created in the same transaction as their messages, and the
+        messages go in with one executemany INSERT ... ON CONFLICT DO NOTHING instead of
+        a row object each. What lets `twin import` store tens of thousands of messages a
+        second; idempotent likewise.
         """
         if not events:
             return 0
         contacts: dict[tuple[str, str], Contact] = {}
-        conversations: dict[tuple[str, str], Conversation] = {}
-        rows: list[dict[str, Any]] = []
+        # (channel, chat id) -> the chat's first event and, for a one-to-one chat, the
+        # first other person in it.
+        chats: dict[tuple[str, str], tuple[InboundEvent, int | None]] = {}
+        senders: list[int | None] = []
         for event in events:
-            contact = None
+            contact_id = None
             if not event.from_owner and event.sender_id:
                 key = (event.channel, event.sender_id)
                 contact = contacts.get(key)
                 if contact is None:
                     contact = contacts[key] = self.contact_for_handle(*key, event.sender_name)
-            conversation = conversations.get((event.channel, event.chat_id))
-            if conversation is None or (
-                conversation.contact_id is None and contact and not conversation.is_group
-            ):
-                conversation = self.conversation_for(event, contact)
-                conversations[(event.channel, event.chat_id)] = conversation
-            assert conversation.id is not None
-            rows.append(_message_row(event, conversation.id, contact.id if contact else None))
+                contact_id = contact.id
+            senders.append(contact_id)
+            where: tuple[str, str] = (event.channel, event.chat_id)
+            known = chats.get(where)
+            if known is None or (known[1] is None and contact_id and not event.is_group):
+                chats[where] = (
+                    known[0] if known else event,
+                    None if event.is_group else contact_id,
+                )
+        conversation = Conversation.__table__  # type: ignore[attr-defined]
+        key_columns = sa.tuple_(conversation.c.channel, conversation.c.external_id)
         with self.engine.begin() as connection:
+
+            def find() -> dict[tuple[str, str], tuple[int, int | None]]:
+                found = connection.execute(
+                    sa.select(
+                        conversation.c.channel,
+                        conversation.c.external_id,
+                        conversation.c.id,
+                        conversation.c.contact_id,
+                    ).where(key_columns.in_(list(chats)))
+                )
+                return {(r.channel, r.external_id): (r.id, r.contact_id) for r in found}
+
+            ids = find()
+            missing = [
+                {
+                    "channel": first.channel,
+                    "external_id": first.chat_id,
+                    "title": first.chat_title[:300],
+                    "is_group": first.is_group,
+                    "contact_id": person,
+                    "created_at": utcnow(),
+                }
+                for chat, (first, person) in chats.items()
+                if chat not in ids
+            ]
+            if missing:
+                connection.execute(_insert_ignore_many(self.engine, conversation), missing)
+                ids = find()
+            for chat, (_, person) in chats.items():
+                if person is not None and ids[chat][1] is None:
+                    # A one-to-one chat first seen through the owner's messages.
+                    connection.execute(
+                        sa.update(conversation)
+                        .where(conversation.c.id == ids[chat][0])
+                        .where(conversation.c.contact_id.is_(None))
+                        .values(contact_id=person)
+                    )
+            rows = [
+                _message_row(event, ids[(event.channel, event.chat_id)][0], sender)
+                for event, sender in zip(events, senders, strict=True)
+            ]
             statement = _insert_ignore_many(self.engine)
             if self.engine.dialect.name == "sqlite":
                 # sqlite3 sums an executemany's changes; ignored rows are not counted.
@@ -467,6 +528,60 @@ class Store:
                 base.where(col(Message.sent_at) > last.sent_at).order_by(*order).limit(margin)
             ).all()
         return [*reversed(before), *middle, *after]
+
+    def message_facts(self, message_ids: Sequence[int]) -> dict[int, MessageFacts]:
+        """What ranking needs of many candidate messages, without building ORM objects."""
+        table = Message.__table__  # type: ignore[attr-defined]
+        columns = [table.c[name] for name in MessageFacts.__dataclass_fields__]
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(*columns).where(table.c.id.in_(list(message_ids)))
+            ).all()
+        return {row.id: MessageFacts(*row) for row in rows}
+
+    def neighbours_of(
+        self, messages: Sequence[Message | MessageFacts], before: int = 1, after: int = 1
+    ) -> dict[int, list[Message]]:
+        """`neighbours()` of several messages in one round trip: for each message id, the
+        message with up to `before` earlier and `after` later turns, oldest first."""
+        table = Message.__table__  # type: ignore[attr-defined]
+        parts: list[Any] = []
+        for message in messages:
+            base = sa.select(table.c.id).where(
+                table.c.conversation_id == message.conversation_id, table.c.id != message.id
+            )
+            for count, nearer, order in (
+                (
+                    before,
+                    table.c.sent_at <= message.sent_at,
+                    (table.c.sent_at.desc(), table.c.id.desc()),
+                ),
+                (after, table.c.sent_at >= message.sent_at, (table.c.sent_at, table.c.id)),
+            ):
+                if count:
+                    inner = base.where(nearer).order_by(*order).limit(count).subquery()
+                    parts.append(sa.select(inner.c.id))
+        ids = {m.id for m in messages if m.id is not None}
+        if parts:
+            with self.engine.connect() as connection:
+                ids.update(connection.execute(sa.union_all(*parts)).scalars())
+        found = self.messages_by_id(sorted(ids))
+        by_conversation: dict[int, list[Message]] = {}
+        for row in sorted(found.values(), key=lambda m: (m.sent_at, m.id or 0)):
+            by_conversation.setdefault(row.conversation_id, []).append(row)
+        result: dict[int, list[Message]] = {}
+        for message in messages:
+            itself = found.get(message.id or 0)
+            if itself is None:
+                continue
+            others = [m for m in by_conversation[message.conversation_id] if m.id != message.id]
+            earlier = (
+                [m for m in others if m.sent_at <= message.sent_at][-before:] if before else []
+            )
+            taken = {m.id for m in earlier}
+            later = [m for m in others if m.sent_at >= message.sent_at and m.id not in taken]
+            result[itself.id or 0] = [*earlier, itself, *later[:after]]
+        return result
 
     def owner_reply_after(self, message: Message) -> Message | None:
         """The owner's first message after `message` in its conversation, provided no
@@ -704,9 +819,10 @@ def _insert_ignore(engine: sa.Engine, rows: list[dict[str, Any]]) -> Any:
     raise ValueError(f"unsupported database {engine.dialect.name!r}: use SQLite or PostgreSQL")
 
 
-def _insert_ignore_many(engine: sa.Engine) -> Any:
-    """`_insert_ignore` for executemany: the rows come with the execute call."""
-    table = Message.__table__  # type: ignore[attr-defined]
+def _insert_ignore_many(engine: sa.Engine, table: sa.Table | None = None) -> Any:
+    """`_insert_ignore` for executemany (the rows come with the execute call), into
+    `table` (default: message), whose unique key is (channel, external_id)."""
+    table = Message.__table__ if table is None else table  # type: ignore[attr-defined]
     if engine.dialect.name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing(
             index_elements=["channel", "external_id"]
