@@ -43,7 +43,7 @@ from twin_core.memory.embed import Embedder
 from twin_core.memory.lexical import LexicalHit
 from twin_core.memory.models import Message
 from twin_core.memory.sparse import ContextBm25Encoder
-from twin_core.memory.store import Store
+from twin_core.memory.store import MessageFacts, Store
 from twin_core.memory.text import STOPWORDS, stem, terms, tokenize
 from twin_core.memory.vectors import (
     REINDEX,
@@ -156,7 +156,7 @@ class _Candidate:
     in_dense: bool = False
     cosine: float = 0.0
     score: float = 0.0
-    message: Message | None = None
+    message: MessageFacts | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -237,6 +237,7 @@ class Recall:
             self.problem = f"there is no vector index. Run `{REINDEX}` to build it."
         self._vectors: OrderedDict[int, NDArray[np.float32]] = OrderedDict()
         self._vector_cache = 20_000
+        self._contents: OrderedDict[int, float] = OrderedDict()
         self._names: dict[int, str] = {}
         self._name_terms: dict[int, frozenset[str]] = {}
         self._conversation_contact: dict[int, int | None] = {}
@@ -465,7 +466,7 @@ class Recall:
             for contact_id, name in self._names.items()
         }
 
-    def _contact_of(self, message: Message) -> int | None:
+    def _contact_of(self, message: Message | MessageFacts) -> int | None:
         if message.contact_id is not None and not message.from_owner:
             return message.contact_id
         conversation_id = message.conversation_id
@@ -572,7 +573,7 @@ class Recall:
         # A candidate one side did not return scores at most that side's last.
         sparse_floor = _fractions(sparse_hits)[-1][1] if len(sparse_hits) >= depth else 0.0
         dense_floor = _fractions(dense_hits)[-1][1] if len(dense_hits) >= depth else 0.0
-        messages = self.store.messages_by_id(list(candidates))
+        messages = self.store.message_facts(list(candidates))
         named = self._named_speakers(query)
         now = utcnow()
         for candidate in candidates.values():
@@ -590,7 +591,7 @@ class Recall:
             if speaker in named:
                 score += tuning.speaker_boost
                 candidate.notes.append("written by the person named")
-            score += tuning.content_weight * _content(message.text)
+            score += tuning.content_weight * self._content(message)
             if prefer_contact_id is not None and self._contact_of(message) == prefer_contact_id:
                 score += tuning.contact_boost
             if half_life_days:
@@ -609,6 +610,14 @@ class Recall:
         ranked.sort(key=lambda c: (-c.score, c.message_id))
         return ranked[:limit]
 
+    def _content(self, message: MessageFacts) -> float:
+        amount = self._contents.get(message.id)
+        if amount is None:
+            amount = self._contents[message.id] = _content(message.text)
+            if len(self._contents) > self._vector_cache:
+                self._contents.popitem(last=False)
+        return amount
+
     def _named_speakers(self, query: str) -> set[int | str]:
         """The contacts (and "owner") whose name the query mentions."""
         words = set(terms(query))
@@ -623,16 +632,20 @@ class Recall:
 
     def _hits(self, query: str, ranked: list[_Candidate], context: int) -> list[RecallHit]:
         names = {c.id: c.name for c in self.store.contacts()}
+        facts = [c.message for c in ranked if c.message is not None]
+        around = self.store.neighbours_of(facts, before=context, after=context)
+        conversations: dict[int, str] = {}
         results: list[RecallHit] = []
         for candidate in ranked:
-            message = candidate.message
-            assert message is not None
-            conversation = self.store.conversation(message.conversation_id)
-            around = (
-                self.store.neighbours(message, before=context, after=context)
-                if context > 0
-                else [message]
-            )
+            turns = around.get(candidate.message_id)
+            if not turns:
+                continue
+            message = next(m for m in turns if m.id == candidate.message_id)
+            if message.conversation_id not in conversations:
+                conversation = self.store.conversation(message.conversation_id)
+                conversations[message.conversation_id] = (
+                    conversation.title if conversation else ""
+                ) or names.get(self._contact_of(message), "?")
             matched = tuple(_matched(query, message.text))
             sides = tuple(
                 side
@@ -646,11 +659,10 @@ class Recall:
                 RecallHit(
                     message=message,
                     speaker="you" if message.from_owner else names.get(message.contact_id, "?"),
-                    conversation=(conversation.title if conversation else "")
-                    or names.get(self._contact_of(message), "?"),
+                    conversation=conversations[message.conversation_id],
                     score=candidate.score,
                     why=_why(candidate, matched),
-                    context=tuple(around),
+                    context=tuple(turns),
                     matched=matched,
                     sides=sides,
                 )

@@ -32,6 +32,7 @@ from twin_core.memory.models import (
     PolicyMode,
     ScheduledJob,
     State,
+    UTCDateTime,
 )
 from twin_core.types import InboundEvent, utcnow
 
@@ -544,27 +545,30 @@ class Store:
     ) -> dict[int, list[Message]]:
         """`neighbours()` of several messages in one round trip: for each message id, the
         message with up to `before` earlier and `after` later turns, oldest first."""
-        table = Message.__table__  # type: ignore[attr-defined]
-        parts: list[Any] = []
-        for message in messages:
-            base = sa.select(table.c.id).where(
-                table.c.conversation_id == message.conversation_id, table.c.id != message.id
-            )
-            for count, nearer, order in (
-                (
-                    before,
-                    table.c.sent_at <= message.sent_at,
-                    (table.c.sent_at.desc(), table.c.id.desc()),
-                ),
-                (after, table.c.sent_at >= message.sent_at, (table.c.sent_at, table.c.id)),
-            ):
-                if count:
-                    inner = base.where(nearer).order_by(*order).limit(count).subquery()
-                    parts.append(sa.select(inner.c.id))
+        # One UNION ALL of small indexed look-ups, written out: building it from
+        # SQLAlchemy constructs costs more than running it.
+        parts: list[str] = []
+        params: dict[str, Any] = {}
+        bind: list[sa.BindParameter[Any]] = []
+        for n, message in enumerate(messages):
+            params[f"c{n}"], params[f"i{n}"] = message.conversation_id, message.id
+            bind.append(sa.bindparam(f"t{n}", message.sent_at, type_=UTCDateTime()))
+            where = f"conversation_id = :c{n} AND id != :i{n} AND sent_at"
+            if before:
+                parts.append(
+                    f"SELECT id FROM (SELECT id FROM message WHERE {where} <= :t{n} "
+                    f"ORDER BY sent_at DESC, id DESC LIMIT {int(before)}) AS b{n}"
+                )
+            if after:
+                parts.append(
+                    f"SELECT id FROM (SELECT id FROM message WHERE {where} >= :t{n} "
+                    f"ORDER BY sent_at, id LIMIT {int(after)}) AS a{n}"
+                )
         ids = {m.id for m in messages if m.id is not None}
         if parts:
+            statement = sa.text(" UNION ALL ".join(parts)).bindparams(*bind, **params)
             with self.engine.connect() as connection:
-                ids.update(connection.execute(sa.union_all(*parts)).scalars())
+                ids.update(connection.execute(statement).scalars())
         found = self.messages_by_id(sorted(ids))
         by_conversation: dict[int, list[Message]] = {}
         for row in sorted(found.values(), key=lambda m: (m.sent_at, m.id or 0)):
