@@ -12,9 +12,11 @@ import pytest
 
 from twin_core.memory.embed import (
     DEFAULT_MODEL_DIR,
+    STATIC_MODEL_DIR,
     Embedder,
     EmbedderError,
     LiteLLMEmbedder,
+    Model2VecEmbedder,
     OnnxEmbedder,
     embed_distinct,
     make_embedder,
@@ -45,6 +47,8 @@ def test_the_shipped_model_is_complete_and_licensed() -> None:
     names = {p.name for p in DEFAULT_MODEL_DIR.iterdir()}
     assert {"model.onnx", "tokenizer.json", "embedder.json", "LICENSE", "NOTICE.md"} <= names
     assert "Apache License" in (DEFAULT_MODEL_DIR / "LICENSE").read_text()
+    static = {p.name for p in STATIC_MODEL_DIR.iterdir()}
+    assert {"model.safetensors", "tokenizer.json", "config.json", "LICENSE", "NOTICE.md"} <= static
 
 
 def test_onnx_rows_are_unit_float32_in_input_order(onnx: OnnxEmbedder) -> None:
@@ -128,7 +132,7 @@ def test_make_embedder_names() -> None:
     with pytest.raises(EmbedderError, match="unknown embedder"):
         make_embedder("word2vec:x")
     with pytest.raises(EmbedderError, match="name the model"):
-        make_embedder("model2vec:")
+        make_embedder("sentence-transformers:")
 
 
 @pytest.mark.skipif(
@@ -145,7 +149,32 @@ def test_sentence_transformers_missing_says_which_extra() -> None:
 )
 def test_model2vec_missing_says_which_extra() -> None:
     with pytest.raises(EmbedderError, match=r"pip install 'twin\[model2vec\]'"):
-        make_embedder("model2vec:minishlab/potion-base-8M")
+        make_embedder("model2vec")
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("model2vec") is None, reason="the model2vec extra is not installed"
+)
+def test_the_shipped_static_model() -> None:
+    embedder = make_embedder("model2vec")
+    assert isinstance(embedder, Model2VecEmbedder)
+    assert embedder.name == "model2vec:all-minilm-l6-v2-static-int8"
+    assert embedder.dimension == 256
+    vectors = embedder.embed(CHAT)
+    assert vectors.shape == (len(CHAT), 256)
+    assert vectors.dtype == np.float32
+    norms = np.linalg.norm(vectors, axis=1)
+    # Text made only of unknown tokens has no vector to average: it stays zero.
+    np.testing.assert_allclose(norms[norms > 0], 1.0, atol=1e-5)
+    np.testing.assert_array_equal(vectors[0], vectors[3])
+    query, paraphrase, unrelated = embedder.embed(
+        [
+            "when are we having dinner tomorrow?",
+            "what time is supper tomorrow evening",
+            "my car broke down on the highway",
+        ]
+    )
+    assert cosine(query, paraphrase) > cosine(query, unrelated)
 
 
 # litellm, with a provider served by local code: a fake embedding service at litellm's

@@ -4,7 +4,8 @@ The default, `OnnxEmbedder`, runs all-MiniLM-L6-v2 quantized to int8 (shipped in
 `models/all-minilm-l6-v2-int8`, made by `scripts/export_minilm.py`) with onnxruntime and
 tokenizers on the CPU: no torch, no network. `LiteLLMEmbedder` reaches any embedding
 model litellm knows; `SentenceTransformerEmbedder` (extra `sentence-transformers`) runs a
-model on a GPU; `Model2VecEmbedder` (extra `model2vec`) runs a static model.
+model on a GPU; `Model2VecEmbedder` (extra `model2vec`) runs a static model distilled
+from the same weights (`models/all-minilm-l6-v2-static-int8`), 50x faster and weaker.
 `make_embedder(spec)` builds one from a configuration string.
 
 Every embedder returns float32 rows of unit length, one per input text in input order,
@@ -34,7 +35,10 @@ if TYPE_CHECKING:
 Vectors = NDArray[np.float32]
 """Shape (n, dimension), float32, each row L2-normalized."""
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "all-minilm-l6-v2-int8"
+MODELS = Path(__file__).resolve().parent / "models"
+DEFAULT_MODEL_DIR = MODELS / "all-minilm-l6-v2-int8"
+STATIC_MODEL_DIR = MODELS / "all-minilm-l6-v2-static-int8"
+"""all-MiniLM-L6-v2 distilled to a static model by `scripts/distill_static.py`."""
 DEFAULT_SPEC = "onnx"
 
 
@@ -440,16 +444,22 @@ class SentenceTransformerEmbedder:
 
 class Model2VecEmbedder:
     """A static model (one vector per token, averaged): tens of thousands of messages per
-    second on a CPU, weaker than a transformer on paraphrases. Extra `model2vec`."""
+    second on one core, for bulk imports, but weaker than a transformer on paraphrases.
+    Extra `model2vec`. The default is all-MiniLM-L6-v2 distilled and shipped with the
+    package (256 dimensions, int8, 8 MB)."""
 
-    def __init__(self, model: str, *, batch_size: int = 1024) -> None:
+    def __init__(self, model: Path | str | None = None, *, batch_size: int = 1024) -> None:
         try:
             model2vec = importlib.import_module("model2vec")
         except ImportError as exc:
-            raise _missing_extra("model2vec", "model2vec", f"embedder {model!r}") from exc
-        self.model = model
+            raise _missing_extra("model2vec", "model2vec", "the static embedder") from exc
+        source = model if model is not None else STATIC_MODEL_DIR
+        local = Path(source).is_dir()
+        # A local folder is named by its own name, so moving the data folder does not
+        # look like a change of model.
+        self.model = Path(source).name if local else str(source)
         self.batch_size = batch_size
-        self._model: Any = model2vec.StaticModel.from_pretrained(model)
+        self._model: Any = model2vec.StaticModel.from_pretrained(str(source))
         self._dimension = int(self._model.dim)
 
     @property
@@ -483,7 +493,7 @@ def make_embedder(
     * `litellm:MODEL`, e.g. `litellm:openai/text-embedding-3-small` (`api_key` and
       `api_base` are passed on);
     * `sentence-transformers:MODEL` (or `st:MODEL`), a name or a local folder;
-    * `model2vec:MODEL`, a name or a local folder.
+    * `model2vec` the shipped static model, `model2vec:MODEL` a name or a local folder.
     """
     kind, _, target = spec.strip().partition(":")
     kind = kind.lower() or "onnx"
@@ -497,9 +507,7 @@ def make_embedder(
             raise EmbedderError("name the model: sentence-transformers:MODEL")
         return SentenceTransformerEmbedder(target)
     if kind == "model2vec":
-        if not target:
-            raise EmbedderError("name the model: model2vec:MODEL")
-        return Model2VecEmbedder(target)
+        return Model2VecEmbedder(target or None)
     raise EmbedderError(
         f"unknown embedder {spec!r}; use onnx, onnx:FOLDER, litellm:MODEL, "
         "sentence-transformers:MODEL or model2vec:MODEL"
