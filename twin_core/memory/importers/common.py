@@ -107,9 +107,6 @@ class RepeatCounter:
         return count
 
 
-MEDIA_TYPES = ("image", "video", "audio", "voice", "sticker", "gif", "document", "contact")
-
-
 def placeholder(media_type: str, detail: str = "") -> str:
     """The typed text a media message is stored as: `[image]`, `[document: report.pdf]`."""
     return f"[{media_type}: {detail}]" if detail else f"[{media_type}]"

@@ -20,7 +20,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from functools import partial
 from pathlib import Path
@@ -163,7 +163,6 @@ class _Layout:
     header: re.Pattern[str] = _HEADER
     is_group: bool = False
     header_lines: int = 0
-    senders: set[str] = field(default_factory=set)
 
 
 def parse_whatsapp(
@@ -235,7 +234,7 @@ def _prescan(stream: IO[str]) -> _Layout:
     previous_fields = ("", "", "")
     nonblank = 0
     headers = 0
-    senders = layout.senders
+    senders: set[str] = set()
     is_group = False
     general = _HEADER.match
     match = general
@@ -279,7 +278,6 @@ def _prescan(stream: IO[str]) -> _Layout:
         layout.day_first = decreases_dmy < decreases_mdy
     layout.header_lines = headers
     layout.is_group = is_group
-    senders.clear()
     return layout
 
 
