@@ -114,6 +114,17 @@ class _KeywordInputs(torch.nn.Module):
         return hidden
 
 
+def fingerprint(model: Path, tokenizer: Path) -> str:
+    """What the model's vectors look like, not its bytes: two exports that differ only
+    in graph metadata get the same fingerprint, and the embedder's name (which a vector
+    index records) does not change. Texts go one by one, so batching plays no part."""
+    reference = OnnxReference(model, tokenizer)
+    digest = hashlib.sha256()
+    for text in SAMPLE_TEXTS:
+        digest.update(np.round(reference.embed([text]), 4).tobytes())
+    return digest.hexdigest()[:12]
+
+
 def sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -275,12 +286,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument(
+        "--fingerprint-only",
+        action="store_true",
+        help="only recompute the fingerprint in --out/embedder.json",
+    )
+    parser.add_argument(
         "--locomo",
         type=Path,
         default=DEFAULT_LOCOMO,
         help="LoCoMo file for the cosine and recall check (skipped when absent)",
     )
     args = parser.parse_args(argv)
+
+    if args.fingerprint_only:
+        manifest_path = args.out / "embedder.json"
+        manifest = json.loads(manifest_path.read_text())
+        manifest["fingerprint"] = fingerprint(args.out / "model.onnx", args.out / "tokenizer.json")
+        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+        print(f"fingerprint {manifest['fingerprint']}")
+        return 0
 
     from sentence_transformers import SentenceTransformer
 
@@ -374,6 +398,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "output": "last_hidden_state",
         "quantization": "onnxruntime quantize_dynamic QInt8 per_channel reduce_range",
         "model_sha256": sha256(out / "model.onnx"),
+        "fingerprint": fingerprint(out / "model.onnx", out / "tokenizer.json"),
         "exported_with": {
             "torch": torch.__version__,
             "onnx": onnx.__version__,

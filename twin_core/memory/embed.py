@@ -160,7 +160,9 @@ class OnnxModelInfo:
     dimension: int
     max_length: int
     inputs: tuple[str, ...]
-    model_sha256: str
+    fingerprint: str
+    """Identifies the model's vectors (see scripts/export_minilm.py); it names the
+    embedder, so a vector index notices when the model changes."""
 
     @classmethod
     def read(cls, model_dir: Path) -> OnnxModelInfo:
@@ -172,7 +174,7 @@ class OnnxModelInfo:
                 dimension=int(raw["dimension"]),
                 max_length=int(raw.get("max_length", 128)),
                 inputs=tuple(raw.get("inputs", ("input_ids", "attention_mask"))),
-                model_sha256=str(raw.get("model_sha256", "")),
+                fingerprint=str(raw.get("fingerprint") or raw["model_sha256"][:12]),
             )
         except FileNotFoundError as exc:
             raise EmbedderError(
@@ -239,7 +241,7 @@ class OnnxEmbedder:
 
     @property
     def name(self) -> str:
-        return f"onnx:{self.info.name}@{self.info.model_sha256[:8]}"
+        return f"onnx:{self.info.name}@{self.info.fingerprint}"
 
     @property
     def dimension(self) -> int:

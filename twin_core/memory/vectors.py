@@ -408,7 +408,11 @@ class VectorIndex(Protocol):
         ...
 
     def optimize(self) -> None:
-        """Build the search structures after a bulk load (a no-op for a server)."""
+        """Build the search structures; call it after a bulk load (an import, a
+        reindex). Until then the points written since the last call are searched by
+        brute force: 10-15 ms per dense query at 100k such points, and linear beyond.
+        Blocking (about 50 s per 100k points on 2 cores); a no-op for a server, which
+        optimizes in the background."""
         ...
 
     def close(self) -> None: ...
