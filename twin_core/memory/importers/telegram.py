@@ -92,8 +92,12 @@ def account_owner(path: Path | str) -> HandleId | None:
     path = Path(path)
     with ExportTree(path) as tree, tree.open(_locate(tree)) as stream:
         try:
-            for user_id in ijson.items(stream, "personal_information.user_id"):
-                return HandleId(str(user_id))
+            for prefix, kind, value in ijson.parse(stream):
+                if prefix == "personal_information.user_id":
+                    return HandleId(str(value))
+                if prefix == "" and kind == "map_key" and value in ("chats", "messages"):
+                    # It comes first when there is one: no need to read the messages.
+                    return None
         except ijson.JSONError:
             return None
     return None
