@@ -24,6 +24,8 @@ queries, fusion, fetching the hits and their context from SQL), limit 20, contex
 from __future__ import annotations
 
 import argparse
+import ast
+import dataclasses
 import json
 import re
 import statistics
@@ -43,7 +45,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from twin_core.memory.embed import Embedder, make_embedder  # noqa: E402
-from twin_core.memory.recall import Mode  # noqa: E402
+from twin_core.memory.recall import Mode, Tuning  # noqa: E402
 from twin_core.memory.service import Memory  # noqa: E402
 from twin_core.memory.store import Store  # noqa: E402
 from twin_core.types import ChannelName, ChatId, ExternalId, HandleId, InboundEvent  # noqa: E402
@@ -166,10 +168,16 @@ def load(path: Path, *, captions: bool = True) -> list[Conversation]:
 
 
 def run_conversation(
-    conversation: Conversation, embedder: Embedder, folder: Path, modes: Sequence[Mode]
+    conversation: Conversation,
+    embedder: Embedder,
+    folder: Path,
+    modes: Sequence[Mode],
+    tuning: Tuning,
 ) -> tuple[list[Result], float]:
     store = Store.open(f"sqlite:///{folder / 'twin.db'}")
-    memory = Memory.open(store, folder / "index", embedder=embedder, owner_name=conversation.owner)
+    memory = Memory.open(
+        store, folder / "index", embedder=embedder, owner_name=conversation.owner, tuning=tuning
+    )
     started = time.perf_counter()
     memory.record_many(conversation.events)
     indexing = time.perf_counter() - started
@@ -237,7 +245,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="conversation numbers, e.g. 1-5 or 1,3")
     parser.add_argument("--modes", default="hybrid,words,meaning")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override a recall Tuning field, e.g. --set sparse_weight=0.6",
+    )
     args = parser.parse_args(argv)
+    overrides = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        overrides[key] = ast.literal_eval(value)
+    tuning = dataclasses.replace(Tuning(), **overrides)
     if not args.data.is_file():
         print(f"no LoCoMo file at {args.data}; pass --data FILE", file=sys.stderr)
         return 2
@@ -251,6 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         conversations = [c for c in conversations if c.number in wanted]
     embedder = make_embedder(args.embedder)
     print(f"data {args.data} ({len(conversations)} conversations), embedder {embedder.name}")
+    if overrides:
+        print(f"tuning overrides: {overrides}")
     print(
         "recall@k = mean over questions of (evidence turns among the first k messages "
         "returned) / (evidence turns); categories 1-4; unscoped recall() per conversation"
@@ -262,7 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for conversation in conversations:
             folder = Path(tmp) / f"c{conversation.number}"
             folder.mkdir()
-            results, seconds = run_conversation(conversation, embedder, folder, modes)
+            results, seconds = run_conversation(conversation, embedder, folder, modes, tuning)
             all_results.extend(results)
             indexing += seconds
             turns += len(conversation.events)

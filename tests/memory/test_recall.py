@@ -1,0 +1,230 @@
+"""Hybrid recall: both sides, context, fusion, indexing as SQL grows, and bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.memory.test_store import T0, event
+from twin_core.memory.embed import Embedder, Vectors, normalize_rows
+from twin_core.memory.recall import Recall, RecallError
+from twin_core.memory.service import Memory
+from twin_core.memory.store import Store
+from twin_core.memory.vectors import Scope
+
+REPO = Path(__file__).resolve().parents[2]
+
+CHATTER = [
+    "did you watch the game last night?",
+    "the traffic this morning was terrible",
+    "can you pick up milk on the way home",
+    "my sister is moving to Lisbon in March",
+    "I need a new phone, mine keeps freezing",
+    "the dentist moved my appointment to Thursday",
+    "we should try the new ramen place",
+    "my sister said the weather is great today",
+    "the cat knocked over the plant again",
+    "moving the couch took us all afternoon",
+]
+
+
+class HashEmbedder:
+    """A stand-in embedding model of another name: vectors from hashes of the words."""
+
+    name = "test:hash-words"
+    dimension = 384
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        rows = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in zip(rows, texts, strict=True):
+            for word in text.lower().split():
+                row[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1
+        return normalize_rows(rows)
+
+    async def aembed(self, texts: Sequence[str]) -> Vectors:
+        return await asyncio.to_thread(self.embed, texts)
+
+
+def open_memory(folder: Path, embedder: Embedder, name: str = "index") -> Memory:
+    store = Store.open(f"sqlite:///{folder}/t.db")
+    return Memory.open(store, folder / name, embedder=embedder, owner_name="Sam")
+
+
+@pytest.fixture
+def memory(tmp_path: Path, embedder: Embedder) -> Memory:
+    memory = open_memory(tmp_path, embedder)
+    turns = [
+        event(
+            f"c{i}",
+            text,
+            sender="alice",
+            from_owner=i % 2 == 1,
+            at=T0 + timedelta(days=i),
+        )
+        for i, text in enumerate(CHATTER)
+    ]
+    turns += [
+        event("q1", "which car did you buy in the end?", at=T0 + timedelta(days=30)),
+        event(
+            "q2",
+            "the blue one, it was cheaper",
+            from_owner=True,
+            sender="me",
+            at=T0 + timedelta(days=30, minutes=1),
+        ),
+        event("b1", "lemon cake for the party?", sender="bob", chat="bob", at=T0),
+    ]
+    memory.record_many(turns)
+    return memory
+
+
+def ids(hits: Sequence[object]) -> list[str]:
+    return [h.message.external_id for h in hits]  # type: ignore[attr-defined]
+
+
+def test_a_paraphrase_is_found_by_meaning_and_not_drowned_by_shared_words(
+    memory: Memory,
+) -> None:
+    # "sister" and "moving" also appear in unrelated messages: the fused ranking must
+    # still put the one that means the same thing first.
+    [best, *_] = memory.recall("when is your sibling relocating to Portugal")
+    assert best.message.external_id == "c3"
+    assert "meaning" in best.sides and "similar meaning" in best.why
+
+
+def test_an_answer_is_found_by_the_words_of_the_question_before_it(memory: Memory) -> None:
+    hits = memory.recall("which car did you buy", limit=3)
+    assert {"q1", "q2"} <= set(ids(hits))
+    answer = next(h for h in hits if h.message.external_id == "q2")
+    assert "turns around it" in answer.why and answer.speaker == "you"
+    assert [m.external_id for m in answer.context] == ["q1", "q2"]
+
+
+def test_each_mode_says_which_side_found_it(memory: Memory) -> None:
+    recall = memory.recall_index
+    [words] = recall.recall("lemon cake", limit=1, mode="words")
+    [meaning] = recall.recall("a dessert for the celebration", limit=1, mode="meaning")
+    assert words.message.external_id == meaning.message.external_id == "b1"
+    assert words.matched == ("lemon", "cake") and words.sides[0] == "words"
+
+
+def test_preferring_a_contact_lifts_their_messages(memory: Memory) -> None:
+    bob = memory.store.find_contact("bob")
+    plain = ids(memory.recall_index.recall("party plans", limit=13))
+    preferred = ids(memory.recall_index.recall("party plans", limit=13, prefer_contact_id=bob.id))
+    assert preferred.index("b1") <= plain.index("b1")
+    assert preferred[0] == "b1"
+
+
+def test_indexing_is_incremental_idempotent_and_follows_imports(
+    memory: Memory, embedder: Embedder, tmp_path: Path
+) -> None:
+    index = memory.recall_index.index
+    assert index is not None
+    assert index.count() == len(CHATTER) + 3
+    memory.record(event("c0", "a re-delivered message is stored once"))
+    assert index.count() == len(CHATTER) + 3
+    # An importer writes straight to SQL; the index catches up on the next record.
+    memory.store.record_imported([event("i1", "the plumber comes on Monday", at=T0)])
+    memory.record(event("n1", "see you soon", at=T0 + timedelta(days=40)))
+    assert index.count() == len(CHATTER) + 5
+    assert ids(memory.recall("plumber", limit=1)) == ["i1"]
+    alice = memory.store.find_contact("alice")
+    assert alice.id is not None
+    assert index.count(Scope.contact(alice.id)) == len(CHATTER) + 4
+
+
+def test_a_deleted_index_is_reported_with_the_fix_and_messages_are_still_stored(
+    memory: Memory, embedder: Embedder, tmp_path: Path
+) -> None:
+    memory.close()
+    shutil.rmtree(tmp_path / "index")
+    again = Memory.open(memory.store, tmp_path / "index", embedder=embedder, owner_name="Sam")
+    with pytest.raises(RecallError, match="twin reindex"):
+        again.recall("lemon")
+    recorded = again.record(event("late", "lemon tart recipe"))
+    assert recorded.created and again.store.message(recorded.message.id or 0) is not None
+    assert again.recall_index.rebuild() == len(CHATTER) + 4
+    assert ids(again.recall("lemon tart", limit=1)) == ["late"]
+    again.close()
+
+
+def test_an_index_of_another_embedding_model_is_refused_with_the_fix(
+    memory: Memory, tmp_path: Path
+) -> None:
+    memory.close()
+    other = Memory.open(memory.store, tmp_path / "index", embedder=HashEmbedder())
+    assert other.recall_index.problem is not None
+    assert "test:hash-words" in other.recall_index.problem
+    with pytest.raises(RecallError, match="twin reindex"):
+        other.recall("lemon")
+    other.recall_index.rebuild()
+    assert ids(other.recall("lemon cake", limit=1)) == ["b1"]
+    other.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("", "empty query"), ("  \n ", "empty query"), ("?!", "no words to look for")],
+)
+def test_bad_queries_get_a_clear_error(memory: Memory, query: str, message: str) -> None:
+    with pytest.raises(RecallError, match=message):
+        memory.recall(query)
+
+
+def test_huge_stopword_and_unmatched_queries_answer_without_crashing(memory: Memory) -> None:
+    assert ids(memory.recall("lemon cake " * 1000, limit=1)) == ["b1"]  # 11 kB, cut
+    memory.recall("what is it")  # only stopwords: the dense side still answers
+    assert memory.recall("xylophone zeppelin quasar") == []
+    with pytest.raises(RecallError, match="no contact with id 999"):
+        memory.recall("lemon", contact_id=999)
+
+
+def test_examples_come_from_contacts_only(memory: Memory) -> None:
+    hits = memory.recall_index.similar_contact_messages("which car should I buy?")
+    found = memory.store.messages_by_id([h.doc_id for h in hits])
+    assert found and not any(m.from_owner for m in found.values())
+    assert "q1" in [m.external_id for m in found.values()]
+
+
+def test_recall_without_an_index_location_cannot_rebuild(memory: Memory) -> None:
+    bare = Recall(memory.store, None, memory.recall_index.embedder)
+    with pytest.raises(RecallError, match="twin reindex"):
+        bare.recall("lemon")
+    with pytest.raises(RecallError, match="no index location"):
+        bare.rebuild()
+
+
+def test_twin_reindex_rebuilds_a_deleted_index(tmp_path: Path) -> None:
+    env = {"TWIN_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+
+    def twin(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=REPO,
+        )
+
+    script = tmp_path / "s.txt"
+    script.write_text("@alice can you send me the lemon pasta recipe?\n")
+    assert twin("console", "--script", str(script)).returncode == 0
+    shutil.rmtree(tmp_path / "index")
+    broken = twin("recall", "lemon")
+    assert broken.returncode == 2 and "twin reindex" in broken.stderr
+    rebuilt = twin("reindex")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "indexed 1 messages" in rebuilt.stdout
+    found = twin("recall", "lemon")
+    assert found.returncode == 0 and "lemon pasta" in found.stdout
