@@ -81,7 +81,6 @@ def _ask(console: Console) -> AskOwner:
         choice: int = typer.prompt(
             f"Your number (1-{len(shown)}, 0 if you are none of them)",
             type=int,
-            default=1 if shown else 0,
         )
         if choice <= 0 or choice > len(shown):
             return None
@@ -129,37 +128,35 @@ def _run(
     service = ImportService(
         store, owner_handles=settings.owner_handles, owner_name=settings.owner_name
     )
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _RateColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=json_output,
+    )
+    task = progress.add_task(f"{export_format.value} {path.name}", total=None)
+
+    def stored(done: int) -> None:
+        # The bar appears with the first stored batch: a refused file or the owner
+        # question comes first and stays uncluttered.
+        if not progress.live.is_started:
+            progress.start()
+        progress.update(task, completed=done)
+
     try:
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            _RateColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=json_output,
-        ) as progress:
-            task = progress.add_task(f"{export_format.value} {path.name}", total=None)
-            question = _ask(console)
-
-            def ask(candidates: list[Candidate]) -> Candidate | None:
-                # Asked once, before anything is stored; the bar waits meanwhile.
-                progress.stop()
-                try:
-                    return question(candidates)
-                finally:
-                    progress.start()
-
-            summary = service.run(
-                export_format,
-                path,
-                me=me or (),
-                ask=None if json_output else ask,
-                tz=zone,
-                on_progress=lambda done: progress.update(task, completed=done),
-            )
-            progress.update(task, total=summary.read, completed=summary.read)
+        summary = service.run(
+            export_format,
+            path,
+            me=me or (),
+            ask=None if json_output else _ask(console),
+            tz=zone,
+            on_progress=stored,
+        )
+        progress.update(task, total=summary.read, completed=summary.read)
     except (NotThisFormat, OwnerUnknown, FileNotFoundError) as error:
         typer.secho(f"twin import {export_format.value}: {error}", fg="red", err=True)
         raise typer.Exit(2) from None
@@ -169,6 +166,7 @@ def _run(
         )
         raise typer.Exit(2) from None
     finally:
+        progress.stop()
         store.close()
     if json_output:
         typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
