@@ -322,7 +322,13 @@ class Store:
                     contact = self.contact_for_handle(*key, event.sender_name)
                     contacts[key] = contact
             conversation = conversations.get((event.channel, event.chat_id))
-            if conversation is None or (conversation.contact_id is None and contact):
+            learns_contact = (
+                conversation is not None
+                and conversation.contact_id is None
+                and not conversation.is_group
+                and contact is not None
+            )
+            if conversation is None or learns_contact:
                 conversation = self.conversation_for(event, contact)
                 conversations[(event.channel, event.chat_id)] = conversation
             assert conversation.id is not None
