@@ -103,12 +103,15 @@ class Tuning:
     """Weight of the vectors of the turns 1, 2 away, added to the message's own."""
     session_gap_s: float = 8 * 3600
     """Turns further apart than this belong to different sittings: no shared context."""
-    candidates: int = 100
+    candidates: int = 150
     """How many of each side's best are fused."""
     sparse_weight: float = 0.5
     dense_weight: float = 0.5
-    speaker_boost: float = 0.1
+    speaker_boost: float = 0.15
     """Added for a message written by a person the query names."""
+    when_boost: float = 0.1
+    """Added, for a "when ..." query, to a message that says when (a day, a month,
+    "yesterday", "last week"): the answer to "when" is a moment."""
     content_weight: float = 0.1
     """Added in proportion to how much a message says (a question counts half)."""
     contact_boost: float = 0.1
@@ -575,6 +578,7 @@ class Recall:
         dense_floor = _fractions(dense_hits)[-1][1] if len(dense_hits) >= depth else 0.0
         messages = self.store.message_facts(list(candidates))
         named = self._named_speakers(query)
+        asks_when = bool(_ASKS_WHEN.search(query))
         now = utcnow()
         for candidate in candidates.values():
             message = messages.get(candidate.message_id)
@@ -592,6 +596,8 @@ class Recall:
                 score += tuning.speaker_boost
                 candidate.notes.append("written by the person named")
             score += tuning.content_weight * self._content(message)
+            if asks_when and _SAYS_WHEN.search(message.text):
+                score += tuning.when_boost
             if prefer_contact_id is not None and self._contact_of(message) == prefer_contact_id:
                 score += tuning.contact_boost
             if half_life_days:
@@ -696,6 +702,14 @@ def _month_terms(moment: datetime) -> list[str]:
 
 
 _QUESTION = re.compile(r"\?\s*$")
+_ASKS_WHEN = re.compile(r"^\W*(when|what (time|date|day|month|year)|how long ago)\b", re.I)
+_SAYS_WHEN = re.compile(
+    r"\b(yesterday|today|tonight|tomorrow|ago|weekend|week|month|year|recently|since|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|\d{1,2}(:\d\d)?\s?(am|pm)|\d{4})\b",
+    re.I,
+)
 
 
 def _content(text: str) -> float:
