@@ -418,7 +418,11 @@ class SentenceTransformerEmbedder:
         self.model = model
         self.batch_size = batch_size
         self._model: Any = sentence_transformers.SentenceTransformer(model, device=device)
-        dimension = self._model.get_sentence_embedding_dimension()
+        # sentence-transformers 6 renamed the method; older releases have only the old name.
+        if hasattr(self._model, "get_embedding_dimension"):
+            dimension = self._model.get_embedding_dimension()
+        else:
+            dimension = self._model.get_sentence_embedding_dimension()
         if dimension is None:
             raise EmbedderError(f"sentence-transformers model {model!r} has no fixed dimension")
         self._dimension = int(dimension)
