@@ -367,14 +367,18 @@ class LiteLLMEmbedder:
 
     def _call(self, batch: list[str]) -> Vectors:
         try:
-            response = self._litellm.embedding(model=self.model, input=batch, **self._kwargs)
+            response = self._litellm.embedding(
+                model=self.model, input=_non_empty(batch), **self._kwargs
+            )
         except Exception as exc:
             raise EmbedderError(f"{self.name} failed: {exc}") from exc
         return self._rows(response, len(batch))
 
     async def _acall(self, batch: list[str]) -> Vectors:
         try:
-            response = await self._litellm.aembedding(model=self.model, input=batch, **self._kwargs)
+            response = await self._litellm.aembedding(
+                model=self.model, input=_non_empty(batch), **self._kwargs
+            )
         except Exception as exc:
             raise EmbedderError(f"{self.name} failed: {exc}") from exc
         return self._rows(response, len(batch))
@@ -390,6 +394,11 @@ class LiteLLMEmbedder:
                 f"expected dimension {self._dimension}"
             )
         return normalize_rows(matrix)
+
+
+def _non_empty(batch: list[str]) -> list[str]:
+    """Hosted APIs refuse an empty input string; a blank embeds as what it is."""
+    return [text if text else " " for text in batch]
 
 
 def _field(item: Any, key: str) -> Any:
