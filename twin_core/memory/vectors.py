@@ -4,11 +4,12 @@ a query is scoped by.
 Two implementations of one `VectorIndex` protocol, held to one contract test suite:
 
 * `EdgeVectorIndex`, the embedded default: Qdrant Edge (`qdrant-edge-py`), Qdrant's
-  engine in-process on a folder. No server, top-10 in a few milliseconds at 100k points.
+  engine in-process on a folder. No server; top-10 in under a millisecond at 100k points
+  once `optimize()` has run (benchmarks/vector_index.py).
 * `QdrantServerIndex`: qdrant-client against a Qdrant server (`TWIN_QDRANT_URL`), for an
   owner who has outgrown one folder. qdrant-client's own local mode speaks the same API
-  and serves the tests; it is far too slow to be the default (seconds per 100k upsert
-  batch, 100+ ms per query).
+  and serves the tests; it is far too slow to be the default (94 s to upsert 100k points,
+  136-181 ms per query, as measured for the recall issue).
 
 A point is a message: its id is the SQL message id, its payload holds only what a query
 is scoped by (contact, channel, conversation, time). Message text stays in the SQL store,
@@ -18,9 +19,10 @@ Every index records the embedder and sparse encoder that made its vectors (its
 `IndexSpec`). Opening it with another, or finding it deleted, raises an error that names
 the fix: `twin reindex`, which rebuilds it from the SQL store.
 
-BM25 in a vector index: `Bm25Encoder` turns a text into term-frequency weights over
-hashed tokens, `tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avg_len))`, and a query
-into one weight of 1.0 per distinct token. The inverse document frequency is not baked
+BM25 in a vector index: a sparse encoder (`EdgeBm25Encoder`, the default, or
+`Bm25Encoder`) turns a text into term-frequency weights over hashed tokens,
+`tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avg_len))`, and a query into one weight
+of 1.0 per distinct token. The inverse document frequency is not baked
 into the stored vectors (it changes with every message added): both engines apply it at
 query time, from the live index, because the sparse vector is declared with the IDF
 modifier (`Modifier.Idf` in Qdrant Edge, `Modifier.IDF` in qdrant-client):
