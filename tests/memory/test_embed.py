@@ -140,7 +140,7 @@ def test_make_embedder_names() -> None:
     reason="sentence-transformers is installed here",
 )
 def test_sentence_transformers_missing_says_which_extra() -> None:
-    with pytest.raises(EmbedderError, match=r"pip install 'twin\[sentence-transformers\]'"):
+    with pytest.raises(EmbedderError, match=r"pip install 'twin\[gpu\]'"):
         make_embedder("sentence-transformers:all-MiniLM-L6-v2")
 
 

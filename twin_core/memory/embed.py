@@ -3,7 +3,7 @@
 The default, `OnnxEmbedder`, runs all-MiniLM-L6-v2 quantized to int8 (shipped in
 `models/all-minilm-l6-v2-int8`, made by `scripts/export_minilm.py`) with onnxruntime and
 tokenizers on the CPU: no torch, no network. `LiteLLMEmbedder` reaches any embedding
-model litellm knows; `SentenceTransformerEmbedder` (extra `sentence-transformers`) runs a
+model litellm knows; `SentenceTransformerEmbedder` (extra `gpu`, sentence-transformers) runs a
 model on a GPU; `Model2VecEmbedder` (extra `model2vec`) runs a static model distilled
 from the same weights (`models/all-minilm-l6-v2-static-int8`), 50x faster and weaker.
 `make_embedder(spec)` builds one from a configuration string.
@@ -414,16 +414,14 @@ def _missing_extra(package: str, extra: str, what: str) -> EmbedderError:
 
 
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model, for a machine with a GPU (extra
-    `sentence-transformers`; it brings torch)."""
+    """A sentence-transformers model, for a machine with a GPU (extra `gpu`; it brings
+    torch)."""
 
     def __init__(self, model: str, *, device: str | None = None, batch_size: int = 64) -> None:
         try:
             sentence_transformers = importlib.import_module("sentence_transformers")
         except ImportError as exc:
-            raise _missing_extra(
-                "sentence-transformers", "sentence-transformers", f"embedder {model!r}"
-            ) from exc
+            raise _missing_extra("sentence-transformers", "gpu", f"embedder {model!r}") from exc
         self.model = model
         self.batch_size = batch_size
         self._model: Any = sentence_transformers.SentenceTransformer(model, device=device)

@@ -441,6 +441,13 @@ def _check_limit(limit: int) -> None:
         raise ValueError("limit must be at least 1")
 
 
+def _rrf_weights(weights: tuple[float, float], sources: int) -> list[float] | None:
+    """Equal weights are sent as none at all: Qdrant servers before 1.17 know plain
+    RRF only, and the result is the same."""
+    chosen = list(weights[:sources])
+    return None if all(w == 1.0 for w in chosen) else chosen
+
+
 def _candidates(limit: int, candidates: int | None) -> int:
     return max(candidates or 0, limit * 5, 50)
 
@@ -812,7 +819,7 @@ class EdgeVectorIndex:
         # The stubs type `query` as the Fusion class, though the engine takes its
         # nested Rrf and Dbsf instances.
         fuse: Any = (
-            EdgeFusion.Rrf(k=60, weights=list(weights[: len(prefetches)]))
+            EdgeFusion.Rrf(k=60, weights=_rrf_weights(weights, len(prefetches)))
             if fusion == "rrf"
             else EdgeFusion.Dbsf()
         )
@@ -1172,7 +1179,7 @@ class QdrantServerIndex:
                 models.Prefetch(query=self._sparse(sparse), using=SPARSE, filter=flt, limit=depth)
             )
         query: models.RrfQuery | models.FusionQuery = (
-            models.RrfQuery(rrf=models.Rrf(k=60, weights=list(weights[: len(prefetch)])))
+            models.RrfQuery(rrf=models.Rrf(k=60, weights=_rrf_weights(weights, len(prefetch))))
             if fusion == "rrf"
             else models.FusionQuery(fusion=models.Fusion.DBSF)
         )
