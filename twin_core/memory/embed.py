@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 Vectors = NDArray[np.float32]
 """Shape (n, dimension), float32, each row L2-normalized."""
 
-MODELS = Path(__file__).resolve().parent / "models"
+MODELS = Path(__file__).resolve().parent / "weights"
 DEFAULT_MODEL_DIR = MODELS / "all-minilm-l6-v2-int8"
 STATIC_MODEL_DIR = MODELS / "all-minilm-l6-v2-static-int8"
 """all-MiniLM-L6-v2 distilled to a static model by `scripts/distill_static.py`."""
