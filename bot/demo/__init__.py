@@ -39,7 +39,7 @@ def history_events() -> list[InboundEvent]:
 
 def load_history(memory: Memory) -> int:
     """Record the bundled history (idempotent); returns how many messages were new."""
-    return len(memory.record_many(history_events()))
+    return memory.record_many(history_events())
 
 
 def scene_lines() -> list[str]:

@@ -134,7 +134,7 @@ def test_indexing_is_incremental_idempotent_and_follows_imports(
     memory.record(event("c0", "a re-delivered message is stored once"))
     assert index.count() == len(CHATTER) + 3
     # An importer writes straight to SQL; the index catches up on the next record.
-    memory.store.record_imported([event("i1", "the plumber comes on Monday", at=T0)])
+    memory.store.record_many([event("i1", "the plumber comes on Monday", at=T0)])
     memory.record(event("n1", "see you soon", at=T0 + timedelta(days=40)))
     assert index.count() == len(CHATTER) + 5
     assert ids(memory.recall("plumber", limit=1)) == ["i1"]

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from twin_core.memory.embed import Embedder, make_embedder
-from twin_core.memory.models import Message
 from twin_core.memory.recall import Progress, Recall, RecallHit, Tuning
 from twin_core.memory.store import Recorded, Store
 from twin_core.memory.vectors import VectorIndexError
@@ -66,7 +65,8 @@ class Memory:
             self.catch_up()
         return recorded
 
-    def record_many(self, events: Iterable[InboundEvent]) -> list[Message]:
+    def record_many(self, events: Iterable[InboundEvent]) -> int:
+        """Store a batch (see `Store.record_many`) and index it; returns how many were new."""
         new = self.store.record_many(events)
         if new:
             self.catch_up()

@@ -301,49 +301,17 @@ class Store:
             ).one()
         return Recorded(message, conversation, contact, created=False)
 
-    def record_many(self, events: Iterable[InboundEvent]) -> list[Message]:
-        """Store a batch of events in one transaction; returns only the rows that are new.
+    def record_many(self, events: Iterable[InboundEvent]) -> int:
+        """Store a batch of events in one transaction; returns how many were new.
 
-        Used by importers: a batch interrupted half way leaves nothing half-written, and
-        running it again stores what is missing and nothing twice.
+        Built for bulk (importers, history): the batch's conversations are found with one
+        query and the new ones created in the same transaction as their messages, and the
+        messages go in with one executemany INSERT ... ON CONFLICT DO NOTHING. A batch
+        interrupted half way leaves nothing half-written; running it again stores what
+        is missing and nothing twice. This is what lets `twin import` store tens of
+        thousands of messages a second.
         """
         events = list(events)
-        if not events:
-            return []
-        contacts: dict[tuple[str, str], Contact] = {}
-        conversations: dict[tuple[str, str], Conversation] = {}
-        rows: list[dict[str, Any]] = []
-        for event in events:
-            contact = None
-            if not event.from_owner and event.sender_id:
-                key = (event.channel, event.sender_id)
-                contact = contacts.get(key)
-                if contact is None:
-                    contact = self.contact_for_handle(*key, event.sender_name)
-                    contacts[key] = contact
-            conversation = conversations.get((event.channel, event.chat_id))
-            learns_contact = (
-                conversation is not None
-                and conversation.contact_id is None
-                and not conversation.is_group
-                and contact is not None
-            )
-            if conversation is None or learns_contact:
-                conversation = self.conversation_for(event, contact)
-                conversations[(event.channel, event.chat_id)] = conversation
-            assert conversation.id is not None
-            rows.append(_message_row(event, conversation.id, contact.id if contact else None))
-        return self._insert_new(rows)
-
-    def record_imported(self, events: Sequence[InboundEvent]) -> int:
-        """Store a batch of imported events in one transaction; returns how many were new.
-
-        `record_many` made for bulk: the batch's conversations are found with one query
-        and the new ones created in the same transaction as their messages, and the
-        messages go in with one executemany INSERT ... ON CONFLICT DO NOTHING instead of
-        a row object each. What lets `twin import` store tens of thousands of messages a
-        second; idempotent likewise.
-        """
         if not events:
             return 0
         contacts: dict[tuple[str, str], Contact] = {}

@@ -195,7 +195,7 @@ class ImportService:
                 chats.add(event.chat_id)
                 summary.kinds[event.kind.value] += 1
                 marked.append(event)
-            summary.new += self.store.record_imported(marked)
+            summary.new += self.store.record_many(marked)
             summary.read += len(marked)
             if on_progress is not None:
                 on_progress(summary.read)
