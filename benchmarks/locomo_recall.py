@@ -12,7 +12,8 @@ BM25 alone and dense alone.
 
 recall@k of a question = (its evidence turns among the first k messages returned) /
 (its evidence turns); the figure is the mean over questions. Only the returned
-message counts, not the neighbouring turns shown with it. Evidence references are
+message counts, not the neighbouring turns shown with it (the column R@10+ctx counts
+those too, for the first 10 hits). Evidence references are
 read leniently: `D8:6; D9:17` and `D9:1 D4:4` are several turns, `D:11:26` is D11:26,
 `D30:05` is D30:5; a reference to a turn that does not exist is dropped, and a question
 left with no evidence is not asked (both are counted in the output).
@@ -52,6 +53,8 @@ from twin_core.types import ChannelName, ChatId, ExternalId, HandleId, InboundEv
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "locomo" / "locomo10.json"
 KS = (1, 5, 10, 20)
+CONTEXT_KEY = 0
+"""Where `Result.found` keeps recall@10 counting the turns shown around each hit."""
 MODES: tuple[Mode, ...] = ("hybrid", "words", "meaning")
 LABELS = {"hybrid": "hybrid", "words": "BM25 alone", "meaning": "dense alone"}
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
@@ -191,6 +194,8 @@ def run_conversation(
             seconds = time.perf_counter() - began
             returned = [h.message.external_id.removeprefix(prefix) for h in hits]
             found = {k: len(wanted & set(returned[:k])) / len(wanted) for k in KS}
+            shown = {m.external_id.removeprefix(prefix) for h in hits[:10] for m in h.context}
+            found[CONTEXT_KEY] = len(wanted & shown) / len(wanted)
             results.append(Result(conversation.number, question.category, mode, found, seconds))
     memory.close()
     store.close()
@@ -203,6 +208,7 @@ def figures(results: list[Result]) -> dict[str, Any]:
         return out
     for k in KS:
         out[f"recall@{k}"] = statistics.fmean(r.found[k] for r in results)
+    out["recall@10 with context"] = statistics.fmean(r.found[CONTEXT_KEY] for r in results)
     for category, name in CATEGORIES.items():
         chosen = [r for r in results if r.category == category]
         if chosen:
@@ -217,7 +223,7 @@ def report(title: str, results: list[Result], modes: Sequence[Mode]) -> dict[str
     print(f"\n== {title} ==")
     header = f"{'':12} {'n':>5} " + " ".join(f"{'R@' + str(k):>6}" for k in KS)
     header += " " + " ".join(f"{name[:11]:>11}" for name in CATEGORIES.values())
-    header += f" {'p50 ms':>7} {'p95 ms':>7}"
+    header += f" {'R@10+ctx':>8} {'p50 ms':>7} {'p95 ms':>7}"
     print(header)
     section = {}
     for mode in modes:
@@ -232,6 +238,7 @@ def report(title: str, results: list[Result], modes: Sequence[Mode]) -> dict[str
         line += " " + " ".join(
             f"{row.get(f'recall@10 {name}', float('nan')):>11.3f}" for name in CATEGORIES.values()
         )
+        line += f" {row['recall@10 with context']:>8.3f}"
         line += f" {row['p50 ms']:>7.1f} {row['p95 ms']:>7.1f}"
         print(line)
     return section
@@ -275,7 +282,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tuning overrides: {overrides}")
     print(
         "recall@k = mean over questions of (evidence turns among the first k messages "
-        "returned) / (evidence turns); categories 1-4; unscoped recall() per conversation"
+        "returned) / (evidence turns); categories 1-4; unscoped recall() per conversation.\n"
+        "R@10+ctx also counts the turn before and after each of the first 10 hits, "
+        "which recall shows with it"
     )
     all_results: list[Result] = []
     turns = questions = 0

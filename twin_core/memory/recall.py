@@ -637,7 +637,6 @@ class Recall:
         return named
 
     def _hits(self, query: str, ranked: list[_Candidate], context: int) -> list[RecallHit]:
-        names = {c.id: c.name for c in self.store.contacts()}
         facts = [c.message for c in ranked if c.message is not None]
         around = self.store.neighbours_of(facts, before=context, after=context)
         conversations: dict[int, str] = {}
@@ -649,9 +648,10 @@ class Recall:
             message = next(m for m in turns if m.id == candidate.message_id)
             if message.conversation_id not in conversations:
                 conversation = self.store.conversation(message.conversation_id)
+                contact_id = self._contact_of(message)
                 conversations[message.conversation_id] = (
                     conversation.title if conversation else ""
-                ) or names.get(self._contact_of(message), "?")
+                ) or (self._name(contact_id) if contact_id is not None else "?")
             matched = tuple(_matched(query, message.text))
             sides = tuple(
                 side
@@ -664,7 +664,11 @@ class Recall:
             results.append(
                 RecallHit(
                     message=message,
-                    speaker="you" if message.from_owner else names.get(message.contact_id, "?"),
+                    speaker="you"
+                    if message.from_owner
+                    else self._name(message.contact_id)
+                    if message.contact_id is not None
+                    else "?",
                     conversation=conversations[message.conversation_id],
                     score=candidate.score,
                     why=_why(candidate, matched),
