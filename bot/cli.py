@@ -19,6 +19,7 @@ from bot.app import Twin, open_memory
 from bot.channels.console import ConsoleChannel
 from bot.cli_import import import_app
 from bot.handlers.control import format_recall
+from bot.progress import indexing_bar
 from twin_core.memory.db import DatabaseError
 from twin_core.memory.embed import EmbedderError, make_embedder
 from twin_core.memory.recall import Recall, RecallError
@@ -199,30 +200,14 @@ app.add_typer(import_app, name="import")
 def reindex(ctx: typer.Context) -> None:
     """Rebuild recall's vector index from the message store (after changing the embedder,
     or when the index folder was lost)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     settings = _state(ctx).settings()
     store = Store.open(settings.sqlalchemy_url)
     embedder = make_embedder(settings.embedder)
     recall = Recall(
         store, None, embedder, owner_name=settings.owner_name, location=settings.index_location
     )
-    total = store.count_messages()
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        "{task.fields[rate]}",
-        TimeRemainingColumn(),
-        transient=False,
-    ) as bar:
-        task = bar.add_task("indexing", total=total, rate="")
-        started = time.perf_counter()
-
-        def progress(done: int, _total: int) -> None:
-            rate = done / max(time.perf_counter() - started, 1e-9)
-            bar.update(task, completed=done, rate=f"{rate:,.0f} msg/s")
-
+    started = time.perf_counter()
+    with indexing_bar("reindexing") as progress:
         indexed = recall.rebuild(progress)
     recall.close()
     store.close()

@@ -115,6 +115,7 @@ def _run(
     me: list[str] | None,
     tz: str | None,
     json_output: bool,
+    index: bool = True,
 ) -> None:
     console = Console(stderr=json_output)
     zone = None
@@ -158,15 +159,21 @@ def _run(
         )
         progress.update(task, total=summary.read, completed=summary.read)
     except (NotThisFormat, OwnerUnknown, FileNotFoundError) as error:
+        store.close()
         typer.secho(f"twin import {export_format.value}: {error}", fg="red", err=True)
         raise typer.Exit(2) from None
     except click.exceptions.Abort:
+        store.close()
         typer.secho(
             "twin import: no answer, nothing imported (say who you are with --me)", err=True
         )
         raise typer.Exit(2) from None
     finally:
         progress.stop()
+    try:
+        if index and summary.new:
+            _index_for_recall(settings, store, console)
+    finally:
         store.close()
     if json_output:
         typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
@@ -181,6 +188,27 @@ def _run(
             console.print(f"  ... and {summary.problems - 10} more (--json lists them)")
     if summary.owner.source == "nobody":
         console.print("[yellow]None of these messages were marked as yours.")
+
+
+def _index_for_recall(settings: Settings, store: Store, console: Console) -> None:
+    """Let recall's index catch up with what was just stored, with its own bar; a
+    failure leaves the messages stored and says how to index them later."""
+    from bot.app import open_memory
+    from bot.progress import indexing_bar
+    from twin_core.memory.embed import EmbedderError
+    from twin_core.memory.vectors import VectorIndexError
+
+    try:
+        with indexing_bar("indexing for recall", console) as progress:
+            memory = open_memory(settings, store, progress=progress)
+        problem = memory.recall_index.problem
+        memory.close()
+    except (VectorIndexError, EmbedderError) as error:
+        problem = str(error)
+    if problem:
+        console.print(
+            f"[yellow]Stored, but not indexed for recall: {problem}", markup=True, highlight=False
+        )
 
 
 PathArgument = Annotated[
@@ -199,6 +227,12 @@ TzOption = Annotated[
     typer.Option(help="Zone of timestamps written without one (default: this machine's)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
+IndexOption = Annotated[
+    bool,
+    typer.Option(
+        help="Index the new messages for recall now (else on the next start or `twin reindex`)."
+    ),
+]
 
 
 @import_app.command()
@@ -208,9 +242,10 @@ def whatsapp(
     me: MeOption = None,
     tz: TzOption = None,
     json_output: JsonOption = False,
+    index: IndexOption = True,
 ) -> None:
     """A WhatsApp "Export chat" .txt, or its .zip with media."""
-    _run(ctx, ExportFormat.WHATSAPP, path, me, tz, json_output)
+    _run(ctx, ExportFormat.WHATSAPP, path, me, tz, json_output, index)
 
 
 @import_app.command()
@@ -220,9 +255,10 @@ def telegram(
     me: MeOption = None,
     tz: TzOption = None,
     json_output: JsonOption = False,
+    index: IndexOption = True,
 ) -> None:
     """Telegram Desktop's result.json: one chat, or the whole account."""
-    _run(ctx, ExportFormat.TELEGRAM, path, me, tz, json_output)
+    _run(ctx, ExportFormat.TELEGRAM, path, me, tz, json_output, index)
 
 
 @import_app.command()
@@ -232,9 +268,10 @@ def discord(
     me: MeOption = None,
     tz: TzOption = None,
     json_output: JsonOption = False,
+    index: IndexOption = True,
 ) -> None:
     """DiscordChatExporter JSON: a channel's file, or a folder or .zip of them."""
-    _run(ctx, ExportFormat.DISCORD, path, me, tz, json_output)
+    _run(ctx, ExportFormat.DISCORD, path, me, tz, json_output, index)
 
 
 @import_app.command()
@@ -243,9 +280,10 @@ def slack(
     path: PathArgument,
     me: MeOption = None,
     json_output: JsonOption = False,
+    index: IndexOption = True,
 ) -> None:
     """A Slack workspace export folder or .zip."""
-    _run(ctx, ExportFormat.SLACK, path, me, None, json_output)
+    _run(ctx, ExportFormat.SLACK, path, me, None, json_output, index)
 
 
 @import_app.command()
@@ -255,6 +293,7 @@ def mbox(
     me: MeOption = None,
     tz: TzOption = None,
     json_output: JsonOption = False,
+    index: IndexOption = True,
 ) -> None:
     """An mbox (Gmail Takeout and others), a .eml, or a folder or .zip of them."""
-    _run(ctx, ExportFormat.MBOX, path, me, tz, json_output)
+    _run(ctx, ExportFormat.MBOX, path, me, tz, json_output, index)

@@ -85,3 +85,32 @@ def test_unknown_time_zone(env: dict[str, str]) -> None:
     )
     assert result.exit_code == 2
     assert "unknown time zone" in result.output
+
+
+def test_imported_messages_are_indexed_for_recall_right_away(env: dict[str, str]) -> None:
+    from bot.app import open_memory
+    from twin_core.memory.recall import STATE_KEY
+    from twin_core.settings import load_settings
+
+    result = CliRunner().invoke(import_app, ["whatsapp", str(ALICE), "--me", "Sam Owner"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "indexing for recall" in result.output
+    settings = load_settings({"TWIN_HOME": env["TWIN_HOME"]})
+    store = Store.open(settings.sqlalchemy_url)
+    # the index is already level with the store: nothing is left for the next start
+    assert json.loads(store.get_state(STATE_KEY))["indexed_to"] == max(
+        m.id or 0 for m in store.iter_messages()
+    )
+    memory = open_memory(settings, store)
+    try:
+        [hit, *_] = memory.recall("lunch terrace")
+        assert "terrace" in hit.message.text or any("terrace" in m.text for m in hit.context)
+    finally:
+        memory.close()
+        memory.store.close()
+
+
+def test_no_index_leaves_indexing_for_later(env: dict[str, str]) -> None:
+    args = ["whatsapp", str(ALICE), "--me", "Sam Owner", "--no-index"]
+    result = CliRunner().invoke(import_app, args, env=env)
+    assert result.exit_code == 0 and "indexing for recall" not in result.output
