@@ -249,15 +249,19 @@ def contacts_merge(
     other: Annotated[str, typer.Argument(help="The same person under another name.")],
 ) -> None:
     """Join OTHER into KEEP: one person, one contact, several handles."""
-    store = Store.open(_state(ctx).settings().sqlalchemy_url)
-    kept, merged = store.find_contact(keep), store.find_contact(other)
-    assert kept.id is not None and merged.id is not None
-    if kept.id == merged.id:
-        raise typer.BadParameter(f"{kept.name} and {merged.name} are already one contact")
-    store.merge_contacts(merged.id, kept.id)
-    store.audit("owner", "merge", kept.name, f"{merged.name} is the same person")
-    typer.echo(f"{merged.name} is now part of {kept.name}.")
-    store.close()
+    memory = _open_memory(_state(ctx).settings())
+    store = memory.store
+    try:
+        kept, merged = store.find_contact(keep), store.find_contact(other)
+        assert kept.id is not None and merged.id is not None
+        if kept.id == merged.id:
+            raise typer.BadParameter(f"{kept.name} and {merged.name} are already one contact")
+        memory.merge_contacts(merged.id, kept.id)
+        store.audit("owner", "merge", kept.name, f"{merged.name} is the same person")
+        typer.echo(f"{merged.name} is now part of {kept.name}.")
+    finally:
+        memory.close()
+        store.close()
 
 
 AVAILABLE_CHANNELS = ("console",)

@@ -195,7 +195,7 @@ class ControlCommands:
         assert keep.id is not None and other.id is not None
         if keep.id == other.id:
             raise UsageError(f"{keep.name} and {other.name} are already one contact")
-        self.store.merge_contacts(other.id, keep.id)
+        self.services.memory.merge_contacts(other.id, keep.id)
         self.store.audit(OWNER_ACTOR, "merge", keep.name, f"{other.name} is the same person")
         handles = ", ".join(f"{h.channel}:{h.external_id}" for h in self.store.handles(keep.id))
         return f"{other.name} is now part of {keep.name} ({handles})."

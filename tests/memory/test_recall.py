@@ -228,3 +228,22 @@ def test_twin_reindex_rebuilds_a_deleted_index(tmp_path: Path) -> None:
     assert "indexed 1 messages" in rebuilt.stdout
     found = twin("recall", "lemon")
     assert found.returncode == 0 and "lemon pasta" in found.stdout
+
+
+def test_merged_contacts_are_found_under_the_contact_they_joined(tmp_path: Path) -> None:
+    memory = Memory.open(Store.open(f"sqlite:///{tmp_path}/m.db"), tmp_path / "index")
+    try:
+        memory.record_many(
+            [
+                event("a1", "the plumber comes on Monday", sender="alice", chat="a", at=T0),
+                event("b1", "my new number, same Alice", sender="alice2", chat="b", at=T0),
+            ]
+        )
+        alice, other = (memory.store.find_contact(n) for n in ("alice", "alice2"))
+        assert alice.id is not None and other.id is not None
+        memory.merge_contacts(other.id, alice.id)
+        hits = memory.recall("new number", contact_id=alice.id)
+        assert [h.message.external_id for h in hits][:1] == ["b1"]
+    finally:
+        memory.close()
+        memory.store.close()

@@ -321,6 +321,27 @@ class Recall:
         self._state.save(self.store)
         return self.catch_up(progress, batch=5_000)
 
+    def refile_contact(self, contact_id: int, batch: int = 1_000) -> int:
+        """Index again every message in the conversations of `contact_id`, so points
+        carry who they are with now (after two contacts were merged). Returns how many."""
+        if self.index is None:
+            return 0
+        self._refresh_names()
+        self._conversation_contact.clear()
+        done = 0
+        for conversation_id in self.store.conversations_of(contact_id):
+            messages = [
+                m
+                for m in self.store.conversation_messages(conversation_id, limit=None)
+                if m.kind == "text" and m.id is not None and m.id <= self.indexed_to
+            ]
+            for start in range(0, len(messages), batch):
+                points = self._points_for(conversation_id, messages[start : start + batch])
+                if points:
+                    self.index.upsert(points)
+                done += len(messages[start : start + batch])
+        return done
+
     def add(self, message: Message) -> None:
         """Index `message` (and anything stored before it and not indexed yet)."""
         self.catch_up()

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from twin_core.memory.embed import Embedder, make_embedder
+from twin_core.memory.models import Contact
 from twin_core.memory.recall import Progress, Recall, RecallHit, Tuning
 from twin_core.memory.store import Recorded, Store
 from twin_core.memory.vectors import VectorIndexError
@@ -71,6 +72,16 @@ class Memory:
         if new:
             self.catch_up()
         return new
+
+    def merge_contacts(self, source_id: int, target_id: int) -> Contact:
+        """`source_id` is the same person as `target_id`: one contact, and recall files
+        their messages under it."""
+        contact = self.store.merge_contacts(source_id, target_id)
+        try:
+            self.recall_index.refile_contact(target_id)
+        except VectorIndexError as exc:
+            log.warning("re-filing %s for recall failed: %s", contact.name, exc)
+        return contact
 
     def recall(
         self, query: str, *, contact_id: int | None = None, limit: int = 5, context: int = 1

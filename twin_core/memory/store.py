@@ -276,6 +276,15 @@ class Store:
                 if c is not None
             ]
 
+    def conversations_of(self, contact_id: int) -> list[int]:
+        """Ids of every conversation this contact is in: one-to-one, or groups where
+        they wrote."""
+        with self._session() as session:
+            spoke = session.exec(
+                select(Message.conversation_id).where(Message.contact_id == contact_id).distinct()
+            ).all()
+        return sorted({*self.conversations_with(contact_id), *spoke})
+
     def conversation(self, conversation_id: int) -> Conversation | None:
         with self._session() as session:
             return session.get(Conversation, conversation_id)
@@ -416,7 +425,7 @@ class Store:
             return {m.id: m for m in rows if m.id is not None}
 
     def conversation_messages(
-        self, conversation_id: int, *, around: datetime | None = None, limit: int = 50
+        self, conversation_id: int, *, around: datetime | None = None, limit: int | None = 50
     ) -> list[Message]:
         """Up to `limit` messages of a conversation, oldest first, ending at `around`."""
         query = select(Message).where(Message.conversation_id == conversation_id)
