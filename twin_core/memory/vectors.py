@@ -39,7 +39,7 @@ import uuid
 import warnings
 import zlib
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -132,8 +132,11 @@ class Bm25Encoder:
 
     `avg_len` stands in for the corpus' average document length, which a vector index
     does not keep: about 12 tokens for one chat message, more when messages are indexed
-    with their neighbouring turns.
+    with their neighbouring turns. Subclasses change the vocabulary by overriding
+    `tokens` (and `vocabulary`, which names it in the index manifest).
     """
+
+    vocabulary = "words"
 
     def __init__(self, *, k1: float = 1.2, b: float = 0.75, avg_len: float = 12.0) -> None:
         if k1 < 0 or not 0.0 <= b <= 1.0 or avg_len <= 0:
@@ -142,25 +145,32 @@ class Bm25Encoder:
         self.b = b
         self.avg_len = avg_len
 
+    @staticmethod
+    def tokens(text: str) -> list[str]:
+        return tokenize(text)
+
     @property
     def name(self) -> str:
-        return f"bm25:words-crc32:k1={self.k1:g}:b={self.b:g}:avg_len={self.avg_len:g}"
+        return f"bm25:{self.vocabulary}-crc32:k1={self.k1:g}:b={self.b:g}:avg_len={self.avg_len:g}"
 
     def encode_documents(self, texts: Sequence[str]) -> list[SparseVector]:
-        return [self._document(text) for text in texts]
+        return [self.encode_counts(Counter(self.tokens(text))) for text in texts]
 
     def encode_query(self, text: str) -> SparseVector:
-        indices = sorted({token_index(token) for token in tokenize(text)})
+        indices = sorted({token_index(token) for token in self.tokens(text)})
         return SparseVector(tuple(indices), (1.0,) * len(indices))
 
-    def _document(self, text: str) -> SparseVector:
-        counts = Counter(tokenize(text))
-        if not counts:
-            return SparseVector((), ())
+    def encode_counts(self, counts: Mapping[str, float]) -> SparseVector:
+        """BM25 document weights for term counts, which may be fractional (a message's
+        context counts its neighbours' words at a lower weight)."""
         length = sum(counts.values())
+        if length <= 0:
+            return SparseVector((), ())
         norm = self.k1 * (1.0 - self.b + self.b * length / self.avg_len)
         weights: dict[int, float] = {}
         for token, tf in counts.items():
+            if tf <= 0:
+                continue
             index = token_index(token)
             # Two tokens hashed to one slot share it, as their counts would.
             weights[index] = weights.get(index, 0.0) + tf * (self.k1 + 1.0) / (tf + norm)
