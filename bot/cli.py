@@ -19,7 +19,7 @@ from bot.app import Twin, open_memory
 from bot.channels.console import ConsoleChannel
 from bot.cli_import import import_app
 from bot.handlers.control import format_recall
-from bot.progress import indexing_bar
+from bot.progress import indexing_bar, optimize_if_large
 from twin_core.memory.db import DatabaseError
 from twin_core.memory.embed import EmbedderError, make_embedder
 from twin_core.memory.recall import Recall, RecallError
@@ -209,6 +209,7 @@ def reindex(ctx: typer.Context) -> None:
     started = time.perf_counter()
     with indexing_bar("reindexing") as progress:
         indexed = recall.rebuild(progress)
+    optimize_if_large(recall, indexed)
     recall.close()
     store.close()
     typer.echo(

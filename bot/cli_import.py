@@ -194,7 +194,7 @@ def _index_for_recall(settings: Settings, store: Store, console: Console) -> Non
     """Let recall's index catch up with what was just stored, with its own bar; a
     failure leaves the messages stored and says how to index them later."""
     from bot.app import open_memory
-    from bot.progress import indexing_bar
+    from bot.progress import indexing_bar, optimize_if_large
     from twin_core.memory.embed import EmbedderError
     from twin_core.memory.vectors import VectorIndexError
 
@@ -202,6 +202,8 @@ def _index_for_recall(settings: Settings, store: Store, console: Console) -> Non
         with indexing_bar("indexing for recall", console) as progress:
             memory = open_memory(settings, store, progress=progress)
         problem = memory.recall_index.problem
+        if problem is None:
+            optimize_if_large(memory.recall_index, memory.indexed_on_open, console)
         memory.close()
     except (VectorIndexError, EmbedderError) as error:
         problem = str(error)

@@ -247,3 +247,25 @@ def test_merged_contacts_are_found_under_the_contact_they_joined(tmp_path: Path)
     finally:
         memory.close()
         memory.store.close()
+
+
+def test_optimizing_after_a_bulk_load_keeps_every_answer(tmp_path: Path) -> None:
+    from bot.progress import optimize_if_large
+
+    memory = Memory.open(Store.open(f"sqlite:///{tmp_path}/o.db"), tmp_path / "index")
+    try:
+        memory.record_many(
+            [
+                event(f"m{i}", f"note {i} about the garden", at=T0 + timedelta(minutes=i))
+                for i in range(50)
+            ]
+            + [event("x", "the plumber comes on Monday", at=T0 + timedelta(hours=5))]
+        )
+        before = [h.message.id for h in memory.recall("plumber monday")]
+        assert not optimize_if_large(memory.recall_index, 51, threshold=100)
+        assert optimize_if_large(memory.recall_index, 51, threshold=50)
+        assert [h.message.id for h in memory.recall("plumber monday")] == before
+        assert before and memory.store.message(before[0] or 0).external_id == "x"  # type: ignore[union-attr]
+    finally:
+        memory.close()
+        memory.store.close()

@@ -321,6 +321,11 @@ class Recall:
         self._state.save(self.store)
         return self.catch_up(progress, batch=5_000)
 
+    def optimize(self) -> None:
+        """Build the index's search structures after a bulk load (see `VectorIndex`)."""
+        if self.index is not None:
+            self.index.optimize()
+
     def refile_contact(self, contact_id: int, batch: int = 1_000) -> int:
         """Index again every message in the conversations of `contact_id`, so points
         carry who they are with now (after two contacts were merged). Returns how many."""

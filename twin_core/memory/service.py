@@ -26,6 +26,8 @@ class Memory:
     def __init__(self, store: Store, recall: Recall) -> None:
         self.store = store
         self.recall_index = recall
+        self.indexed_on_open = 0
+        """How many stored messages `open` had to index (a large number: optimize)."""
 
     @classmethod
     def open(
@@ -44,7 +46,7 @@ class Memory:
             store, index, embedder or make_embedder(), owner_name=owner_name, tuning=tuning
         )
         memory = cls(store, recall)
-        memory.catch_up(progress)
+        memory.indexed_on_open = memory.catch_up(progress)
         return memory
 
     def close(self) -> None:
