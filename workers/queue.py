@@ -44,6 +44,7 @@ class LocalJobQueue:
         self.ctx = ctx
         self.jobs = jobs
         self._tasks = TaskGroup()
+        self._running: dict[str, asyncio.Task[Any]] = {}
         self._started = False
 
     async def start(self) -> None:
@@ -68,7 +69,9 @@ class LocalJobQueue:
         return True
 
     def _schedule(self, job: ScheduledJob) -> None:
-        self._tasks.spawn(self._run(job), name=f"job:{job.key}")
+        task = self._tasks.spawn(self._run(job), name=f"job:{job.key}")
+        self._running[job.key] = task
+        task.add_done_callback(lambda _: self._running.pop(job.key, None))
 
     async def _run(self, job: ScheduledJob) -> None:
         wait = (job.run_at - utcnow()).total_seconds()
@@ -85,13 +88,13 @@ class LocalJobQueue:
         self.store.finish_job(job.id, JobStatus.DONE)
 
     async def drain(self, horizon_s: float = 1.0) -> None:
+        """Wait for the jobs due within `horizon_s`, never for later ones."""
         due = [
-            j
+            self._running[j.key]
             for j in self.store.pending_jobs()
-            if (j.run_at - utcnow()).total_seconds() <= horizon_s
+            if j.key in self._running and (j.run_at - utcnow()).total_seconds() <= horizon_s
         ]
-        if due:
-            await self._tasks.wait()
+        await asyncio.gather(*due, return_exceptions=True)
 
 
 class ArqJobQueue:

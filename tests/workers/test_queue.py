@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -142,3 +143,22 @@ async def test_arq_runs_the_same_job_function_once_per_key(redis_queue: ArqJobQu
     await worker.main()
     await worker.close()
     assert delivered == [7]
+
+
+async def test_drain_waits_for_due_jobs_only(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path}/t.db")
+    ran: list[str] = []
+
+    async def job(ctx: dict[str, Any], name: str) -> None:
+        ran.append(name)
+
+    queue = LocalJobQueue(store, {}, {"job": job})
+    await queue.start()
+    await queue.enqueue("job", "later", key="later", defer_s=3600)
+    await queue.enqueue("job", "now", key="now")
+    await asyncio.wait_for(queue.drain(horizon_s=1.0), timeout=5)
+    assert ran == ["now"]
+    [waiting] = store.pending_jobs()
+    assert waiting.key == "later"
+    await queue.stop()
+    store.close()
