@@ -19,6 +19,7 @@ import importlib
 import json
 import os
 import threading
+from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -186,7 +187,27 @@ class OnnxModelInfo:
             raise EmbedderError(f"{path} is not a valid embedder description: {exc}") from exc
 
 
-class OnnxEmbedder:
+class _InProcessEmbedder(ABC):
+    """What the embedders that run in this process share: each distinct text computed
+    once (short ones cached when `_cache` is set), and `aembed` off the event loop."""
+
+    _cache: _ShortTextCache | None = None
+
+    @property
+    @abstractmethod
+    def dimension(self) -> int: ...
+
+    @abstractmethod
+    def _compute(self, texts: list[str]) -> Vectors: ...
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        return embed_distinct(texts, self.dimension, self._compute, self._cache)
+
+    async def aembed(self, texts: Sequence[str]) -> Vectors:
+        return await asyncio.to_thread(self.embed, texts)
+
+
+class OnnxEmbedder(_InProcessEmbedder):
     """A transformer encoder exported to ONNX, mean-pooled and normalized, on the CPU.
 
     Texts are tokenized, sorted by length and run in batches padded only to the longest
@@ -246,12 +267,6 @@ class OnnxEmbedder:
     @property
     def dimension(self) -> int:
         return self.info.dimension
-
-    def embed(self, texts: Sequence[str]) -> Vectors:
-        return embed_distinct(texts, self.dimension, self._compute, self._cache)
-
-    async def aembed(self, texts: Sequence[str]) -> Vectors:
-        return await asyncio.to_thread(self.embed, texts)
 
     def _compute(self, texts: list[str]) -> Vectors:
         encodings = self._tokenizer.encode_batch(texts)
@@ -413,7 +428,7 @@ def _missing_extra(package: str, extra: str, what: str) -> EmbedderError:
     )
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(_InProcessEmbedder):
     """A sentence-transformers model, for a machine with a GPU (extra `gpu`; it brings
     torch)."""
 
@@ -442,12 +457,6 @@ class SentenceTransformerEmbedder:
     def dimension(self) -> int:
         return self._dimension
 
-    def embed(self, texts: Sequence[str]) -> Vectors:
-        return embed_distinct(texts, self.dimension, self._compute)
-
-    async def aembed(self, texts: Sequence[str]) -> Vectors:
-        return await asyncio.to_thread(self.embed, texts)
-
     def _compute(self, texts: list[str]) -> Vectors:
         matrix = self._model.encode(
             texts, batch_size=self.batch_size, convert_to_numpy=True, normalize_embeddings=True
@@ -455,7 +464,7 @@ class SentenceTransformerEmbedder:
         return normalize_rows(matrix)
 
 
-class Model2VecEmbedder:
+class Model2VecEmbedder(_InProcessEmbedder):
     """A static model (one vector per token, averaged): tens of thousands of messages per
     second on one core, for bulk imports, but weaker than a transformer on paraphrases.
     Extra `model2vec`. The default is all-MiniLM-L6-v2 distilled and shipped with the
@@ -482,12 +491,6 @@ class Model2VecEmbedder:
     @property
     def dimension(self) -> int:
         return self._dimension
-
-    def embed(self, texts: Sequence[str]) -> Vectors:
-        return embed_distinct(texts, self.dimension, self._compute)
-
-    async def aembed(self, texts: Sequence[str]) -> Vectors:
-        return await asyncio.to_thread(self.embed, texts)
 
     def _compute(self, texts: list[str]) -> Vectors:
         return normalize_rows(self._model.encode(texts, batch_size=self.batch_size))
