@@ -237,65 +237,30 @@ IndexOption = Annotated[
 ]
 
 
-@import_app.command()
-def whatsapp(
-    ctx: typer.Context,
-    path: PathArgument,
-    me: MeOption = None,
-    tz: TzOption = None,
-    json_output: JsonOption = False,
-    index: IndexOption = True,
-) -> None:
-    """A WhatsApp "Export chat" .txt, or its .zip with media."""
-    _run(ctx, ExportFormat.WHATSAPP, path, me, tz, json_output, index)
+def _register(export_format: ExportFormat, help_text: str) -> None:
+    """One `twin import FORMAT` command; every format takes the same options."""
+
+    def command(
+        ctx: typer.Context,
+        path: PathArgument,
+        me: MeOption = None,
+        tz: TzOption = None,
+        json_output: JsonOption = False,
+        index: IndexOption = True,
+    ) -> None:
+        if tz and export_format is ExportFormat.SLACK:
+            raise typer.BadParameter("Slack exports carry their own time zone; drop --tz")
+        _run(ctx, export_format, path, me, tz, json_output, index)
+
+    import_app.command(export_format.value, help=help_text)(command)
 
 
-@import_app.command()
-def telegram(
-    ctx: typer.Context,
-    path: PathArgument,
-    me: MeOption = None,
-    tz: TzOption = None,
-    json_output: JsonOption = False,
-    index: IndexOption = True,
-) -> None:
-    """Telegram Desktop's result.json: one chat, or the whole account."""
-    _run(ctx, ExportFormat.TELEGRAM, path, me, tz, json_output, index)
-
-
-@import_app.command()
-def discord(
-    ctx: typer.Context,
-    path: PathArgument,
-    me: MeOption = None,
-    tz: TzOption = None,
-    json_output: JsonOption = False,
-    index: IndexOption = True,
-) -> None:
-    """DiscordChatExporter JSON: a channel's file, or a folder or .zip of them."""
-    _run(ctx, ExportFormat.DISCORD, path, me, tz, json_output, index)
-
-
-@import_app.command()
-def slack(
-    ctx: typer.Context,
-    path: PathArgument,
-    me: MeOption = None,
-    json_output: JsonOption = False,
-    index: IndexOption = True,
-) -> None:
-    """A Slack workspace export folder or .zip."""
-    _run(ctx, ExportFormat.SLACK, path, me, None, json_output, index)
-
-
-@import_app.command()
-def mbox(
-    ctx: typer.Context,
-    path: PathArgument,
-    me: MeOption = None,
-    tz: TzOption = None,
-    json_output: JsonOption = False,
-    index: IndexOption = True,
-) -> None:
-    """An mbox (Gmail Takeout and others), a .eml, or a folder or .zip of them."""
-    _run(ctx, ExportFormat.MBOX, path, me, tz, json_output, index)
+_register(ExportFormat.WHATSAPP, 'A WhatsApp "Export chat" .txt, or its .zip with media.')
+_register(ExportFormat.TELEGRAM, "Telegram Desktop's result.json: one chat, or the whole account.")
+_register(
+    ExportFormat.DISCORD, "DiscordChatExporter JSON: a channel's file, or a folder or .zip of them."
+)
+_register(ExportFormat.SLACK, "A Slack workspace export folder or .zip.")
+_register(
+    ExportFormat.MBOX, "An mbox (Gmail Takeout and others), a .eml, or a folder or .zip of them."
+)
