@@ -7,7 +7,6 @@ import pytest
 
 from tests.memory.test_store import T0, event
 from twin_core.memory.embed import Embedder
-from twin_core.memory.lexical import Bm25Index
 from twin_core.memory.recall import RecallError
 from twin_core.memory.service import Memory
 from twin_core.memory.store import Store
@@ -18,17 +17,6 @@ def test_tokenizer_folds_case_and_splits_scripts_without_spaces() -> None:
     assert tokenize("Dinner FRIDAY, ok?") == ["dinner", "friday", "ok"]
     assert tokenize("東京駅") == ["東京", "京駅"]
     assert tokenize("Straße") == ["strasse"]
-
-
-def test_bm25_ranks_rarer_words_higher_and_ignores_repeats() -> None:
-    index = Bm25Index()
-    index.add(1, "ok ok ok")
-    index.add(2, "the lemon pasta recipe")
-    index.add(3, "ok see you")
-    index.add(2, "added twice is a no-op")
-    [best, *_] = index.search("ok lemon")
-    assert best.doc_id == 2 and best.matched == ("lemon",)
-    assert len(index) == 3
 
 
 @pytest.fixture

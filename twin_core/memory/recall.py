@@ -30,7 +30,7 @@ import logging
 import re
 import shutil
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -40,7 +40,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from twin_core.memory.embed import Embedder
-from twin_core.memory.lexical import LexicalHit
 from twin_core.memory.models import Message
 from twin_core.memory.sparse import ContextBm25Encoder
 from twin_core.memory.store import MessageFacts, Store
@@ -132,6 +131,15 @@ class Tuning:
     def sparse_name(self, encoder: ContextBm25Encoder) -> str:
         weights = ",".join(f"{w:g}" for w in self.sparse_context)
         return f"{encoder.name}+context({weights};gap={self.session_gap_s:g}s;speaker,month)"
+
+
+@dataclass(frozen=True, slots=True)
+class LexicalHit:
+    """A message that shares words with a text (`similar_contact_messages`)."""
+
+    doc_id: int
+    score: float
+    matched: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,13 +354,6 @@ class Recall:
                     self.index.upsert(points)
                 done += len(messages[start : start + batch])
         return done
-
-    def add(self, message: Message) -> None:
-        """Index `message` (and anything stored before it and not indexed yet)."""
-        self.catch_up()
-
-    def add_many(self, messages: Iterable[Message]) -> None:
-        self.catch_up()
 
     def catch_up(self, progress: Progress | None = None, *, batch: int = 2_000) -> int:
         """Index every stored message not indexed yet; returns how many were read.
