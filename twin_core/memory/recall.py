@@ -31,7 +31,7 @@ import re
 import shutil
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -41,6 +41,8 @@ from numpy.typing import NDArray
 
 from twin_core.memory.embed import Embedder
 from twin_core.memory.models import Message
+from twin_core.memory.period import Period, find_period
+from twin_core.memory.related import RelatedWords
 from twin_core.memory.sparse import ContextBm25Encoder
 from twin_core.memory.store import MessageFacts, Store
 from twin_core.memory.text import STOPWORDS, stem, terms, tokenize
@@ -53,10 +55,12 @@ from twin_core.memory.vectors import (
     IndexSpec,
     QdrantServerIndex,
     Scope,
+    SparseVector,
     VectorIndex,
     VectorIndexError,
     epoch_seconds,
     open_vector_index,
+    token_index,
 )
 from twin_core.types import utcnow
 
@@ -119,6 +123,14 @@ class Tuning:
     """Added in proportion to freshness, when the caller gives a half-life."""
     min_similarity: float = 0.3
     """A message only the dense side found must be at least this similar to be shown."""
+    period_boost: float = 0.1
+    """Added to a message sent in the period the query names ("on 3 May", "last week";
+    `memory.period`), half as much to one sent in the days just after it."""
+    period_candidates: int = 50
+    """How many of each side's best within that period are fused too."""
+    related_weight: float = 0.25
+    """Weight in the BM25 query of a word related to a query word (`memory.related`),
+    times its cosine to that word; a query word weighs 1. 0 matches exact words only."""
 
     @property
     def radius(self) -> int:
@@ -235,6 +247,7 @@ class Recall:
         encoder: ContextBm25Encoder | None = None,
         location: Path | str | None = None,
         problem: str | None = None,
+        related: RelatedWords | None = None,
     ) -> None:
         self.store = store
         self.index = index
@@ -242,6 +255,7 @@ class Recall:
         self.owner_name = owner_name or "you"
         self.tuning = tuning or Tuning()
         self.encoder = encoder or ContextBm25Encoder()
+        self.related = related if related is not None else RelatedWords.shipped()
         self.location = location
         self.problem = problem if index is None else None
         if self.index is None and self.problem is None:
@@ -592,32 +606,51 @@ class Recall:
         assert self.index is not None
         tuning = self.tuning
         depth = max(tuning.candidates, limit * 2)
-        sparse_query = self.encoder.encode_query(query)
+        sparse_query, _ = self._sparse_query(query)
         dense_query = self.embedder.embed([query])[0]
         found = self.index.query_hybrid(dense_query, sparse_query, scope=scope, limit=depth)
         sparse_hits = found.sparse if mode != "meaning" else []
         dense_hits = found.dense if mode != "words" else []
+        best = (_best(sparse_hits), _best(dense_hits))
         candidates: dict[int, _Candidate] = {}
-        for hits, side in ((sparse_hits, "sparse"), (dense_hits, "dense")):
-            for hit, value in _fractions(hits):
-                candidate = candidates.setdefault(hit.message_id, _Candidate(hit.message_id))
-                if side == "sparse":
-                    candidate.sparse, candidate.in_sparse = value, True
-                else:
-                    candidate.dense, candidate.in_dense, candidate.cosine = value, True, hit.score
         # A candidate one side did not return scores at most that side's last.
-        sparse_floor = _fractions(sparse_hits)[-1][1] if len(sparse_hits) >= depth else 0.0
-        dense_floor = _fractions(dense_hits)[-1][1] if len(dense_hits) >= depth else 0.0
+        floors = (
+            _collect(candidates, sparse_hits, "sparse", best[0], depth),
+            _collect(candidates, dense_hits, "dense", best[1], depth),
+        )
+        now = utcnow()
+        period = find_period(query, now) if tuning.period_boost > 0 else None
+        window_floors: tuple[float, float] | None = None
+        window_ids: set[int] = set()
+        if period is not None:
+            # The period's own best matches, which years of other messages may hide.
+            window = _within(scope, period)
+            if not window.matches_nothing:
+                extra = self.index.query_hybrid(
+                    dense_query, sparse_query, scope=window, limit=tuning.period_candidates
+                )
+                sparse_extra = extra.sparse if mode != "meaning" else []
+                dense_extra = extra.dense if mode != "words" else []
+                window_ids = {h.message_id for h in [*sparse_extra, *dense_extra]}
+                limit_ = tuning.period_candidates
+                window_floors = (
+                    _collect(candidates, sparse_extra, "sparse", best[0], limit_),
+                    _collect(candidates, dense_extra, "dense", best[1], limit_),
+                )
         messages = self.store.message_facts(list(candidates))
         named = self._named_speakers(query)
         asks_when = bool(_ASKS_WHEN.search(query))
-        now = utcnow()
         for candidate in candidates.values():
             message = messages.get(candidate.message_id)
             candidate.message = message
             if message is None:
                 continue
             if mode == "hybrid":
+                sparse_floor, dense_floor = (
+                    window_floors
+                    if window_floors is not None and candidate.message_id in window_ids
+                    else floors
+                )
                 sparse = candidate.sparse if candidate.in_sparse else sparse_floor
                 dense = candidate.dense if candidate.in_dense else dense_floor
                 score = tuning.sparse_weight * sparse + tuning.dense_weight * dense
@@ -630,6 +663,10 @@ class Recall:
             score += tuning.content_weight * self._content(message)
             if asks_when and _SAYS_WHEN.search(message.text):
                 score += tuning.when_boost
+            if period is not None and period.near(message.sent_at):
+                inside = period.holds(message.sent_at)
+                score += tuning.period_boost if inside else tuning.period_boost / 2
+                candidate.notes.append(f"sent {'in' if inside else 'just after'} {period.text}")
             if prefer_contact_id is not None and self._contact_of(message) == prefer_contact_id:
                 score += tuning.contact_boost
             if half_life_days:
@@ -647,6 +684,26 @@ class Recall:
         ]
         ranked.sort(key=lambda c: (-c.score, c.message_id))
         return ranked[:limit]
+
+    def _sparse_query(self, query: str) -> tuple[SparseVector, dict[str, tuple[float, str]]]:
+        """The BM25 query: the query's own terms at weight 1, and the words related to
+        them (`memory.related`) at their cosine times `related_weight`, names of people
+        left as they are. Returns it with the related terms used."""
+        base = self.encoder.encode_query(query)
+        if self.tuning.related_weight <= 0:
+            return base, {}
+        if not self._name_terms:
+            self._refresh_names()
+        names = set().union(*self._name_terms.values(), terms(self.owner_name))
+        related = self.related.expand(query, names=names)
+        if not related:
+            return base, {}
+        weights = dict(zip(base.indices, base.values, strict=True))
+        for term, (cosine, _) in related.items():
+            index = token_index(term)
+            weights[index] = max(weights.get(index, 0.0), self.tuning.related_weight * cosine)
+        indices = sorted(weights)
+        return SparseVector(tuple(indices), tuple(weights[i] for i in indices)), related
 
     def _content(self, message: MessageFacts) -> float:
         amount = self._contents.get(message.id)
@@ -673,6 +730,7 @@ class Recall:
         around = self.store.neighbours_of(facts, before=context, after=context)
         conversations: dict[int, str] = {}
         results: list[RecallHit] = []
+        related = self._sparse_query(query)[1]
         for candidate in ranked:
             turns = around.get(candidate.message_id)
             if not turns:
@@ -703,7 +761,7 @@ class Recall:
                     else "?",
                     conversation=conversations[message.conversation_id],
                     score=candidate.score,
-                    why=_why(candidate, matched),
+                    why=_why(candidate, matched, _related_in(related, message.text)),
                     context=tuple(turns),
                     matched=matched,
                     sides=sides,
@@ -712,14 +770,43 @@ class Recall:
         return results
 
 
-def _fractions(hits: Sequence[Hit]) -> list[tuple[Hit, float]]:
-    """Each hit's score as a fraction of the best (0 for a best that is not positive)."""
-    if not hits:
-        return []
-    best = hits[0].score
-    if best <= 0:
-        return [(hit, 0.0) for hit in hits]
-    return [(hit, max(0.0, hit.score / best)) for hit in hits]
+def _best(hits: Sequence[Hit]) -> float:
+    return hits[0].score if hits else 0.0
+
+
+def _collect(
+    candidates: dict[int, _Candidate],
+    hits: Sequence[Hit],
+    side: Literal["sparse", "dense"],
+    best: float,
+    asked: int,
+) -> float:
+    """Adds one side's hits to `candidates`, each scored as a fraction of `best` (that
+    side's best over the whole query, 0 when not positive). Returns the most a message
+    this list did not return could score: its last fraction if the list is full (there
+    were more), else 0."""
+    last = 0.0
+    for hit in hits:
+        value = max(0.0, hit.score / best) if best > 0 else 0.0
+        candidate = candidates.setdefault(hit.message_id, _Candidate(hit.message_id))
+        if side == "sparse":
+            candidate.sparse, candidate.in_sparse = value, True
+        else:
+            candidate.dense, candidate.in_dense, candidate.cosine = value, True, hit.score
+        last = value
+    return last if len(hits) >= asked else 0.0
+
+
+def _within(scope: Scope | None, period: Period) -> Scope:
+    """`scope` narrowed to the period and the days just after it."""
+    start = epoch_seconds(period.start)
+    end = epoch_seconds(period.end + period.after)
+    base = scope or Scope()
+    return replace(
+        base,
+        sent_from=max(start, base.sent_from) if base.sent_from is not None else start,
+        sent_before=min(end, base.sent_before) if base.sent_before is not None else end,
+    )
 
 
 def _sittings(span: Sequence[Message], gap_s: float) -> list[int]:
@@ -765,14 +852,24 @@ def _matched(query: str, text: str) -> list[str]:
     return list(seen)
 
 
-def _why(candidate: _Candidate, matched: Sequence[str]) -> str:
+def _related_in(related: dict[str, tuple[float, str]], text: str) -> list[str]:
+    """The words of `text` related to a query word, as "karate (~martial)"."""
+    seen: dict[str, None] = {}
+    for token in tokenize(text):
+        found = related.get(stem(token)) if token not in STOPWORDS else None
+        if found:
+            seen.setdefault(f"{token} (~{found[1]})", None)
+    return list(seen)
+
+
+def _why(candidate: _Candidate, matched: Sequence[str], related: Sequence[str] = ()) -> str:
     parts = []
     if candidate.in_sparse:
-        parts.append(
-            "matched words: " + ", ".join(matched)
-            if matched
-            else "matched words in the turns around it"
-        )
+        if matched or related:
+            words = ", ".join([*matched, *related])
+            parts.append(f"matched words: {words}")
+        else:
+            parts.append("matched words in the turns around it")
     if candidate.in_dense and candidate.cosine >= 0:
         parts.append(f"similar meaning ({candidate.cosine:.2f})")
     parts.extend(candidate.notes)
