@@ -15,7 +15,11 @@ most it could have had). A strong match from either side therefore stays strong;
 reciprocal rank fusion, by contrast, pulls a clear first place of one side down to
 the level of the other side's noise. Small, general preferences are added on top:
 messages written by a person the query names, messages that say something (not "ok"
-or a question), and optionally the contact being answered and recent messages.
+or a question), messages sent in a period the query names ("on 3 May", "last week":
+`memory.period`, which also gets its own search so that day is never crowded out), and
+optionally the contact being answered and recent messages. The BM25 query also holds
+words related to the query's own ("martial" -> karate, judo: `memory.related`) at a
+fraction of their weight.
 
 Indexing follows SQL: `catch_up()` indexes every message whose id is above the highest
 one indexed so far (kept in the store's state, per index build), re-indexing the few
