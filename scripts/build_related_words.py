@@ -3,11 +3,15 @@
     .venv/bin/python scripts/build_related_words.py [--threshold 0.5] [--per-word 3]
 
 Every whole English word of the shipped model's tokenizer vocabulary (letters only, three
-or more, not a stopword: about 21,000) is embedded alone with the shipped
+or more, not a stopword: about 21,000, less the words below) is embedded alone with the shipped
 all-MiniLM-L6-v2 (`OnnxEmbedder`), and each keeps its nearest other words by cosine, at
 most `--per-word` of them, each at least `--threshold` similar and none with the same
 stem as the word (the stemmer already joins those). "martial" gets karate, kung and ryu;
 "bought" gets purchased and buy; "pottery" gets porcelain, ceramics and carvings.
+
+Words that say when (months, weekdays, "yesterday", "week") and general-purpose words
+("any", "all", "thing", "really") are left out on both sides: "July" must not find June,
+nor "yesterday" today, and "any" relates to everything.
 
 Runs offline in about a minute on 2 cores. Writes
 `twin_core/memory/weights/related-words/related-words.tsv.gz` (one line per word: the
@@ -46,12 +50,38 @@ at most {per_word} per word, {pairs} pairs over {words} words).
 """
 
 
+# Words that say when: widening them would find the wrong moment ("July" -> June).
+TIME_WORDS = frozenset(
+    """january february march april may june july august september october november
+    december jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday
+    thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun today
+    tonight tomorrow yesterday morning afternoon evening night noon midnight week weeks
+    weekend weekends weekday weekdays month months year years day days hour hours minute
+    minutes second seconds decade decades ago now later soon recently lately earlier
+    before after since until past future annual annually daily weekly monthly yearly
+    spring summer autumn fall winter""".split()  # noqa: SIM905
+)
+# General-purpose words: related to everything, so widening them only adds noise.
+GENERAL_WORDS = frozenset(
+    """any all some every each either neither both many much more most few less least
+    other others another such only own same else ever never always often sometimes
+    again once twice still yet already even anyway maybe perhaps really quite rather
+    almost enough one two three first last next new old get got gets getting make
+    made makes making take took takes taking say said says saying tell told thing
+    things something anything everything nothing someone anyone everyone nobody
+    somebody anybody way ways lot lots kind kinds sort sorts bit yeah yep yup nope
+    okay hey hello oh ah um lol haha hah hmm wow well like just good great nice cool
+    sure thanks thank please sorry""".split()  # noqa: SIM905
+)
+LEFT_OUT = STOPWORDS | TIME_WORDS | GENERAL_WORDS
+
+
 def vocabulary(model_dir: Path) -> list[str]:
     raw = json.loads((model_dir / "tokenizer.json").read_text(encoding="utf-8"))
     words = {
         token
         for token in raw["model"]["vocab"]
-        if token.isascii() and token.isalpha() and len(token) > 2 and token not in STOPWORDS
+        if token.isascii() and token.isalpha() and len(token) > 2 and token not in LEFT_OUT
     }
     return sorted(words)
 

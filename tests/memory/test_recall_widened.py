@@ -43,6 +43,10 @@ def test_the_shipped_table_relates_words_the_model_puts_together() -> None:
     assert "karate" in [word for word, _ in table.of("martial")]
     assert all(0.5 <= cosine <= 1.0 for _, cosine in table.of("bought"))
     assert table.of("no-such-word") == ()
+    # Words that say when are never widened nor reached: "July" must not find June.
+    for word in ("july", "yesterday", "weekend", "any"):
+        assert table.of(word) == ()
+    assert "june" not in [word for word, _ in table.of("summer") + table.of("holiday")]
 
 
 def test_expansion_leaves_out_the_query_words_and_names() -> None:
