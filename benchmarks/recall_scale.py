@@ -10,7 +10,8 @@ stored with the importers' fast path (`Store.record_many`), conversation by
 conversation as an import does, then indexed by `Recall.catch_up()` with the default
 embedder, then the index is optimized. Printed: SQL insert and indexing throughput,
 sizes on disk, peak resident memory, and p50/p95 of `recall()` (limit 10, context 1)
-scoped to a random contact and unscoped.
+scoped to a random contact, unscoped, and unscoped naming a day ("... on 14 March 2022":
+recall then also searches that day's messages on their own).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import sqlalchemy as sa
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -163,7 +165,10 @@ def main() -> int:
     print(f"optimized: {out['optimize_s']:.1f} s")
 
     contact_ids = [c.id for c in store.contacts() if c.id is not None]
-    timings: dict[str, list[float]] = {"scoped": [], "unscoped": []}
+    timings: dict[str, list[float]] = {"scoped": [], "unscoped": [], "dated": []}
+    with store.engine.connect() as connection:
+        last = connection.execute(sa.text("SELECT MAX(sent_at) FROM message")).scalar()
+    span_days = max(1, (datetime.fromisoformat(str(last)) - START.replace(tzinfo=None)).days)
     for _ in range(5):  # warm up
         recall.recall(chatter.query(), limit=10)
     for _ in range(args.queries):
@@ -174,6 +179,10 @@ def main() -> int:
         began = time.perf_counter()
         recall.recall(query, limit=10)
         timings["unscoped"].append(time.perf_counter() - began)
+        day = START + timedelta(days=chatter.random.randint(0, span_days))
+        began = time.perf_counter()
+        recall.recall(f"{query} on {day:%d %B %Y}", limit=10)
+        timings["dated"].append(time.perf_counter() - began)
     for kind, values in timings.items():
         p50, p95 = percentiles(values)
         out[f"{kind}_p50_ms"], out[f"{kind}_p95_ms"] = p50, p95
