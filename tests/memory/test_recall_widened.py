@@ -107,3 +107,12 @@ def test_a_missing_table_leaves_recall_on_exact_words(
         assert "exact words only" in caplog.text
     finally:
         RelatedWords.shipped.cache_clear()
+
+
+def test_examples_for_a_reply_are_alike_in_words_not_in_date(memory: Memory) -> None:
+    # The composer asks for messages like the one being answered: a date in it must not
+    # pull in whatever was said that day.
+    day = (T0 + timedelta(days=50)).strftime("%d %B %Y")
+    hits = memory.recall_index.similar_contact_messages(f"dinner at Luigi's on {day}?")
+    first = memory.store.messages_by_id([hits[0].doc_id])[hits[0].doc_id]
+    assert first.external_id in {"d1", "d2"}

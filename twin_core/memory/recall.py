@@ -539,7 +539,8 @@ class Recall:
         if not query or self.index is None:
             return []
         try:
-            ranked = self._rank(query, None, limit, exclude_owner=True)
+            # A date in the message is not what makes another message like it.
+            ranked = self._rank(query, None, limit, exclude_owner=True, periods=False)
         except VectorIndexError as exc:
             log.warning("recall for examples failed: %s", exc)
             return []
@@ -603,6 +604,7 @@ class Recall:
         limit: int,
         *,
         exclude_owner: bool = False,
+        periods: bool = True,
         prefer_contact_id: int | None = None,
         half_life_days: float | None = None,
         mode: Mode = "hybrid",
@@ -623,7 +625,7 @@ class Recall:
             _collect(candidates, dense_hits, "dense", best[1], depth),
         )
         now = utcnow()
-        period = find_period(query, now) if tuning.period_boost > 0 else None
+        period = find_period(query, now) if periods and tuning.period_boost > 0 else None
         window_floors: tuple[float, float] | None = None
         window_ids: set[int] = set()
         if period is not None:
