@@ -79,6 +79,7 @@ class Conversation:
     dropped_refs: int = 0
     repaired_refs: int = 0
     dropped_questions: int = 0
+    undated_sessions: int = 0
 
 
 @dataclass
@@ -95,15 +96,34 @@ class Tally:
     results: list[Result] = field(default_factory=list)
 
 
-def parse_when(raw: str) -> datetime:
-    """'1:56 pm on 8 May, 2023' (LoCoMo's session date_time), read as UTC."""
-    text = " ".join(raw.replace(",", " ").split())
-    for layout in ("%I:%M %p on %d %B %Y", "%I:%M%p on %d %B %Y", "%H:%M on %d %B %Y"):
+DATE_LAYOUTS = (
+    "%I:%M %p on %d %B %Y",
+    "%I:%M%p on %d %B %Y",
+    "%H:%M on %d %B %Y",
+    "%I:%M %p on %B %d %Y",
+    "%d %B %Y %I:%M %p",
+    "%B %d %Y %I:%M %p",
+    "%d %B %Y",
+    "%B %d %Y",
+    "%d %b %Y",
+    "%b %d %Y",
+)
+
+
+def parse_when(raw: str) -> datetime | None:
+    """A session's date_time, read as UTC: LoCoMo's '1:56 pm on 8 May, 2023', a few
+    other spellings of it, or ISO 8601. None when it cannot be read."""
+    text = " ".join(str(raw).replace(",", " ").split())
+    for layout in DATE_LAYOUTS:
         try:
             return datetime.strptime(text, layout).replace(tzinfo=UTC)
         except ValueError:
             continue
-    raise ValueError(f"unreadable session date {raw!r}")
+    try:
+        moment = datetime.fromisoformat(str(raw).strip())
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def load(path: Path, *, captions: bool = True) -> list[Conversation]:
@@ -120,10 +140,18 @@ def load(path: Path, *, captions: bool = True) -> list[Conversation]:
         )
         events: list[InboundEvent] = []
         turn_ids: set[str] = set()
+        undated = 0
+        previous = datetime(2000, 1, 1, tzinfo=UTC)
         for session, key in sessions:
-            start = parse_when(talk[f"session_{session}_date_time"])
+            found = parse_when(talk.get(f"session_{session}_date_time", ""))
+            if found is None:
+                # Unreadable or missing: a day after the session before, so turns keep
+                # their order; counted in the output.
+                undated += 1
+                found = previous + timedelta(days=1)
+            start = previous = found
             for k, turn in enumerate(talk[key]):
-                text = str(turn.get("text", ""))
+                text = str(turn.get("text") or "")
                 if captions and turn.get("blip_caption"):
                     text = f"{text} [shared a photo: {turn['blip_caption']}]"
                 mine = turn["speaker"] == owner
@@ -143,12 +171,17 @@ def load(path: Path, *, captions: bool = True) -> list[Conversation]:
                     )
                 )
         conversation = Conversation(number, sample_id, owner, events, [])
+        conversation.undated_sessions = undated
         for qa in sample.get("qa", []):
-            category = int(qa.get("category", 0))
+            try:
+                category = int(qa.get("category", 0))
+            except (TypeError, ValueError):
+                continue
             if category not in CATEGORIES:
                 continue
             evidence: list[str] = []
-            for ref in qa.get("evidence", []):
+            refs = qa.get("evidence") or []
+            for ref in [refs] if isinstance(refs, str) else refs:
                 parts = [p for p in re.split(r"[;,\s]+", str(ref)) if p]
                 if len(parts) > 1:
                     conversation.repaired_refs += 1
@@ -269,7 +302,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"no LoCoMo file at {args.data}; pass --data FILE", file=sys.stderr)
         return 2
     modes: list[Mode] = [m for m in MODES if m in args.modes.split(",")]
-    conversations = load(args.data, captions=not args.no_captions)
+    try:
+        conversations = load(args.data, captions=not args.no_captions)
+    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
+        print(
+            f"{args.data} is not in LoCoMo's layout (a list of samples, each with a "
+            f"'conversation' of speaker_a, speaker_b, session_N lists of turns with "
+            f"speaker, dia_id and text, and a 'qa' list): {exc!r}",
+            file=sys.stderr,
+        )
+        return 2
     if args.only:
         wanted: set[int] = set()
         for part in args.only.split(","):
@@ -309,10 +351,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     repaired = sum(c.repaired_refs for c in conversations)
     dropped = sum(c.dropped_refs for c in conversations)
     unasked = sum(c.dropped_questions for c in conversations)
+    undated = sum(c.undated_sessions for c in conversations)
     print(
         f"{turns} turns recorded and indexed in {indexing:.1f} s ({turns / indexing:.0f}/s); "
         f"{questions} questions; evidence refs repaired {repaired}, dropped {dropped}; "
         f"questions without usable evidence {unasked}"
+        + (f"; sessions with an unreadable date {undated}" if undated else "")
     )
     output: dict[str, Any] = {
         "data": str(args.data),
