@@ -579,6 +579,7 @@ class Recall:
         if self.index is None:
             raise RecallError(f"recall is unavailable: {self.problem}")
         scope = Scope.contact(contact_id) if contact_id is not None else None
+        sparse_query, related = self._sparse_query(query)
         try:
             ranked = self._rank(
                 query,
@@ -587,6 +588,7 @@ class Recall:
                 prefer_contact_id=prefer_contact_id,
                 half_life_days=half_life_days,
                 mode=mode,
+                sparse_query=sparse_query,
             )
         except VectorIndexError as exc:
             raise RecallError(f"recall is unavailable: {exc}") from exc
@@ -595,7 +597,7 @@ class Recall:
                 f"nothing found, and {self.pending()} messages are not indexed yet; "
                 f"run `{REINDEX}` or wait for indexing to finish"
             )
-        return self._hits(query, ranked, context)
+        return self._hits(query, ranked, context, related)
 
     def _rank(
         self,
@@ -608,11 +610,13 @@ class Recall:
         prefer_contact_id: int | None = None,
         half_life_days: float | None = None,
         mode: Mode = "hybrid",
+        sparse_query: SparseVector | None = None,
     ) -> list[_Candidate]:
         assert self.index is not None
         tuning = self.tuning
         depth = max(tuning.candidates, limit * 2)
-        sparse_query, _ = self._sparse_query(query)
+        if sparse_query is None:
+            sparse_query, _ = self._sparse_query(query)
         dense_query = self.embedder.embed([query])[0]
         found = self.index.query_hybrid(dense_query, sparse_query, scope=scope, limit=depth)
         sparse_hits = found.sparse if mode != "meaning" else []
@@ -638,10 +642,10 @@ class Recall:
                 sparse_extra = extra.sparse if mode != "meaning" else []
                 dense_extra = extra.dense if mode != "words" else []
                 window_ids = {h.message_id for h in [*sparse_extra, *dense_extra]}
-                limit_ = tuning.period_candidates
+                asked = tuning.period_candidates
                 window_floors = (
-                    _collect(candidates, sparse_extra, "sparse", best[0], limit_),
-                    _collect(candidates, dense_extra, "dense", best[1], limit_),
+                    _collect(candidates, sparse_extra, "sparse", best[0], asked),
+                    _collect(candidates, dense_extra, "dense", best[1], asked),
                 )
         messages = self.store.message_facts(list(candidates))
         named = self._named_speakers(query)
@@ -731,12 +735,17 @@ class Recall:
             named.add("owner")
         return named
 
-    def _hits(self, query: str, ranked: list[_Candidate], context: int) -> list[RecallHit]:
+    def _hits(
+        self,
+        query: str,
+        ranked: list[_Candidate],
+        context: int,
+        related: dict[str, tuple[float, str]],
+    ) -> list[RecallHit]:
         facts = [c.message for c in ranked if c.message is not None]
         around = self.store.neighbours_of(facts, before=context, after=context)
         conversations: dict[int, str] = {}
         results: list[RecallHit] = []
-        related = self._sparse_query(query)[1]
         for candidate in ranked:
             turns = around.get(candidate.message_id)
             if not turns:
