@@ -38,6 +38,7 @@ def open_memory(
         embedder=embedder or make_embedder(settings.embedder),
         owner_name=settings.owner_name,
         progress=progress,
+        timezone=settings.tz,
     )
 
 

@@ -42,8 +42,14 @@ def test_environment_is_read_with_the_prefix() -> None:
         ({"TWIN_CONTROL_CHAT": "slack:C1"}, "names no owner identity there"),
         ({"TWIN_LLM_API_KEY": "changeme"}, "TWIN_LLM_API_KEY: is still a placeholder"),
         ({"TWIN_OWNER_HANDLES": "not json"}, "TWIN_OWNER_HANDLES"),
+        ({"TWIN_TIMEZONE": "Mars/Olympus"}, "TWIN_TIMEZONE: .*IANA name such as"),
     ],
 )
 def test_bad_values_are_refused_naming_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings(env)
+
+
+def test_the_owners_time_zone_is_an_iana_name() -> None:
+    assert load_settings({}).tz.key == "UTC"
+    assert load_settings({"TWIN_TIMEZONE": "America/Los_Angeles"}).tz.key == "America/Los_Angeles"

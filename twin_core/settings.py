@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
@@ -94,6 +95,9 @@ class Settings(BaseSettings):
     auto_send_max_delay_s: Annotated[float, Field(ge=0.0, le=86_400.0)] = 300.0
 
     owner_name: str = "Owner"
+    timezone: str = "UTC"
+    """The owner's time zone (IANA name, e.g. `Europe/Lisbon`): what "yesterday" and
+    "on 3 May" mean in `/recall`."""
     owner_handles: dict[str, list[str]] = Field(default_factory=lambda: {"console": ["owner"]})
     """Per channel, the identities that are the owner: `{"telegram": ["12345"]}`."""
 
@@ -125,6 +129,17 @@ class Settings(BaseSettings):
             raise ValueError("expected CHANNEL:CHAT_ID, for example 'telegram:123456'")
         return value
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                "is not a time zone name; use an IANA name such as 'Europe/Lisbon' or 'UTC'"
+            ) from None
+        return value
+
     @field_validator("llm_api_key", "database_url", "redis_url")
     @classmethod
     def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
@@ -141,6 +156,10 @@ class Settings(BaseSettings):
                 f'identity there; add one, e.g. TWIN_OWNER_HANDLES=\'{{"{channel}": ["ID"]}}\''
             )
         return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def control_channel(self) -> str:

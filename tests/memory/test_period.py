@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -82,3 +83,14 @@ def test_a_period_reaches_a_little_past_its_end() -> None:
     assert not day.near(day.end + timedelta(days=3))
     assert month.near(month.end + timedelta(days=6))
     assert not month.near(month.start - timedelta(seconds=1))
+
+
+def test_days_are_the_owners_days() -> None:
+    # 03:00 UTC on the 25th is still the evening of the 24th in Los Angeles.
+    los_angeles = ZoneInfo("America/Los_Angeles")
+    period = find_period("what did we say yesterday", NOW.replace(hour=3), los_angeles)
+    assert period is not None
+    assert period.start == datetime(2026, 11, 23, tzinfo=los_angeles)
+    assert period.start.astimezone(UTC) == datetime(2026, 11, 23, 8, tzinfo=UTC)
+    day = find_period("on 3 May 2024", NOW, los_angeles)
+    assert day is not None and day.holds(datetime(2024, 5, 4, 6, 59, tzinfo=UTC))

@@ -7,15 +7,18 @@ import gzip
 import logging
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.app import open_memory as open_twin_memory
 from tests.memory.test_recall import CHATTER, ids, open_memory
 from tests.memory.test_store import T0, event
 from twin_core.memory import related as related_module
 from twin_core.memory.embed import Embedder
 from twin_core.memory.related import RelatedWords
 from twin_core.memory.service import Memory
+from twin_core.settings import load_settings
 
 
 @pytest.fixture
@@ -116,3 +119,13 @@ def test_examples_for_a_reply_are_alike_in_words_not_in_date(memory: Memory) -> 
     hits = memory.recall_index.similar_contact_messages(f"dinner at Luigi's on {day}?")
     first = memory.store.messages_by_id([hits[0].doc_id])[hits[0].doc_id]
     assert first.external_id in {"d1", "d2"}
+
+
+def test_the_owners_time_zone_reaches_recall(tmp_path: Path, embedder: Embedder) -> None:
+    settings = load_settings({"TWIN_HOME": str(tmp_path), "TWIN_TIMEZONE": "Asia/Tokyo"})
+    memory = open_twin_memory(settings, embedder=embedder)
+    try:
+        assert memory.recall_index.timezone == ZoneInfo("Asia/Tokyo")
+    finally:
+        memory.close()
+        memory.store.close()

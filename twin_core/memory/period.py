@@ -7,14 +7,15 @@ talk about things after they happen ("we went camping yesterday"), so a period a
 reaches a little past its end (`Period.after`).
 
 English only, and only what can be read without guessing: a bare number is not a
-day, and a month with no year is the latest such month not after today.
+day, and a day with no year is the latest such day not after today. Days run from
+midnight to midnight in the owner's time zone.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 MONTHS = {
     name: number
@@ -73,7 +74,7 @@ _BEFORE = re.compile(r"\b(?:the\s+)?(?P<unit>week|weekend|month|day)\s+before\s+
 
 @dataclass(frozen=True, slots=True)
 class Period:
-    """A half-open span of time, [start, end), in UTC."""
+    """A half-open span of time, [start, end), in the owner's time zone."""
 
     start: datetime
     end: datetime
@@ -95,9 +96,10 @@ class Period:
         return self.start <= moment < self.end + self.after
 
 
-def find_period(query: str, now: datetime) -> Period | None:
-    """The period `query` names, or None. `now` dates "yesterday" and a year-less day."""
-    today = now.astimezone(UTC).date()
+def find_period(query: str, now: datetime, tz: tzinfo = UTC) -> Period | None:
+    """The period `query` names, or None. `now` dates "yesterday" and a year-less day;
+    days are those of time zone `tz`."""
+    today = now.astimezone(tz).date()
     between = _BETWEEN.search(query)
     if between:
         first, second = _day_in(between.group("a"), today), _day_in(between.group("b"), today)
@@ -106,33 +108,35 @@ def find_period(query: str, now: datetime) -> Period | None:
             if first[1] is None and second[1] is not None:
                 first = (first[0].replace(year=second[0].year), second[1])
             low, high = sorted((first[0], second[0]))
-            return _span(low, high + timedelta(days=1), between.group(0))
+            return _span(tz, low, high + timedelta(days=1), between.group(0))
     before = _BEFORE.search(query)
     if before:
         found = _day_in(before.group("rest"), today)
         if found:
             unit = before.group("unit").lower()
             days = {"day": 1, "week": 7, "weekend": 7, "month": 31}[unit]
-            return _span(found[0] - timedelta(days=days), found[0], before.group(0))
+            return _span(tz, found[0] - timedelta(days=days), found[0], before.group(0))
     day = _DAY_PATTERN.search(query)
     if day:
         found = _day_in(day.group(0), today)
         if found:
-            return _span(found[0], found[0] + timedelta(days=1), day.group(0))
+            return _span(tz, found[0], found[0] + timedelta(days=1), day.group(0))
     month = _MONTH_PATTERN.search(query)
     if month:
         year, number = int(month.group("y")), MONTHS[month.group("m").lower()]
         start = date(year, number, 1)
         end = date(year + (number == 12), number % 12 + 1, 1)
-        return _span(start, end, month.group(0))
+        return _span(tz, start, end, month.group(0))
     year_only = _YEAR_PATTERN.search(query)
     if year_only:
         year = int(year_only.group("y"))
-        return _span(date(year, 1, 1), date(year + 1, 1, 1), year_only.group(0))
+        return _span(tz, date(year, 1, 1), date(year + 1, 1, 1), year_only.group(0))
     relative = _RELATIVE_PATTERN.search(query)
     if relative:
         back, ahead = _RELATIVE[relative.group(1).lower()]
-        return _span(today + timedelta(days=back), today + timedelta(days=ahead), relative.group(0))
+        return _span(
+            tz, today + timedelta(days=back), today + timedelta(days=ahead), relative.group(0)
+        )
     return None
 
 
@@ -156,9 +160,9 @@ def _day_in(text: str, today: date) -> tuple[date, int | None] | None:
         return None
 
 
-def _span(start: date, end: date, text: str) -> Period:
+def _span(tz: tzinfo, start: date, end: date, text: str) -> Period:
     return Period(
-        datetime(start.year, start.month, start.day, tzinfo=UTC),
-        datetime(end.year, end.month, end.day, tzinfo=UTC),
+        datetime(start.year, start.month, start.day, tzinfo=tz),
+        datetime(end.year, end.month, end.day, tzinfo=tz),
         " ".join(text.split()).rstrip("?.!,;:"),
     )

@@ -36,7 +36,7 @@ import shutil
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Literal
 
@@ -252,6 +252,7 @@ class Recall:
         location: Path | str | None = None,
         problem: str | None = None,
         related: RelatedWords | None = None,
+        timezone: tzinfo = UTC,
     ) -> None:
         self.store = store
         self.index = index
@@ -260,6 +261,8 @@ class Recall:
         self.tuning = tuning or Tuning()
         self.encoder = encoder or ContextBm25Encoder()
         self.related = related if related is not None else RelatedWords.shipped()
+        self.timezone = timezone
+        """The owner's: what "yesterday" and "on 3 May" in a query mean."""
         self.location = location
         self.problem = problem if index is None else None
         if self.index is None and self.problem is None:
@@ -292,6 +295,7 @@ class Recall:
         *,
         owner_name: str = "you",
         tuning: Tuning | None = None,
+        timezone: tzinfo = UTC,
     ) -> Recall:
         """Open the index at `location` (a folder or a Qdrant URL). A first start builds
         an empty one; an index that was built before and is gone, or was built by
@@ -317,6 +321,7 @@ class Recall:
             encoder=encoder,
             location=location,
             problem=problem,
+            timezone=timezone,
         )
 
     def close(self) -> None:
@@ -629,7 +634,9 @@ class Recall:
             _collect(candidates, dense_hits, "dense", best[1], depth),
         )
         now = utcnow()
-        period = find_period(query, now) if periods and tuning.period_boost > 0 else None
+        period = (
+            find_period(query, now, self.timezone) if periods and tuning.period_boost > 0 else None
+        )
         window_floors: tuple[float, float] | None = None
         window_ids: set[int] = set()
         if period is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import UTC, tzinfo
 from pathlib import Path
 
 from twin_core.memory.embed import Embedder, make_embedder
@@ -39,11 +40,17 @@ class Memory:
         owner_name: str = "you",
         tuning: Tuning | None = None,
         progress: Progress | None = None,
+        timezone: tzinfo = UTC,
     ) -> Memory:
         """Memory over `store` with its vector index at `index` (a folder, or a Qdrant
         server URL); indexes whatever was stored and not indexed yet."""
         recall = Recall.open(
-            store, index, embedder or make_embedder(), owner_name=owner_name, tuning=tuning
+            store,
+            index,
+            embedder or make_embedder(),
+            owner_name=owner_name,
+            tuning=tuning,
+            timezone=timezone,
         )
         memory = cls(store, recall)
         memory.indexed_on_open = memory.catch_up(progress)
