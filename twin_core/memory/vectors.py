@@ -38,6 +38,7 @@ import shutil
 import uuid
 import warnings
 import zlib
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -507,10 +508,191 @@ def _checked_manifest(location: str, raw: Any, wanted: IndexSpec) -> dict[str, A
     return manifest
 
 
+# --- What both Qdrant indexes share ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """A scope as conditions, for each engine to write in its own types."""
+
+    any_of: list[tuple[str, list[Any]]]
+    """(payload key, the values one of which it must have)."""
+    sent: tuple[int | None, int | None] | None
+    """sent_at bounds (inclusive, exclusive), if any."""
+    not_ids: list[int]
+
+    @classmethod
+    def of(cls, scope: Scope | None) -> _Where | None:
+        """None for a scope that lets everything through."""
+        if scope is None or scope.is_everything:
+            return None
+        any_of: list[tuple[str, list[Any]]] = [
+            (key, list(values))
+            for key, values in (
+                ("contact_id", scope.contact_ids),
+                ("conversation_id", scope.conversation_ids),
+                ("channel", scope.channels),
+            )
+            if values is not None
+        ]
+        bounded = scope.sent_from is not None or scope.sent_before is not None
+        return cls(
+            any_of,
+            (scope.sent_from, scope.sent_before) if bounded else None,
+            list(scope.exclude_message_ids),
+        )
+
+
+NearestQuery = tuple[str, list[float] | SparseVector]
+"""(vector name, the query vector): DENSE with floats, SPARSE with a SparseVector."""
+
+
+class _QdrantIndex(ABC):
+    """The `VectorIndex` algorithm over a Qdrant engine: argument checks, batching, empty
+    scopes answered without a call. Subclasses speak to their engine in its own types."""
+
+    _spec: IndexSpec
+    _index_id: str
+
+    @property
+    def spec(self) -> IndexSpec:
+        return self._spec
+
+    @property
+    def index_id(self) -> str:
+        return self._index_id
+
+    def upsert(self, messages: Sequence[IndexedMessage]) -> None:
+        for start in range(0, len(messages), UPSERT_BATCH):
+            self._upsert_batch(messages[start : start + UPSERT_BATCH])
+
+    def delete(self, message_ids: Sequence[int]) -> None:
+        if message_ids:
+            self._delete_ids(list(message_ids))
+
+    def delete_scope(self, scope: Scope) -> None:
+        if scope.is_everything:
+            raise ValueError("refusing to delete every message; recreate the index instead")
+        if not scope.matches_nothing:
+            self._delete_where(scope)
+
+    def count(self, scope: Scope | None = None) -> int:
+        if scope is not None and scope.matches_nothing:
+            return 0
+        return self._count(scope)
+
+    def query_dense(
+        self,
+        vector: NDArray[np.float32] | Sequence[float],
+        *,
+        scope: Scope | None = None,
+        limit: int = 10,
+    ) -> list[Hit]:
+        return self.query_hybrid(vector, SparseVector((), ()), scope=scope, limit=limit).dense
+
+    def query_sparse(
+        self, vector: SparseVector, *, scope: Scope | None = None, limit: int = 10
+    ) -> list[Hit]:
+        _check_limit(limit)
+        if not len(vector) or (scope is not None and scope.matches_nothing):
+            return []
+        (hits,) = self._nearest([(SPARSE, vector)], scope, limit)
+        return hits
+
+    def query_hybrid(
+        self,
+        dense: NDArray[np.float32] | Sequence[float],
+        sparse: SparseVector,
+        *,
+        scope: Scope | None = None,
+        limit: int = 10,
+    ) -> HybridHits:
+        _check_limit(limit)
+        dense_values = _dense_list(dense, self._spec.dimension)
+        if scope is not None and scope.matches_nothing:
+            return HybridHits([], [])
+        queries: list[NearestQuery] = [(DENSE, dense_values)]
+        if len(sparse):
+            queries.append((SPARSE, sparse))
+        answers = self._nearest(queries, scope, limit)
+        return HybridHits(answers[0], answers[1] if len(answers) > 1 else [])
+
+    def query_fused(
+        self,
+        dense: NDArray[np.float32] | Sequence[float],
+        sparse: SparseVector,
+        *,
+        scope: Scope | None = None,
+        limit: int = 10,
+        candidates: int | None = None,
+        fusion: Fusion = "rrf",
+        weights: tuple[float, float] = (1.0, 1.0),
+    ) -> list[Hit]:
+        _check_limit(limit)
+        dense_values = _dense_list(dense, self._spec.dimension)
+        if scope is not None and scope.matches_nothing:
+            return []
+        queries: list[NearestQuery] = [(DENSE, dense_values)]
+        if len(sparse):
+            queries.append((SPARSE, sparse))
+        depth = _candidates(limit, candidates)
+        return self._fused(
+            queries, scope, limit, depth, fusion, _rrf_weights(weights, len(queries))
+        )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @abstractmethod
+    def _upsert_batch(self, messages: Sequence[IndexedMessage]) -> None: ...
+
+    @abstractmethod
+    def _delete_ids(self, message_ids: list[int]) -> None: ...
+
+    @abstractmethod
+    def _delete_where(self, scope: Scope) -> None:
+        """Delete what `scope` holds (neither everything nor nothing)."""
+
+    @abstractmethod
+    def _count(self, scope: Scope | None) -> int: ...
+
+    @abstractmethod
+    def _nearest(
+        self, queries: Sequence[NearestQuery], scope: Scope | None, limit: int
+    ) -> list[list[Hit]]:
+        """Each query's best `limit` within `scope`, in one round trip."""
+
+    @abstractmethod
+    def _fused(
+        self,
+        queries: Sequence[NearestQuery],
+        scope: Scope | None,
+        limit: int,
+        depth: int,
+        fusion: Fusion,
+        rrf_weights: list[float] | None,
+    ) -> list[Hit]:
+        """The engine's fusion of each query's best `depth`."""
+
+    @abstractmethod
+    def optimize(self) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
 # --- Qdrant Edge: the embedded default ------------------------------------------------
 
 
-class EdgeVectorIndex:
+class EdgeVectorIndex(_QdrantIndex):
     """Qdrant Edge on a folder: `manifest.json` beside the shard in `shard/`.
 
     One process at a time: the shard's write-ahead log is locked while open, and a
@@ -629,14 +811,6 @@ class EdgeVectorIndex:
                 f"Run `{REINDEX}` to rebuild it from the message store."
             ) from exc
 
-    @property
-    def spec(self) -> IndexSpec:
-        return self._spec
-
-    @property
-    def index_id(self) -> str:
-        return self._index_id
-
     @contextmanager
     def _use(self) -> Iterator[qdrant_edge.EdgeShard]:
         if self._shard is None:
@@ -653,185 +827,113 @@ class EdgeVectorIndex:
             raise VectorIndexError(f"the vector index at {self.path} failed: {exc}") from exc
 
     def _filter(self, scope: Scope | None) -> qdrant_edge.Filter | None:
-        from qdrant_edge import (
-            FieldCondition,
-            Filter,
-            HasIdCondition,
-            MatchAny,
-            RangeFloat,
-        )
+        from qdrant_edge import FieldCondition, Filter, HasIdCondition, MatchAny, RangeFloat
 
-        if scope is None or scope.is_everything:
+        where = _Where.of(scope)
+        if where is None:
             return None
-        must: list[Any] = []
-        for key, values in (
-            ("contact_id", scope.contact_ids),
-            ("conversation_id", scope.conversation_ids),
-        ):
-            if values is not None:
-                must.append(FieldCondition(key=key, match=MatchAny(list(values))))
-        if scope.channels is not None:
-            must.append(FieldCondition(key="channel", match=MatchAny(list(scope.channels))))
-        if scope.sent_from is not None or scope.sent_before is not None:
-            bounds = RangeFloat(gte=scope.sent_from, lt=scope.sent_before)
+        must: list[Any] = [
+            FieldCondition(key=key, match=MatchAny(values)) for key, values in where.any_of
+        ]
+        if where.sent is not None:
+            bounds = RangeFloat(gte=where.sent[0], lt=where.sent[1])
             must.append(FieldCondition(key="sent_at", range=bounds))
-        must_not: list[Any] = []
-        if scope.exclude_message_ids:
-            must_not.append(HasIdCondition(set(scope.exclude_message_ids)))
+        must_not: list[Any] = [HasIdCondition(set(where.not_ids))] if where.not_ids else []
         return Filter(must=must or None, must_not=must_not or None)
 
-    def _sparse(self, vector: SparseVector) -> qdrant_edge.SparseVector:
+    @staticmethod
+    def _sparse(vector: SparseVector) -> qdrant_edge.SparseVector:
         from qdrant_edge import SparseVector as EdgeSparse
 
         return EdgeSparse(list(vector.indices), list(vector.values))
 
-    def upsert(self, messages: Sequence[IndexedMessage]) -> None:
-        from qdrant_edge import Point, UpdateOperation
+    def _query(self, query: NearestQuery) -> qdrant_edge.Query:
+        from qdrant_edge import Query
 
-        for start in range(0, len(messages), UPSERT_BATCH):
-            points = [
-                Point(
-                    m.message_id,
-                    {
-                        DENSE: _dense_list(m.dense, self._spec.dimension),
-                        SPARSE: self._sparse(m.sparse),
-                    },
-                    m.payload(),
-                )
-                for m in messages[start : start + UPSERT_BATCH]
-            ]
-            with self._use() as shard:
-                shard.update(UpdateOperation.upsert_points(points))
-
-    def delete(self, message_ids: Sequence[int]) -> None:
-        from qdrant_edge import UpdateOperation
-
-        if not message_ids:
-            return
-        with self._use() as shard:
-            shard.update(UpdateOperation.delete_points(list(message_ids)))
-
-    def delete_scope(self, scope: Scope) -> None:
-        from qdrant_edge import UpdateOperation
-
-        if scope.is_everything:
-            raise ValueError("refusing to delete every message; recreate the index instead")
-        if scope.matches_nothing:
-            return
-        flt = self._filter(scope)
-        assert flt is not None
-        with self._use() as shard:
-            shard.update(UpdateOperation.delete_points_by_filter(flt))
-
-    def count(self, scope: Scope | None = None) -> int:
-        from qdrant_edge import CountRequest
-
-        if scope is not None and scope.matches_nothing:
-            return 0
-        with self._use() as shard:
-            return shard.count(CountRequest(exact=True, filter=self._filter(scope)))
-
-    def _request(
-        self, query: qdrant_edge.Query, scope: Scope | None, limit: int
-    ) -> qdrant_edge.QueryRequest:
-        from qdrant_edge import QueryRequest
-
-        return QueryRequest(
-            limit=limit,
-            query=query,
-            filter=self._filter(scope),
-            with_payload=False,
-            with_vector=False,
-        )
+        name, values = query
+        vector = self._sparse(values) if isinstance(values, SparseVector) else values
+        return Query.Nearest(vector, name)
 
     @staticmethod
     def _hits(points: Sequence[qdrant_edge.ScoredPoint]) -> list[Hit]:
         return [Hit(int(str(p.id)), float(p.score)) for p in points]
 
-    def query_dense(
-        self,
-        vector: NDArray[np.float32] | Sequence[float],
-        *,
-        scope: Scope | None = None,
-        limit: int = 10,
-    ) -> list[Hit]:
-        from qdrant_edge import Query
+    def _upsert_batch(self, messages: Sequence[IndexedMessage]) -> None:
+        from qdrant_edge import Point, UpdateOperation
 
-        _check_limit(limit)
-        dense = _dense_list(vector, self._spec.dimension)
-        if scope is not None and scope.matches_nothing:
-            return []
-        with self._use() as shard:
-            return self._hits(shard.query(self._request(Query.Nearest(dense, DENSE), scope, limit)))
-
-    def query_sparse(
-        self, vector: SparseVector, *, scope: Scope | None = None, limit: int = 10
-    ) -> list[Hit]:
-        from qdrant_edge import Query
-
-        _check_limit(limit)
-        if not len(vector) or (scope is not None and scope.matches_nothing):
-            return []
-        request = self._request(Query.Nearest(self._sparse(vector), SPARSE), scope, limit)
-        with self._use() as shard:
-            return self._hits(shard.query(request))
-
-    def query_hybrid(
-        self,
-        dense: NDArray[np.float32] | Sequence[float],
-        sparse: SparseVector,
-        *,
-        scope: Scope | None = None,
-        limit: int = 10,
-    ) -> HybridHits:
-        from qdrant_edge import Query, QueryBatchRequest
-
-        _check_limit(limit)
-        dense_values = _dense_list(dense, self._spec.dimension)
-        if scope is not None and scope.matches_nothing:
-            return HybridHits([], [])
-        requests = [self._request(Query.Nearest(dense_values, DENSE), scope, limit)]
-        if len(sparse):
-            requests.append(
-                self._request(Query.Nearest(self._sparse(sparse), SPARSE), scope, limit)
+        points = [
+            Point(
+                m.message_id,
+                {
+                    DENSE: _dense_list(m.dense, self._spec.dimension),
+                    SPARSE: self._sparse(m.sparse),
+                },
+                m.payload(),
             )
+            for m in messages
+        ]
+        with self._use() as shard:
+            shard.update(UpdateOperation.upsert_points(points))
+
+    def _delete_ids(self, message_ids: list[int]) -> None:
+        from qdrant_edge import UpdateOperation
+
+        points: list[Any] = list(message_ids)
+        with self._use() as shard:
+            shard.update(UpdateOperation.delete_points(points))
+
+    def _delete_where(self, scope: Scope) -> None:
+        from qdrant_edge import UpdateOperation
+
+        flt = self._filter(scope)
+        assert flt is not None
+        with self._use() as shard:
+            shard.update(UpdateOperation.delete_points_by_filter(flt))
+
+    def _count(self, scope: Scope | None) -> int:
+        from qdrant_edge import CountRequest
+
+        with self._use() as shard:
+            return shard.count(CountRequest(exact=True, filter=self._filter(scope)))
+
+    def _nearest(
+        self, queries: Sequence[NearestQuery], scope: Scope | None, limit: int
+    ) -> list[list[Hit]]:
+        from qdrant_edge import QueryBatchRequest, QueryRequest
+
+        flt = self._filter(scope)
+        requests = [
+            QueryRequest(
+                limit=limit,
+                query=self._query(query),
+                filter=flt,
+                with_payload=False,
+                with_vector=False,
+            )
+            for query in queries
+        ]
         with self._use() as shard:
             answers = shard.query_batch(QueryBatchRequest(requests))
-        return HybridHits(
-            self._hits(answers[0]), self._hits(answers[1]) if len(answers) > 1 else []
-        )
+        return [self._hits(answer) for answer in answers]
 
-    def query_fused(
+    def _fused(
         self,
-        dense: NDArray[np.float32] | Sequence[float],
-        sparse: SparseVector,
-        *,
-        scope: Scope | None = None,
-        limit: int = 10,
-        candidates: int | None = None,
-        fusion: Fusion = "rrf",
-        weights: tuple[float, float] = (1.0, 1.0),
+        queries: Sequence[NearestQuery],
+        scope: Scope | None,
+        limit: int,
+        depth: int,
+        fusion: Fusion,
+        rrf_weights: list[float] | None,
     ) -> list[Hit]:
         from qdrant_edge import Fusion as EdgeFusion
-        from qdrant_edge import Prefetch, Query, QueryRequest
+        from qdrant_edge import Prefetch, QueryRequest
 
-        _check_limit(limit)
-        dense_values = _dense_list(dense, self._spec.dimension)
-        if scope is not None and scope.matches_nothing:
-            return []
         flt = self._filter(scope)
-        depth = _candidates(limit, candidates)
-        prefetches = [Prefetch(limit=depth, query=Query.Nearest(dense_values, DENSE), filter=flt)]
-        if len(sparse):
-            prefetches.append(
-                Prefetch(limit=depth, query=Query.Nearest(self._sparse(sparse), SPARSE), filter=flt)
-            )
+        prefetches = [Prefetch(limit=depth, query=self._query(q), filter=flt) for q in queries]
         # The stubs type `query` as the Fusion class, though the engine takes its
         # nested Rrf and Dbsf instances.
         fuse: Any = (
-            EdgeFusion.Rrf(k=60, weights=_rrf_weights(weights, len(prefetches)))
-            if fusion == "rrf"
-            else EdgeFusion.Dbsf()
+            EdgeFusion.Rrf(k=60, weights=rrf_weights) if fusion == "rrf" else EdgeFusion.Dbsf()
         )
         request = QueryRequest(
             limit=limit, prefetches=prefetches, query=fuse, with_payload=False, with_vector=False
@@ -853,22 +955,11 @@ class EdgeVectorIndex:
         finally:
             shard.close()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
 
 # --- Qdrant server (or qdrant-client's local mode) ------------------------------------
 
 
-class QdrantServerIndex:
+class QdrantServerIndex(_QdrantIndex):
     """A collection on a Qdrant server, through qdrant-client. The manifest lives in the
     collection's metadata. The client is the caller's unless `connect()` made it."""
 
@@ -999,14 +1090,6 @@ class QdrantServerIndex:
         where = init.get("url") or init.get("host") or init.get("path") or init.get("location")
         return f"{where or 'qdrant'} (collection {collection})"
 
-    @property
-    def spec(self) -> IndexSpec:
-        return self._spec
-
-    @property
-    def index_id(self) -> str:
-        return self._index_id
-
     @contextmanager
     def _use(self) -> Iterator[QdrantClient]:
         if self._closed:
@@ -1028,30 +1111,19 @@ class QdrantServerIndex:
     def _filter(self, scope: Scope | None) -> qmodels.Filter | None:
         from qdrant_client.http import models
 
-        if scope is None or scope.is_everything:
+        where = _Where.of(scope)
+        if where is None:
             return None
-        must: list[models.Condition] = []
-        for key, ids in (
-            ("contact_id", scope.contact_ids),
-            ("conversation_id", scope.conversation_ids),
-        ):
-            if ids is not None:
-                must.append(models.FieldCondition(key=key, match=models.MatchAny(any=list(ids))))
-        if scope.channels is not None:
-            must.append(
-                models.FieldCondition(
-                    key="channel", match=models.MatchAny(any=list(scope.channels))
-                )
-            )
-        if scope.sent_from is not None or scope.sent_before is not None:
-            must.append(
-                models.FieldCondition(
-                    key="sent_at", range=models.Range(gte=scope.sent_from, lt=scope.sent_before)
-                )
-            )
-        must_not: list[models.Condition] = []
-        if scope.exclude_message_ids:
-            must_not.append(models.HasIdCondition(has_id=list(scope.exclude_message_ids)))
+        must: list[models.Condition] = [
+            models.FieldCondition(key=key, match=models.MatchAny(any=values))
+            for key, values in where.any_of
+        ]
+        if where.sent is not None:
+            bounds = models.Range(gte=where.sent[0], lt=where.sent[1])
+            must.append(models.FieldCondition(key="sent_at", range=bounds))
+        must_not: list[models.Condition] = (
+            [models.HasIdCondition(has_id=list(where.not_ids))] if where.not_ids else []
+        )
         return models.Filter(must=must or None, must_not=must_not or None)
 
     @staticmethod
@@ -1060,136 +1132,88 @@ class QdrantServerIndex:
 
         return models.SparseVector(indices=list(vector.indices), values=list(vector.values))
 
+    def _query(self, query: NearestQuery) -> list[float] | qmodels.SparseVector:
+        values = query[1]
+        return self._sparse(values) if isinstance(values, SparseVector) else values
+
     @staticmethod
     def _hits(points: Sequence[qmodels.ScoredPoint]) -> list[Hit]:
         return [Hit(int(p.id), float(p.score)) for p in points]
 
-    def upsert(self, messages: Sequence[IndexedMessage]) -> None:
+    def _upsert_batch(self, messages: Sequence[IndexedMessage]) -> None:
         from qdrant_client.http import models
 
-        for start in range(0, len(messages), UPSERT_BATCH):
-            points = [
-                models.PointStruct(
-                    id=m.message_id,
-                    vector={
-                        DENSE: _dense_list(m.dense, self._spec.dimension),
-                        SPARSE: self._sparse(m.sparse),
-                    },
-                    payload=m.payload(),
-                )
-                for m in messages[start : start + UPSERT_BATCH]
-            ]
-            with self._use() as client:
-                client.upsert(self.collection, points, wait=True)
-
-    def delete(self, message_ids: Sequence[int]) -> None:
-        from qdrant_client.http import models
-
-        if not message_ids:
-            return
+        points = [
+            models.PointStruct(
+                id=m.message_id,
+                vector={
+                    DENSE: _dense_list(m.dense, self._spec.dimension),
+                    SPARSE: self._sparse(m.sparse),
+                },
+                payload=m.payload(),
+            )
+            for m in messages
+        ]
         with self._use() as client:
-            client.delete(self.collection, models.PointIdsList(points=list(message_ids)), wait=True)
+            client.upsert(self.collection, points, wait=True)
 
-    def delete_scope(self, scope: Scope) -> None:
+    def _delete_ids(self, message_ids: list[int]) -> None:
         from qdrant_client.http import models
 
-        if scope.is_everything:
-            raise ValueError("refusing to delete every message; recreate the index instead")
-        if scope.matches_nothing:
-            return
+        with self._use() as client:
+            client.delete(self.collection, models.PointIdsList(points=message_ids), wait=True)
+
+    def _delete_where(self, scope: Scope) -> None:
+        from qdrant_client.http import models
+
         flt = self._filter(scope)
         assert flt is not None
         with self._use() as client:
             client.delete(self.collection, models.FilterSelector(filter=flt), wait=True)
 
-    def count(self, scope: Scope | None = None) -> int:
-        if scope is not None and scope.matches_nothing:
-            return 0
+    def _count(self, scope: Scope | None) -> int:
         with self._use() as client:
             return client.count(self.collection, count_filter=self._filter(scope), exact=True).count
 
-    def _request(
-        self, query: list[float] | qmodels.SparseVector, using: str, scope: Scope | None, limit: int
-    ) -> qmodels.QueryRequest:
+    def _nearest(
+        self, queries: Sequence[NearestQuery], scope: Scope | None, limit: int
+    ) -> list[list[Hit]]:
         from qdrant_client.http import models
 
-        return models.QueryRequest(
-            query=query,
-            using=using,
-            filter=self._filter(scope),
-            limit=limit,
-            with_payload=False,
-            with_vector=False,
-        )
-
-    def query_dense(
-        self,
-        vector: NDArray[np.float32] | Sequence[float],
-        *,
-        scope: Scope | None = None,
-        limit: int = 10,
-    ) -> list[Hit]:
-        return self.query_hybrid(vector, SparseVector((), ()), scope=scope, limit=limit).dense
-
-    def query_sparse(
-        self, vector: SparseVector, *, scope: Scope | None = None, limit: int = 10
-    ) -> list[Hit]:
-        _check_limit(limit)
-        if not len(vector) or (scope is not None and scope.matches_nothing):
-            return []
-        request = self._request(self._sparse(vector), SPARSE, scope, limit)
-        with self._use() as client:
-            (answer,) = client.query_batch_points(self.collection, [request])
-        return self._hits(answer.points)
-
-    def query_hybrid(
-        self,
-        dense: NDArray[np.float32] | Sequence[float],
-        sparse: SparseVector,
-        *,
-        scope: Scope | None = None,
-        limit: int = 10,
-    ) -> HybridHits:
-        _check_limit(limit)
-        dense_values = _dense_list(dense, self._spec.dimension)
-        if scope is not None and scope.matches_nothing:
-            return HybridHits([], [])
-        requests = [self._request(dense_values, DENSE, scope, limit)]
-        if len(sparse):
-            requests.append(self._request(self._sparse(sparse), SPARSE, scope, limit))
+        flt = self._filter(scope)
+        requests = [
+            models.QueryRequest(
+                query=self._query(query),
+                using=query[0],
+                filter=flt,
+                limit=limit,
+                with_payload=False,
+                with_vector=False,
+            )
+            for query in queries
+        ]
         with self._use() as client:
             answers = client.query_batch_points(self.collection, requests)
-        return HybridHits(
-            self._hits(answers[0].points),
-            self._hits(answers[1].points) if len(answers) > 1 else [],
-        )
+        return [self._hits(answer.points) for answer in answers]
 
-    def query_fused(
+    def _fused(
         self,
-        dense: NDArray[np.float32] | Sequence[float],
-        sparse: SparseVector,
-        *,
-        scope: Scope | None = None,
-        limit: int = 10,
-        candidates: int | None = None,
-        fusion: Fusion = "rrf",
-        weights: tuple[float, float] = (1.0, 1.0),
+        queries: Sequence[NearestQuery],
+        scope: Scope | None,
+        limit: int,
+        depth: int,
+        fusion: Fusion,
+        rrf_weights: list[float] | None,
     ) -> list[Hit]:
         from qdrant_client.http import models
 
-        _check_limit(limit)
-        dense_values = _dense_list(dense, self._spec.dimension)
-        if scope is not None and scope.matches_nothing:
-            return []
         flt = self._filter(scope)
-        depth = _candidates(limit, candidates)
-        prefetch = [models.Prefetch(query=dense_values, using=DENSE, filter=flt, limit=depth)]
-        if len(sparse):
-            prefetch.append(
-                models.Prefetch(query=self._sparse(sparse), using=SPARSE, filter=flt, limit=depth)
-            )
+        prefetch = [
+            models.Prefetch(query=self._query(q), using=q[0], filter=flt, limit=depth)
+            for q in queries
+        ]
         query: models.RrfQuery | models.FusionQuery = (
-            models.RrfQuery(rrf=models.Rrf(k=60, weights=_rrf_weights(weights, len(prefetch))))
+            models.RrfQuery(rrf=models.Rrf(k=60, weights=rrf_weights))
             if fusion == "rrf"
             else models.FusionQuery(fusion=models.Fusion.DBSF)
         )
@@ -1213,17 +1237,6 @@ class QdrantServerIndex:
         self._closed = True
         if self._owns_client:
             self.client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def open_vector_index(
