@@ -26,8 +26,18 @@ HandleId = NewType("HandleId", str)
 """A person's identity on one platform: phone number, user id, email address."""
 
 ContactId = NewType("ContactId", int)
+ConversationId = NewType("ConversationId", int)
 DraftId = NewType("DraftId", int)
 MessageId = NewType("MessageId", int)
+
+
+class PolicyMode(enum.StrEnum):
+    """What the twin may do for one contact: stay silent, draft for approval, or send
+    confident replies on its own."""
+
+    OFF = "off"
+    DRAFT = "draft"
+    AUTO = "auto"
 
 
 class MessageKind(enum.StrEnum):
@@ -60,6 +70,13 @@ class InboundEvent:
     kind: MessageKind = MessageKind.TEXT
     raw: str | None = None
     """The original record where it holds more than `text` (an email with its quotes)."""
+    recipients: tuple[HandleId, ...] = ()
+    """Whom it was addressed to, where the platform says so: an email's To and Cc, the
+    people a group message mentions. Empty for a one-to-one chat (the other person)."""
+    identities: tuple[str, ...] = ()
+    """Keys that tie the sender to the same person elsewhere, taken only from fields the
+    platform documents as a phone number or address (`tel:<digits>`, `email:<address>`;
+    see `twin_core.memory.identity`). A numeric user id is never one."""
 
     def __post_init__(self) -> None:
         if self.sent_at.tzinfo is None:

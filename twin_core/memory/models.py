@@ -14,7 +14,24 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
-from twin_core.types import utcnow
+from twin_core.types import PolicyMode, utcnow
+
+__all__ = [
+    "AuditEntry",
+    "Contact",
+    "Conversation",
+    "DeadLetter",
+    "Draft",
+    "DraftStatus",
+    "Handle",
+    "JobStatus",
+    "Message",
+    "Policy",
+    "PolicyMode",
+    "ScheduledJob",
+    "State",
+    "UTCDateTime",
+]
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -46,13 +63,10 @@ class DraftStatus(enum.StrEnum):
     SENT = "sent"
     REJECTED = "rejected"
     EXPIRED = "expired"
+    """The owner answered the conversation themselves."""
+    SUPERSEDED = "superseded"
+    """The contact wrote again before it went out; a new draft answers everything."""
     FAILED = "failed"
-
-
-class PolicyMode(enum.StrEnum):
-    OFF = "off"
-    DRAFT = "draft"
-    AUTO = "auto"
 
 
 class JobStatus(enum.StrEnum):
@@ -81,7 +95,8 @@ class Handle(SQLModel, table=True):
     contact_id: int = Field(foreign_key="contact.id", index=True)
     channel: str = Field(max_length=32)
     external_id: str = Field(max_length=320)
-    display_name: str = Field(default="", max_length=200)
+    display_name: str = Field(default="", sa_type=sa.Text)
+    """The name the platform showed, kept whole however long."""
     identity: str | None = Field(default=None, max_length=320, index=True)
     """The same person's key on every platform: `tel:<digits>` or `email:<address>`."""
 
@@ -91,7 +106,7 @@ class Conversation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=32)
     external_id: str = Field(max_length=320)
-    title: str = Field(default="", max_length=300)
+    title: str = Field(default="", sa_type=sa.Text)
     is_group: bool = False
     contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
     """For a one-to-one conversation, the other person."""
@@ -115,6 +130,8 @@ class Message(SQLModel, table=True):
     sent_at: datetime = Field(sa_type=UTCDateTime, index=True)
     reply_to: str | None = Field(default=None, max_length=320)
     raw: str | None = Field(default=None, sa_type=sa.Text)
+    recipients: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    """Handles it was addressed to where the platform says (email To/Cc, mentions)."""
     draft_id: int | None = Field(default=None, index=True)
     """Set when the twin sent this message from a draft."""
     recorded_at: datetime = _utc_column()
@@ -131,6 +148,8 @@ class Draft(SQLModel, table=True):
     reasons: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     model: str = Field(max_length=200)
     status: DraftStatus = Field(default=DraftStatus.PENDING, sa_type=sa.String(16), index=True)
+    auto: bool = False
+    """Approved by the twin itself (an `auto` contact's confident draft), not the owner."""
     created_at: datetime = _utc_column()
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -142,17 +161,39 @@ class Policy(SQLModel, table=True):
 
 
 class AuditEntry(SQLModel, table=True):
-    """Append-only: a database trigger refuses UPDATE and DELETE on this table."""
+    """Append-only: a database trigger refuses UPDATE and DELETE on this table, and each
+    entry's `hash` covers its content and the previous entry's hash, so a rewrite, a
+    deletion or a reordering that gets past the triggers is found by `twin audit
+    --verify` (`twin_core.memory.store.audit`)."""
 
     __tablename__ = "audit_entry"
+    __table_args__ = (sa.Index("ix_audit_entry_seq", "seq", unique=True),)
     id: int | None = Field(default=None, primary_key=True)
+    seq: int | None = None
+    """Position in the chain: 1, 2, 3, ... with no gap."""
     at: datetime = _utc_column(index=True)
     actor: str = Field(max_length=200)
-    """`owner`, `twin`, `contact:<id>`, or `system`."""
+    """`owner`, `twin`, `contact:<id>`, `<channel>:<handle>` or `system`."""
     action: str = Field(max_length=64, index=True)
-    subject: str = Field(default="", max_length=300)
+    subject: str = Field(default="", sa_type=sa.Text)
     why: str = Field(default="", sa_type=sa.Text)
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    prev_hash: str = Field(default="", max_length=64)
+    hash: str = Field(default="", max_length=64)
+
+
+class DeadLetter(SQLModel, table=True):
+    """An event that could not be recorded, kept whole so it can be recorded later
+    (`twin stats` counts them; the owner is told)."""
+
+    __tablename__ = "dead_letter"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _utc_column(index=True)
+    channel: str = Field(sa_type=sa.Text)
+    external_id: str = Field(sa_type=sa.Text)
+    event: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    error: str = Field(default="", sa_type=sa.Text)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class State(SQLModel, table=True):
@@ -168,6 +209,8 @@ class ScheduledJob(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)
     name: str = Field(max_length=64)
+    queue: str = Field(default="bot", max_length=32)
+    """`bot` (needs the channels: runs where they are connected) or `work`."""
     args: list[Any] = Field(default_factory=list, sa_type=sa.JSON)
     run_at: datetime = Field(sa_type=UTCDateTime, index=True)
     status: JobStatus = Field(default=JobStatus.PENDING, sa_type=sa.String(16))

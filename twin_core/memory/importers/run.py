@@ -180,7 +180,7 @@ class ImportService:
         owner = self.find_owner(export_format, path, me=me, ask=ask, tz=tz, first=first)
         summary = ImportSummary(export_format, path, owner)
         started = time.perf_counter()
-        contacts_before = self.store.stats()["contacts"]
+        contacts_before = self.store.contacts.count()
         people: set[tuple[str, str]] = set()
         chats: set[str] = set()
         events = self._events(chain(head, items), summary)
@@ -195,15 +195,15 @@ class ImportService:
                 chats.add(event.chat_id)
                 summary.kinds[event.kind.value] += 1
                 marked.append(event)
-            summary.new += self.store.record_many(marked)
+            summary.new += self.store.messages.record_many(marked)
             summary.read += len(marked)
             if on_progress is not None:
                 on_progress(summary.read)
         summary.seconds = time.perf_counter() - started
         summary.contacts = len(people)
         summary.conversations = len(chats)
-        summary.new_contacts = self.store.stats()["contacts"] - contacts_before
-        self.store.audit(
+        summary.new_contacts = self.store.contacts.count() - contacts_before
+        self.store.audit.record(
             OWNER_ACTOR,
             "import",
             f"{export_format.value}:{path.name}",

@@ -1,0 +1,36 @@
+"""Per-contact policy: off, draft or auto (`PolicyMode`)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from twin_core.memory.db import Database
+from twin_core.memory.models import Policy
+from twin_core.types import PolicyMode, utcnow
+
+
+class PolicyRepository:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def _session(self) -> Session:
+        return self.database.session()
+
+    def get(self, contact_id: int) -> PolicyMode | None:
+        """The contact's own policy; None when they have none (the default applies)."""
+        with self._session() as session:
+            row = session.get(Policy, contact_id)
+            return PolicyMode(row.mode) if row else None
+
+    def set(self, contact_id: int, mode: PolicyMode) -> PolicyMode | None:
+        """Set the contact's policy; returns the one it replaced (None: the default)."""
+        with self._session() as session:
+            row = session.get(Policy, contact_id)
+            previous = PolicyMode(row.mode) if row else None
+            if row is None:
+                row = Policy(contact_id=contact_id, mode=mode)
+            row.mode = mode
+            row.updated_at = utcnow()
+            session.add(row)
+            session.commit()
+            return previous
