@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import shutil
-import subprocess
-import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -14,14 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.memory.test_store import T0, event
+from tests.support.cli import Cli, CliResult
+from tests.support.events import T0, event
 from twin_core.memory.embed import Embedder, Vectors, normalize_rows
 from twin_core.memory.recall import Recall, RecallError
 from twin_core.memory.service import Memory
 from twin_core.memory.store import Store
 from twin_core.memory.vectors import Scope
-
-REPO = Path(__file__).resolve().parents[2]
 
 CHATTER = [
     "did you watch the game last night?",
@@ -84,6 +81,7 @@ def memory(tmp_path: Path, embedder: Embedder) -> Memory:
         event("b1", "lemon cake for the party?", sender="bob", chat="bob", at=T0),
     ]
     memory.record_many(turns)
+    memory.index()
     return memory
 
 
@@ -118,7 +116,7 @@ def test_each_mode_says_which_side_found_it(memory: Memory) -> None:
 
 
 def test_preferring_a_contact_lifts_their_messages(memory: Memory) -> None:
-    bob = memory.store.find_contact("bob")
+    bob = memory.store.contacts.find("bob")
     plain = ids(memory.recall_index.recall("party plans", limit=13))
     preferred = ids(memory.recall_index.recall("party plans", limit=13, prefer_contact_id=bob.id))
     assert preferred.index("b1") <= plain.index("b1")
@@ -131,14 +129,17 @@ def test_indexing_is_incremental_idempotent_and_follows_imports(
     index = memory.recall_index.index
     assert index is not None
     assert index.count() == len(CHATTER) + 3
-    memory.record(event("c0", "a re-delivered message is stored once"))
-    assert index.count() == len(CHATTER) + 3
-    # An importer writes straight to SQL; the index catches up on the next record.
-    memory.store.record_many([event("i1", "the plumber comes on Monday", at=T0)])
+    assert not memory.record(event("c0", "a re-delivered message is stored once")).created
+    assert memory.index() == 0 and index.count() == len(CHATTER) + 3
+    # An importer writes straight to SQL; recording never indexes (that is the
+    # indexer's job, off the message's path); the next catch-up takes both.
+    memory.store.messages.record_many([event("i1", "the plumber comes on Monday", at=T0)])
     memory.record(event("n1", "see you soon", at=T0 + timedelta(days=40)))
+    assert index.count() == len(CHATTER) + 3 and memory.pending() == 2
+    assert memory.index() == 2 and memory.index() == 0
     assert index.count() == len(CHATTER) + 5
     assert ids(memory.recall("plumber", limit=1)) == ["i1"]
-    alice = memory.store.find_contact("alice")
+    alice = memory.store.contacts.find("alice")
     assert alice.id is not None
     assert index.count(Scope.contact(alice.id)) == len(CHATTER) + 4
 
@@ -152,7 +153,8 @@ def test_a_deleted_index_is_reported_with_the_fix_and_messages_are_still_stored(
     with pytest.raises(RecallError, match="twin reindex"):
         again.recall("lemon")
     recorded = again.record(event("late", "lemon tart recipe"))
-    assert recorded.created and again.store.message(recorded.message.id or 0) is not None
+    assert recorded.created and again.store.messages.get(recorded.message.id or 0) is not None
+    assert again.index() == 0  # no index to fill: the message waits in SQL
     assert again.recall_index.rebuild() == len(CHATTER) + 4
     assert ids(again.recall("lemon tart", limit=1)) == ["late"]
     again.close()
@@ -191,7 +193,7 @@ def test_huge_stopword_and_unmatched_queries_answer_without_crashing(memory: Mem
 
 def test_examples_come_from_contacts_only(memory: Memory) -> None:
     hits = memory.recall_index.similar_contact_messages("which car should I buy?")
-    found = memory.store.messages_by_id([h.doc_id for h in hits])
+    found = memory.store.messages.by_ids([h.doc_id for h in hits])
     assert found and not any(m.from_owner for m in found.values())
     assert "q1" in [m.external_id for m in found.values()]
 
@@ -204,30 +206,21 @@ def test_recall_without_an_index_location_cannot_rebuild(memory: Memory) -> None
         bare.rebuild()
 
 
-def test_twin_reindex_rebuilds_a_deleted_index(tmp_path: Path) -> None:
-    env = {"TWIN_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-
-    def twin(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=REPO,
-        )
+def test_twin_reindex_rebuilds_a_deleted_index(cli: Cli, tmp_path: Path) -> None:
+    def twin(*args: str) -> CliResult:
+        return cli(*args, env={"TWIN_HOME": str(tmp_path)})
 
     script = tmp_path / "s.txt"
     script.write_text("@alice can you send me the lemon pasta recipe?\n")
-    assert twin("console", "--script", str(script)).returncode == 0
+    assert twin("console", "--script", str(script)).exit_code == 0
     shutil.rmtree(tmp_path / "index")
     broken = twin("recall", "lemon")
-    assert broken.returncode == 2 and "twin reindex" in broken.stderr
+    assert broken.exit_code == 1 and "twin reindex" in broken.output
     rebuilt = twin("reindex")
-    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert rebuilt.exit_code == 0, rebuilt.stderr
     assert "indexed 1 messages" in rebuilt.stdout
     found = twin("recall", "lemon")
-    assert found.returncode == 0 and "lemon pasta" in found.stdout
+    assert found.exit_code == 0 and "lemon pasta" in found.stdout
 
 
 def test_merged_contacts_are_found_under_the_contact_they_joined(tmp_path: Path) -> None:
@@ -239,7 +232,8 @@ def test_merged_contacts_are_found_under_the_contact_they_joined(tmp_path: Path)
                 event("b1", "my new number, same Alice", sender="alice2", chat="b", at=T0),
             ]
         )
-        alice, other = (memory.store.find_contact(n) for n in ("alice", "alice2"))
+        memory.index()
+        alice, other = (memory.store.contacts.find(n) for n in ("alice", "alice2"))
         assert alice.id is not None and other.id is not None
         memory.merge_contacts(other.id, alice.id)
         hits = memory.recall("new number", contact_id=alice.id)
@@ -261,11 +255,12 @@ def test_optimizing_after_a_bulk_load_keeps_every_answer(tmp_path: Path) -> None
             ]
             + [event("x", "the plumber comes on Monday", at=T0 + timedelta(hours=5))]
         )
+        memory.index()
         before = [h.message.id for h in memory.recall("plumber monday")]
         assert not optimize_if_large(memory.recall_index, 51, threshold=100)
         assert optimize_if_large(memory.recall_index, 51, threshold=50)
         assert [h.message.id for h in memory.recall("plumber monday")] == before
-        assert before and memory.store.message(before[0] or 0).external_id == "x"  # type: ignore[union-attr]
+        assert before and memory.store.messages.get(before[0] or 0).external_id == "x"  # type: ignore[union-attr]
     finally:
         memory.close()
         memory.store.close()

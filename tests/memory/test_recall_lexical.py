@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.memory.test_store import T0, event
+from tests.support.events import T0, event
 from twin_core.memory.embed import Embedder
 from twin_core.memory.recall import RecallError
 from twin_core.memory.service import Memory
@@ -42,6 +42,7 @@ def memory(tmp_path: Path, embedder: Embedder) -> Memory:
             ),
         ]
     )
+    memory.index()
     return memory
 
 
@@ -53,13 +54,13 @@ def test_recall_finds_the_moment_with_its_context(memory: Memory) -> None:
 
 
 def test_recall_can_be_scoped_to_one_contact(memory: Memory) -> None:
-    bob = memory.store.find_contact("bob")
+    bob = memory.store.contacts.find("bob")
     hits = memory.recall("lemon", contact_id=bob.id)
     assert [h.message.external_id for h in hits] == ["b1"]
 
 
 def test_recall_includes_the_owners_words_in_the_contacts_scope(memory: Memory) -> None:
-    alice = memory.store.find_contact("alice")
+    alice = memory.store.contacts.find("alice")
     hits = memory.recall("parmesan", contact_id=alice.id)
     assert hits[0].message.external_id == "a2"
     assert {h.message.contact_id for h in hits} <= {None, alice.id}

@@ -13,7 +13,7 @@ import pytest
 
 from bot.app import open_memory as open_twin_memory
 from tests.memory.test_recall import CHATTER, ids, open_memory
-from tests.memory.test_store import T0, event
+from tests.support.events import T0, event
 from twin_core.memory import related as related_module
 from twin_core.memory.embed import Embedder
 from twin_core.memory.related import RelatedWords
@@ -37,6 +37,7 @@ def memory(tmp_path: Path, embedder: Embedder) -> Memory:
         event("j1", "James called about the karate tournament", sender="james", chat="james"),
     ]
     memory.record_many(turns)
+    memory.index()
     return memory
 
 
@@ -117,7 +118,7 @@ def test_examples_for_a_reply_are_alike_in_words_not_in_date(memory: Memory) -> 
     # pull in whatever was said that day.
     day = (T0 + timedelta(days=50)).strftime("%d %B %Y")
     hits = memory.recall_index.similar_contact_messages(f"dinner at Luigi's on {day}?")
-    first = memory.store.messages_by_id([hits[0].doc_id])[hits[0].doc_id]
+    first = memory.store.messages.by_ids([hits[0].doc_id])[hits[0].doc_id]
     assert first.external_id in {"d1", "d2"}
 
 

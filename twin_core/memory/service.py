@@ -1,9 +1,10 @@
-"""`Memory`: the one door through which messages enter the twin's memory.
+"""`Memory`: the store and recall's index, kept in step.
 
-Everything recorded (live or imported) goes to SQL first, exactly once; then recall's
-index catches up with SQL (the new rows, and anything an import stored meanwhile). An
-index that fails is reported and never loses a message: SQL has it, and `twin reindex`
-indexes it again.
+Everything recorded (live or imported) goes to SQL first, exactly once, and nothing
+else happens on that path: recording is fast and never waits for a model. Recall's
+index catches up with SQL separately (`index()`): the bot's indexer after new messages,
+a job for an import's backlog, `twin reindex` for a rebuild. An index that fails is
+reported and never loses a message: SQL has it, and the next catch-up indexes it.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from datetime import UTC, tzinfo
 from pathlib import Path
 
 from twin_core.memory.embed import Embedder, make_embedder
-from twin_core.memory.models import Contact
 from twin_core.memory.recall import Progress, Recall, RecallHit, Tuning
-from twin_core.memory.store import Recorded, Store
+from twin_core.memory.store import Merged, Recorded, Store
 from twin_core.memory.vectors import VectorIndexError
 from twin_core.types import InboundEvent
 
@@ -27,8 +27,6 @@ class Memory:
     def __init__(self, store: Store, recall: Recall) -> None:
         self.store = store
         self.recall_index = recall
-        self.indexed_on_open = 0
-        """How many stored messages `open` had to index (a large number: optimize)."""
 
     @classmethod
     def open(
@@ -39,11 +37,10 @@ class Memory:
         embedder: Embedder | None = None,
         owner_name: str = "you",
         tuning: Tuning | None = None,
-        progress: Progress | None = None,
         timezone: tzinfo = UTC,
     ) -> Memory:
         """Memory over `store` with its vector index at `index` (a folder, or a Qdrant
-        server URL); indexes whatever was stored and not indexed yet."""
+        server URL). Indexes nothing yet: call `index()` for what is pending."""
         recall = Recall.open(
             store,
             index,
@@ -52,45 +49,41 @@ class Memory:
             tuning=tuning,
             timezone=timezone,
         )
-        memory = cls(store, recall)
-        memory.indexed_on_open = memory.catch_up(progress)
-        return memory
+        return cls(store, recall)
 
     def close(self) -> None:
         self.recall_index.close()
 
-    def catch_up(self, progress: Progress | None = None) -> int:
-        """Index what SQL has and the index has not; a failing index is logged, since
-        the messages are safe in SQL."""
+    def pending(self) -> int:
+        """Messages stored and not yet indexed for recall."""
+        return self.recall_index.pending()
+
+    def index(self, progress: Progress | None = None, *, wait: bool = True) -> int:
+        """Index what SQL has and the index has not; returns how many were read. A
+        failing index is logged and reported in `problem`: the messages are safe in SQL."""
         try:
-            return self.recall_index.catch_up(progress)
+            return self.recall_index.catch_up(progress, wait=wait)
         except VectorIndexError as exc:
             log.warning("indexing for recall failed (messages are stored): %s", exc)
             self.recall_index.problem = str(exc)
             return 0
 
-    def record(self, event: InboundEvent, *, draft_id: int | None = None) -> Recorded:
-        recorded = self.store.record(event, draft_id=draft_id)
-        if recorded.created:
-            self.catch_up()
-        return recorded
+    def record(self, event: InboundEvent) -> Recorded:
+        return self.store.messages.record(event)
 
     def record_many(self, events: Iterable[InboundEvent]) -> int:
-        """Store a batch (see `Store.record_many`) and index it; returns how many were new."""
-        new = self.store.record_many(events)
-        if new:
-            self.catch_up()
-        return new
+        """Store a batch (see `MessageRepository.record_many`); returns how many were new."""
+        return self.store.messages.record_many(events)
 
-    def merge_contacts(self, source_id: int, target_id: int) -> Contact:
+    def merge_contacts(self, source_id: int, target_id: int) -> Merged:
         """`source_id` is the same person as `target_id`: one contact, and recall files
         their messages under it."""
-        contact = self.store.merge_contacts(source_id, target_id)
+        merged = self.store.contacts.merge(source_id, target_id)
         try:
             self.recall_index.refile_contact(target_id)
         except VectorIndexError as exc:
-            log.warning("re-filing %s for recall failed: %s", contact.name, exc)
-        return contact
+            log.warning("re-filing %s for recall failed: %s", merged.kept.name, exc)
+        return merged
 
     def recall(
         self, query: str, *, contact_id: int | None = None, limit: int = 5, context: int = 1

@@ -1,0 +1,315 @@
+"""Recall: find the moments in the history that matter for a query.
+
+`/recall` in the control chat, `twin recall` and the composer all come through
+`Recall.recall()` (or `similar_contact_messages()` for the composer's examples). The
+parts, one concept each:
+
+* `indexer`: SQL is the truth; the vector index follows it (`catch_up`), each message
+  indexed in the context of its neighbouring turns;
+* `ranking`: hybrid retrieval (BM25 + embedding) fused by score, with small, general
+  preferences on top;
+* `explain`: why each hit was found, in words, with the turns around it;
+* `queries`: the SQL shaped for recall; `speakers`: names, cached; `tuning`: the knobs.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from datetime import UTC, tzinfo
+from pathlib import Path
+
+from twin_core.memory.embed import Embedder
+from twin_core.memory.recall.explain import hits, matched_words
+from twin_core.memory.recall.indexer import STATE_KEY, Indexer, IndexState, index_spec
+from twin_core.memory.recall.queries import MessageFacts, RecallQueries
+from twin_core.memory.recall.ranking import Ranker
+from twin_core.memory.recall.results import (
+    LexicalHit,
+    Mode,
+    Progress,
+    RecallError,
+    RecallHit,
+)
+from twin_core.memory.recall.speakers import Speakers
+from twin_core.memory.recall.tuning import Tuning
+from twin_core.memory.related import RelatedWords
+from twin_core.memory.sparse import ContextBm25Encoder
+from twin_core.memory.store import Store
+from twin_core.memory.text import tokenize
+from twin_core.memory.vectors import (
+    REINDEX,
+    EdgeVectorIndex,
+    IndexMissingError,
+    IndexSpec,
+    QdrantServerIndex,
+    Scope,
+    VectorIndex,
+    VectorIndexError,
+    open_vector_index,
+)
+
+__all__ = [
+    "STATE_KEY",
+    "LexicalHit",
+    "MessageFacts",
+    "Mode",
+    "Progress",
+    "Recall",
+    "RecallError",
+    "RecallHit",
+    "Tuning",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY_CHARS = 2_000
+
+
+def recreate_vector_index(location: Path | str, spec: IndexSpec) -> VectorIndex:
+    """An empty index at `location` (a folder, or a Qdrant server URL), replacing any."""
+    if isinstance(location, str) and location.startswith(("http://", "https://")):
+        from qdrant_client import QdrantClient
+
+        client = QdrantClient(url=location)
+        try:
+            QdrantServerIndex.recreate(client, spec)
+        finally:
+            client.close()
+        return QdrantServerIndex.connect(location, spec)
+    path = Path(location)
+    if path.exists() and not EdgeVectorIndex.manifest_path(path).is_file():
+        # Whatever is there is not a finished index: start clean.
+        shutil.rmtree(path / "shard", ignore_errors=True)
+    return EdgeVectorIndex.recreate(path, spec)
+
+
+class Recall:
+    """Hybrid recall over one store and one vector index.
+
+    Built with `Recall.open()`, which also reports a missing or foreign index: then
+    `problem` says what is wrong and how to fix it, `recall()` raises it as a
+    `RecallError`, and recording goes on (SQL first: nothing is lost; `twin reindex`
+    indexes it all later).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        index: VectorIndex | None,
+        embedder: Embedder,
+        *,
+        owner_name: str = "you",
+        tuning: Tuning | None = None,
+        encoder: ContextBm25Encoder | None = None,
+        location: Path | str | None = None,
+        problem: str | None = None,
+        related: RelatedWords | None = None,
+        timezone: tzinfo = UTC,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self._tuning = tuning or Tuning()
+        self.encoder = encoder or ContextBm25Encoder()
+        self.location = location
+        self.queries = RecallQueries(store)
+        self.speakers = Speakers(self.queries, owner_name)
+        self.ranker = Ranker(
+            self.queries,
+            embedder,
+            self.encoder,
+            self.tuning,
+            self.speakers,
+            related if related is not None else RelatedWords.shipped(),
+            timezone,
+        )
+        self.problem = problem if index is None else None
+        if index is None and self.problem is None:
+            self.problem = f"there is no vector index. Run `{REINDEX}` to build it."
+        self.indexer = (
+            Indexer(store, index, embedder, self.encoder, self.tuning, self.speakers)
+            if index is not None
+            else None
+        )
+
+    @property
+    def tuning(self) -> Tuning:
+        return self._tuning
+
+    @tuning.setter
+    def tuning(self, tuning: Tuning) -> None:
+        """Query-time knobs may change on a live recall (the benchmarks sweep them)."""
+        self._tuning = self.ranker.tuning = tuning
+        if self.indexer is not None:
+            self.indexer.tuning = tuning
+
+    @property
+    def index(self) -> VectorIndex | None:
+        return self.indexer.index if self.indexer is not None else None
+
+    @property
+    def timezone(self) -> tzinfo:
+        return self.ranker.timezone
+
+    @property
+    def spec(self) -> IndexSpec:
+        return index_spec(self.embedder, self.encoder, self.tuning)
+
+    @classmethod
+    def open(
+        cls,
+        store: Store,
+        location: Path | str,
+        embedder: Embedder,
+        *,
+        owner_name: str = "you",
+        tuning: Tuning | None = None,
+        timezone: tzinfo = UTC,
+    ) -> Recall:
+        """Open the index at `location` (a folder or a Qdrant URL). A first start builds
+        an empty one; an index that was built before and is gone, or was built by
+        another embedder, is reported (see `problem`), not silently replaced."""
+        tuning = tuning or Tuning()
+        encoder = ContextBm25Encoder()
+        spec = index_spec(embedder, encoder, tuning)
+        ever_built = IndexState.load(store) is not None
+        index: VectorIndex | None = None
+        problem = None
+        try:
+            index = open_vector_index(location, spec, create=not ever_built)
+        except IndexMissingError as exc:
+            problem = str(exc)
+        except VectorIndexError as exc:
+            problem = str(exc)
+        return cls(
+            store,
+            index,
+            embedder,
+            owner_name=owner_name,
+            tuning=tuning,
+            encoder=encoder,
+            location=location,
+            problem=problem,
+            timezone=timezone,
+        )
+
+    def close(self) -> None:
+        if self.index is not None:
+            self.index.close()
+
+    # -- indexing -------------------------------------------------------------------
+
+    @property
+    def indexed_to(self) -> int:
+        return self.indexer.indexed_to if self.indexer else 0
+
+    def pending(self) -> int:
+        """Messages stored but not yet indexed."""
+        return self.indexer.pending() if self.indexer else 0
+
+    def catch_up(
+        self, progress: Progress | None = None, *, batch: int = 2_000, wait: bool = True
+    ) -> int:
+        """Index what SQL has and the index has not (see `Indexer.catch_up`)."""
+        if self.indexer is None:
+            return 0
+        return self.indexer.catch_up(progress, batch=batch, wait=wait)
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Throw the index away and index every stored message again (after a model
+        change, or when the index was lost). Returns how many messages were indexed."""
+        if self.location is None:
+            raise RecallError("this recall has no index location to rebuild")
+        self.close()
+        index = recreate_vector_index(self.location, self.spec)
+        self.problem = None
+        if self.indexer is None:
+            self.indexer = Indexer(
+                self.store, index, self.embedder, self.encoder, self.tuning, self.speakers
+            )
+        self.indexer.restart(index)
+        return self.indexer.catch_up(progress, batch=5_000)
+
+    def optimize(self) -> None:
+        """Build the index's search structures after a bulk load (see `VectorIndex`)."""
+        if self.index is not None:
+            self.index.optimize()
+
+    def refile_contact(self, contact_id: int) -> int:
+        """Index a contact's conversations again, after a merge changed who they are."""
+        return self.indexer.refile_contact(contact_id) if self.indexer else 0
+
+    # -- querying -------------------------------------------------------------------
+
+    def similar_contact_messages(
+        self, text: str, limit: int = 40, *, contact_id: int | None = None
+    ) -> list[LexicalHit]:
+        """Messages from contacts (never the owner's) most like `text`, by words and
+        meaning, optionally only those filed under one contact; `matched` holds the
+        words they share."""
+        query = " ".join(text.split())[:MAX_QUERY_CHARS]
+        index = self.index
+        if not query or index is None:
+            return []
+        scope = Scope.contact(contact_id) if contact_id is not None else None
+        try:
+            # A date in the message is not what makes another message like it.
+            ranked = self.ranker.rank(index, query, scope, limit, exclude_owner=True, periods=False)
+        except VectorIndexError as exc:
+            log.warning("recall for examples failed: %s", exc)
+            return []
+        return [
+            LexicalHit(c.message_id, c.score, tuple(matched_words(query, c.message.text)))
+            for c in ranked
+            if c.message is not None
+        ]
+
+    def recall(
+        self,
+        query: str,
+        *,
+        contact_id: int | None = None,
+        limit: int = 5,
+        context: int = 1,
+        prefer_contact_id: int | None = None,
+        half_life_days: float | None = None,
+        mode: Mode = "hybrid",
+    ) -> list[RecallHit]:
+        """The best `limit` moments for `query`, optionally only those with one contact.
+
+        `prefer_contact_id` favours (without limiting to) one contact's conversations;
+        `half_life_days` favours recent messages. `mode` picks one side alone."""
+        query = " ".join(query.split())
+        if not query:
+            raise RecallError("empty query: say what to look for, e.g. /recall dinner friday")
+        query = query[:MAX_QUERY_CHARS]
+        if not tokenize(query):
+            raise RecallError("the query has no words to look for")
+        if limit < 1:
+            raise RecallError("ask for at least one result")
+        if contact_id is not None and self.store.contacts.get(contact_id) is None:
+            raise RecallError(f"no contact with id {contact_id}")
+        index = self.index
+        if index is None:
+            raise RecallError(f"recall is unavailable: {self.problem}")
+        scope = Scope.contact(contact_id) if contact_id is not None else None
+        sparse_query, related = self.ranker.sparse_query(query)
+        try:
+            ranked = self.ranker.rank(
+                index,
+                query,
+                scope,
+                limit,
+                prefer_contact_id=prefer_contact_id,
+                half_life_days=half_life_days,
+                mode=mode,
+                sparse_query=sparse_query,
+            )
+        except VectorIndexError as exc:
+            raise RecallError(f"recall is unavailable: {exc}") from exc
+        if not ranked and self.pending():
+            raise RecallError(
+                f"nothing found, and {self.pending():,} messages are not indexed yet; "
+                "they are being indexed now (or run `twin reindex`)"
+            )
+        return hits(self.queries, self.speakers, query, ranked, context, related)
