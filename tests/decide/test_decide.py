@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.memory.test_store import T0, event
+from tests.support.events import T0, event
 from twin_core.decide.reply import should_reply
 from twin_core.decide.route import Route, route
 from twin_core.decide.timing import reply_delay
-from twin_core.memory.models import Conversation, Message, PolicyMode
+from twin_core.memory.models import Conversation, Message
 from twin_core.memory.store import Store
+from twin_core.types import PolicyMode
 
 
 def message(text: str = "hi", **kwargs: object) -> Message:
@@ -37,8 +38,8 @@ def test_reply_delay_follows_the_owner(tmp_path: object) -> None:
     store = Store.open(f"sqlite:///{tmp_path}/t.db")  # type: ignore[str-bytes-safe]
     for number, minutes in enumerate([2, 4, 30]):
         at = T0 + timedelta(hours=number)
-        store.record(event(f"in{number}", "q", at=at))
-        store.record(
+        store.messages.record(event(f"in{number}", "q", at=at))
+        store.messages.record(
             event(
                 f"out{number}",
                 "a",
@@ -47,7 +48,7 @@ def test_reply_delay_follows_the_owner(tmp_path: object) -> None:
                 at=at + timedelta(minutes=minutes),
             )
         )
-    [conversation_id] = store.conversations_with(store.find_contact("alice").id or 0)
+    [conversation_id] = store.conversations.with_contact(store.contacts.find("alice").id or 0)
     assert reply_delay(store, conversation_id, fixed=None, ceiling=3600) == 240.0
     assert reply_delay(store, conversation_id, fixed=None, ceiling=60) == 60.0
     assert reply_delay(store, conversation_id, fixed=5.0, ceiling=60) == 5.0

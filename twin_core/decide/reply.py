@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from twin_core.memory.models import Conversation, Message, PolicyMode
+from twin_core.memory.models import Conversation, Message
+from twin_core.types import PolicyMode
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from twin_core.memory.models import PolicyMode
+from twin_core.types import PolicyMode
 
 
 class Route(enum.StrEnum):

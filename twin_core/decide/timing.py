@@ -17,7 +17,7 @@ def reply_delay(
     this conversation (capped at `ceiling`), else `ceiling / 10`."""
     if fixed is not None:
         return fixed
-    history = store.conversation_messages(conversation_id, limit=SAMPLE)
+    history = store.messages.in_conversation(conversation_id, limit=SAMPLE)
     waits = [
         (later.sent_at - earlier.sent_at).total_seconds()
         for earlier, later in itertools.pairwise(history)

@@ -1,4 +1,9 @@
-"""compose(): a draft reply in the owner's voice, with its confidence and its reasons."""
+"""compose(): a draft reply in the owner's voice, with its confidence and its reasons.
+
+Everything that goes into the prompt for contact X comes from X's conversations (their
+messages and what the owner addressed to them) and from phatic exchanges
+(`style.examples`); a burst of messages ("hey" / "are you free" / "tonight?") is
+answered as one."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from twin_core.memory.text import shorten
 from twin_core.style.examples import Example, select_examples
 from twin_core.style.llm import LOCAL_MODEL, complete
 from twin_core.style.prompt import Turn, build_prompt
+from twin_core.style.queries import StyleQueries
 from twin_core.style.similarity import similarity
 
 RECENT_TURNS = 8
@@ -37,18 +43,23 @@ class ComposeSettings:
     max_chars: int = 20_000
 
 
-async def compose(
-    memory: Memory, contact: Contact, message: Message, settings: ComposeSettings
-) -> Proposal:
-    assert contact.id is not None
-    incoming = message.text[: settings.max_chars]
-    examples = select_examples(memory, contact.id, incoming, exclude=message.id)
+def prepare(
+    memory: Memory, contact: Contact, burst: list[Message], settings: ComposeSettings
+) -> tuple[list[dict[str, str]], list[Example], str]:
+    """The prompt for a reply to `burst` (the contact's unanswered messages, oldest
+    first), the examples in it, and the incoming text. Blocking: SQL and the index."""
+    assert contact.id is not None and burst
+    queries = StyleQueries(memory.store)
+    incoming = "\n".join(m.text for m in burst)[: settings.max_chars]
+    answering = {m.id for m in burst if m.id is not None}
+    examples = select_examples(memory, contact.id, incoming, exclude=answering, queries=queries)
+    last = burst[-1]
     recent = [
         Turn("you" if m.from_owner else contact.name, m.text[:2000])
-        for m in memory.store.conversation_messages(
-            message.conversation_id, around=message.sent_at, limit=RECENT_TURNS + 1
+        for m in queries.turns_for(
+            last.conversation_id, contact.id, around=last.sent_at, limit=RECENT_TURNS + len(burst)
         )
-        if m.id != message.id
+        if m.id not in answering
     ]
     prompt = build_prompt(
         owner=settings.owner_name,
@@ -57,6 +68,20 @@ async def compose(
         recent=recent[-RECENT_TURNS:],
         incoming=incoming,
     )
+    return prompt, examples, incoming
+
+
+async def compose(
+    memory: Memory,
+    contact: Contact,
+    burst: list[Message],
+    settings: ComposeSettings,
+    *,
+    prepared: tuple[list[dict[str, str]], list[Example], str] | None = None,
+) -> Proposal:
+    """A draft answering `burst`; `prepared` is `prepare()`'s result when the caller
+    ran it already (off the event loop)."""
+    prompt, examples, incoming = prepared or prepare(memory, contact, burst, settings)
     text = await complete(
         prompt,
         model=settings.model,
@@ -86,15 +111,14 @@ def _judge(
     reasons: list[str] = []
     if reused:
         score, example = reused[0]
-        whose = "them" if example.same_contact else f"{example.contact_name} (not personal)"
+        whose = "them" if example.same_contact else f"{example.contact_name} (phatic)"
         reasons.append(
             f"your own reply to {whose} on {example.sent_at:%Y-%m-%d}, when they wrote "
             f'"{shorten(example.their_text, 60)}" (similarity {score:.2f})'
         )
         confidence = score if example.same_contact else score * 0.8
         if not example.same_contact:
-            told = sum(1 for _, e in scored if e.reply == text)
-            reasons.append(f"you have sent these exact words to several people ({told}+)")
+            reasons.append(f"a phatic reply you have sent to {example.people} different people")
     else:
         best = scored[0][0] if scored else 0.0
         confidence = 0.6 * best

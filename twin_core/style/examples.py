@@ -1,21 +1,34 @@
 """Which of the owner's past replies the composer may show the model as examples.
 
-This is where "what one contact was told stays with that contact" is enforced for
-drafting: a reply the owner wrote to someone else is an example only when it is
-shareable (see `twin_core.memory.personal`).
+This is where "what one contact was told stays with that contact" (DESIGN.md,
+invariant 6) is enforced for drafting. A draft for X is built from:
+
+* X's own exchanges with the owner: X's messages and the owner's answers *to X*
+  (`style.queries`: addressed to X, not merely next in a thread);
+* and, from anyone else, only phatic exchanges: both the other person's message and
+  the owner's answer carry no information (`memory.phatic`: thanks, greetings,
+  laughter, "sounds good"), and the owner has sent those very words to at least
+  `MIN_PEOPLE_FOR_SHARING` different people.
+
+Nothing else of another person's, neither what they told the owner nor what the owner
+told them, reaches a draft, an auto-reply or a model prompt for X.
 """
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from twin_core.memory.models import Message
-from twin_core.memory.personal import is_shareable
+from twin_core.memory.phatic import is_phatic
+from twin_core.memory.recall import LexicalHit
 from twin_core.memory.service import Memory
+from twin_core.style.queries import StyleQueries
+from twin_core.types import ContactId
 
 MAX_CANDIDATES = 40
+MIN_PEOPLE_FOR_SHARING = 3
+"""A phatic reply serves anyone once the owner has used it with this many people."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,75 +42,93 @@ class Example:
     sent_at: datetime
     same_contact: bool
     message_id: int
+    people: int = 1
+    """How many people the owner sent `reply` to (counted for shared examples only)."""
 
 
 def select_examples(
-    memory: Memory, contact_id: int, incoming: str, *, limit: int = 8, exclude: int | None = None
+    memory: Memory,
+    contact_id: int,
+    incoming: str,
+    *,
+    limit: int = 8,
+    exclude: set[int] | None = None,
+    queries: StyleQueries | None = None,
 ) -> list[Example]:
-    """Past exchanges most like `incoming`: this contact's first, then shareable others."""
-    store = memory.store
-    names = {c.id: c.name for c in store.contacts() if c.id is not None}
-    hits = memory.recall_index.similar_contact_messages(incoming, limit=MAX_CANDIDATES)
-    candidates = [h.doc_id for h in hits if h.doc_id != exclude]
-    replies = store.owner_replies_to(candidates)
-    messages = store.messages_by_id(candidates)
-    own: list[Example] = []
+    """Past exchanges most like `incoming`: this contact's first, then phatic ones."""
+    queries = queries or StyleQueries(memory.store)
+    names = memory.store.contacts.names()
+    excluded = exclude or set()
+    own = _examples(
+        memory,
+        queries,
+        names,
+        memory.recall_index.similar_contact_messages(
+            incoming, limit=MAX_CANDIDATES, contact_id=contact_id
+        ),
+        excluded,
+        only=contact_id,
+    )
+    if len(own) < limit:
+        seen = {e.message_id for e in own} | excluded
+        for earlier, later in queries.exchanges_with(
+            contact_id, limit=limit - len(own), exclude=seen
+        ):
+            own.append(_example(earlier, later, names, same=True))
     shared: list[Example] = []
     told: dict[str, int] = {}
-    for message_id in candidates:
-        reply = replies.get(message_id)
-        message = messages.get(message_id)
-        if reply is None or message is None or message.contact_id is None:
+    for example in _examples(
+        memory,
+        queries,
+        names,
+        memory.recall_index.similar_contact_messages(incoming, limit=MAX_CANDIDATES),
+        excluded,
+        only=None,
+    ):
+        if example.contact_id == contact_id:
             continue
-        example = _example(message, reply, names, same=message.contact_id == contact_id)
-        if example.same_contact:
-            own.append(example)
+        if not (is_phatic(example.their_text) and is_phatic(example.reply)):
             continue
-        if reply.text not in told:
-            told[reply.text] = len(store.owner_text_contacts(reply.text))
-        if is_shareable(reply.text, told[reply.text], names.values()):
-            shared.append(example)
-    if len(own) < limit:
-        own.extend(_recent_exchanges(memory, contact_id, names, limit - len(own), exclude, own))
+        if example.reply not in told:
+            told[example.reply] = queries.people_told(example.reply)
+        if told[example.reply] >= MIN_PEOPLE_FOR_SHARING:
+            shared.append(replace(example, people=told[example.reply]))
     return (own + shared)[:limit]
 
 
-def _example(message: Message, reply: Message, names: dict[int, str], *, same: bool) -> Example:
+def _examples(
+    memory: Memory,
+    queries: StyleQueries,
+    names: dict[ContactId, str],
+    hits: list[LexicalHit],
+    exclude: set[int],
+    *,
+    only: int | None,
+) -> list[Example]:
+    candidates = [h.doc_id for h in hits if h.doc_id not in exclude]
+    messages = memory.store.messages.by_ids(candidates)
+    replies = queries.replies_to(candidates)
+    found: list[Example] = []
+    for message_id in candidates:
+        message, reply = messages.get(message_id), replies.get(message_id)
+        if message is None or reply is None or message.contact_id is None:
+            continue
+        if only is not None and message.contact_id != only:
+            continue
+        found.append(_example(message, reply, names, same=message.contact_id == only))
+    return found
+
+
+def _example(
+    message: Message, reply: Message, names: dict[ContactId, str], *, same: bool
+) -> Example:
     assert message.contact_id is not None and message.id is not None
     return Example(
         their_text=message.text,
         reply=reply.text,
         contact_id=message.contact_id,
-        contact_name=names.get(message.contact_id, "?"),
+        contact_name=names.get(ContactId(message.contact_id), "?"),
         sent_at=message.sent_at,
         same_contact=same,
         message_id=message.id,
     )
-
-
-def _recent_exchanges(
-    memory: Memory,
-    contact_id: int,
-    names: dict[int, str],
-    limit: int,
-    exclude: int | None,
-    already: list[Example],
-) -> list[Example]:
-    """This contact's latest exchanges, so the model sees how the owner writes to them
-    even when nothing they said before resembles the new message."""
-    if limit <= 0:
-        return []
-    seen = {e.message_id for e in already}
-    found: list[Example] = []
-    for conversation_id in memory.store.conversations_with(contact_id):
-        history = memory.store.conversation_messages(conversation_id, limit=200)
-        for earlier, later in itertools.pairwise(history):
-            if (
-                earlier.contact_id == contact_id
-                and later.from_owner
-                and earlier.id not in seen
-                and earlier.id != exclude
-                and earlier.kind == later.kind == "text"
-            ):
-                found.append(_example(earlier, later, names, same=True))
-    return found[-limit:]

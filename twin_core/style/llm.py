@@ -18,9 +18,18 @@ class ModelError(RuntimeError):
     """The language model could not answer; the message says which model and why."""
 
 
+def import_litellm() -> Any:
+    """litellm, imported once and told to keep quiet: it prints help banners to stdout
+    on errors, and nothing a library prints may reach the twin's own output."""
+    import litellm
+
+    litellm.suppress_debug_info = True
+    return litellm
+
+
 def register_local_provider() -> None:
     """Make `twin/local` known to litellm (idempotent)."""
-    import litellm
+    litellm = import_litellm()
 
     from twin_core.style.local_model import LocalResponder
 
@@ -37,7 +46,7 @@ async def complete(
     api_base: str | None = None,
     timeout: float = 60.0,
 ) -> str:
-    import litellm
+    litellm = import_litellm()
 
     if model.startswith(f"{LOCAL_PROVIDER}/"):
         register_local_provider()
