@@ -1,34 +1,123 @@
-"""Job functions. Each is a plain `async def job(ctx, ...)`, a thin shim over a service
-the composition root put in the context, so the same function runs in the bot's process
-or in an arq worker."""
+"""Job functions and their settings. Each is a plain `async def job(ctx, ...)`, a thin
+shim over a twin_core service found in the typed `JobContext`, so the same function
+runs in the bot's process or in an arq worker.
+
+Two queues. `bot` runs in the process that holds the channels (`twin run`): sends, and
+anything that must touch what only that process has open (an embedded vector index).
+`work` is for channel-free jobs, run by `twin worker`s beside the bot when Redis is
+configured (and by the bot itself otherwise).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+from twin_core.memory.service import Memory
+
+log = logging.getLogger("twin.jobs")
+
+Queue = Literal["bot", "work"]
+QUEUES: tuple[Queue, ...] = ("bot", "work")
 
 
 @dataclass(frozen=True, slots=True)
 class JobContext:
-    """The typed part of a job's context."""
+    """What jobs may use, built once when their runner starts (arq's `on_startup`)."""
 
-    deliver_draft: Callable[[int], Awaitable[str]]
-    """Sends an approved draft; returns what happened ("sent", "held: paused", ...)."""
+    memory: Memory | None = None
+    """For indexing; None where the index cannot be opened (a worker beside an
+    embedded index)."""
+    deliver_draft: Callable[[int], Awaitable[str]] | None = None
+    """Sends an approved draft; only the bot process has one."""
+    tell_owner: Callable[[str], Awaitable[None]] | None = None
+    """Says something in the control chat; never raises."""
+
+
+class JobUnavailable(RuntimeError):
+    """This process cannot run the job (it lacks what the job needs); the message says
+    where the job belongs."""
 
 
 def twin_context(ctx: Mapping[str, Any]) -> JobContext:
     twin = ctx.get("twin")
     if not isinstance(twin, JobContext):
-        raise RuntimeError(
-            "the job context has no 'twin' JobContext; start workers with `twin worker`"
-        )
+        raise JobUnavailable("the job context has no JobContext; start workers with `twin worker`")
     return twin
 
 
 async def send_draft(ctx: Mapping[str, Any], draft_id: int) -> str:
-    """Send an approved draft. Safe to run twice: delivery claims the draft first."""
-    return await twin_context(ctx).deliver_draft(draft_id)
+    """Send an approved draft. At most once: delivery claims the draft first, and the
+    job is never retried (`max_tries=1`)."""
+    twin = twin_context(ctx)
+    if twin.deliver_draft is None:
+        raise JobUnavailable("send_draft runs only in the bot process (`twin run`)")
+    try:
+        return await twin.deliver_draft(draft_id)
+    except Exception as exc:
+        # Delivery reports its own failures; this is one it could not (a database gone
+        # away mid-send). The owner hears of it either way.
+        if twin.tell_owner is not None:
+            await twin.tell_owner(
+                f"Draft {draft_id} could not be sent: {type(exc).__name__}: {exc}"
+            )
+        raise
 
 
-JOBS: dict[str, Callable[..., Awaitable[Any]]] = {"send_draft": send_draft}
+async def index_backlog(ctx: Mapping[str, Any]) -> str:
+    """Index every stored message recall's index does not hold yet (after an import, or
+    a start after a long pause), logging progress as it goes."""
+    twin = twin_context(ctx)
+    if twin.memory is None:
+        raise JobUnavailable("index_backlog needs the vector index, which is not open here")
+    memory = twin.memory
+    started = time.perf_counter()
+    last_report = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - last_report[0] >= 5 or done >= total:
+            last_report[0] = now
+            rate = done / max(now - started, 1e-9)
+            log.info(
+                "indexing for recall: %s / %s messages (%.0f msg/s)",
+                f"{done:,}",
+                f"{total:,}",
+                rate,
+            )
+
+    done = await asyncio.to_thread(memory.index, progress)
+    return f"indexed {done:,} messages in {time.perf_counter() - started:.1f} s"
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """How one job is run: on which queue, how many tries, how long between them."""
+
+    function: Callable[..., Awaitable[Any]]
+    queue: Queue
+    max_tries: int
+    backoff_s: float = 5.0
+    """The wait before try n+1 is `backoff_s * 2**(n-1)`, capped at `MAX_BACKOFF_S`."""
+
+    @property
+    def name(self) -> str:
+        return self.function.__name__
+
+    def backoff(self, tries: int) -> float:
+        return float(min(MAX_BACKOFF_S, self.backoff_s * 2.0 ** max(0, tries - 1)))
+
+
+MAX_BACKOFF_S = 600.0
+
+JOBS: dict[str, JobSpec] = {
+    spec.name: spec
+    for spec in (
+        JobSpec(send_draft, "bot", max_tries=1),
+        JobSpec(index_backlog, "work", max_tries=5, backoff_s=10.0),
+    )
+}
