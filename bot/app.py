@@ -1,97 +1,279 @@
-"""The composition root: settings -> stores -> channels -> run."""
+"""The composition root: settings -> store -> memory -> jobs -> handlers -> channels.
+
+    twin = Twin(settings)          # no I/O
+    await twin.start()             # migrate, open the index, warm the embedder, connect
+    ...
+    await twin.stop()              # stop channels, finish queued work, close in order
+
+or `async with Twin(settings) as twin: ...`. Sends happen here, in the process that
+holds the channels: deferred sends run on the bot's own queue (in-process, kept in SQL;
+or this process's own arq worker on Redis).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import uuid
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
 from bot.channels.base import Channel
+from bot.channels.registry import load_channels
+from bot.channels.supervisor import ChannelSupervisor
+from bot.handlers.actions import OwnerActions
 from bot.handlers.control import ControlHandler
-from bot.handlers.inbound import InboundHandler
+from bot.handlers.dispatch import Dispatcher
+from bot.handlers.inbound import InboundProcessor
+from bot.handlers.indexing import LiveIndexer
 from bot.handlers.outbox import Outbox
 from bot.handlers.services import Services
 from twin_core.memory.embed import Embedder, make_embedder
-from twin_core.memory.recall import Progress
 from twin_core.memory.service import Memory
-from twin_core.memory.store import SYSTEM_ACTOR, Store
-from twin_core.memory.text import shorten
+from twin_core.memory.store import Store
 from twin_core.settings import Settings
 from twin_core.types import InboundEvent
-from workers.jobs import JobContext
-from workers.queue import ArqJobQueue, JobQueue, LocalJobQueue
+from workers.jobs import JOBS, JobContext, Queue
+from workers.queue import ArqJobQueue, JobQueue, LocalJobQueue, queue_names
 
 log = logging.getLogger("twin")
 
+INSTALL_KEY = "install_id"
+
+
+class StartError(RuntimeError):
+    """The twin cannot start; the message says what is wrong and what to do."""
+
+
+def open_store(settings: Settings) -> Store:
+    return Store.open(settings.sqlalchemy_url, spill=settings.home / "dead-letters.jsonl")
+
 
 def open_memory(
-    settings: Settings,
-    store: Store | None = None,
-    embedder: Embedder | None = None,
-    progress: Progress | None = None,
+    settings: Settings, store: Store | None = None, embedder: Embedder | None = None
 ) -> Memory:
     """The store with recall's vector index and embedder, as `settings` configure them."""
     return Memory.open(
-        store or Store.open(settings.sqlalchemy_url),
+        store or open_store(settings),
         settings.index_location,
         embedder=embedder or make_embedder(settings.embedder),
         owner_name=settings.owner_name,
-        progress=progress,
         timezone=settings.tz,
     )
 
 
+def install_id(store: Store) -> str:
+    """This twin's id, made on its first start: it keeps its jobs apart on Redis."""
+    found = store.state.get(INSTALL_KEY)
+    if not found:
+        found = uuid.uuid4().hex[:12]
+        store.state.set(INSTALL_KEY, found)
+    return found
+
+
 class Twin:
-    """One running twin: its memory, its channels, its handlers and its job queue."""
+    """One running twin: its memory, its channels, its handlers and its job queues."""
 
     def __init__(
         self,
         settings: Settings,
-        channels: Sequence[Channel],
+        channels: Sequence[Channel] | None = None,
         *,
         store: Store | None = None,
-        queue: JobQueue | None = None,
         embedder: Embedder | None = None,
     ) -> None:
+        """No I/O here: `start()` opens and connects. `channels` default to those
+        `TWIN_CHANNELS` names; a given `store` or `embedder` is used (and not closed)."""
         self.settings = settings
-        store = store or Store.open(settings.sqlalchemy_url)
-        self.memory = open_memory(settings, store, embedder)
-        ctx: dict[str, Any] = {}
-        if queue is None:
-            queue = (
-                ArqJobQueue(settings.redis_url.get_secret_value())
-                if settings.redis_url is not None
-                else LocalJobQueue(store, ctx)
-            )
-        self.services = Services(
-            settings=settings,
-            memory=self.memory,
-            channels={c.name: c for c in channels},
-            queue=queue,
-        )
-        self.outbox = Outbox(self.services)
-        ctx["twin"] = self.job_context()
-        self.inbound = InboundHandler(self.services, self.outbox)
-        self.control = ControlHandler(self.services, self.outbox)
+        self._given_channels = list(channels) if channels is not None else None
+        self._given_store = store
+        self._given_embedder = embedder
+        self._started = False
+        self._arq_worker: Any = None
+        self._arq_task: asyncio.Task[None] | None = None
+
+    # Set by start(); a Twin that was not started has none of these.
+    services: Services
+    memory: Memory
+    outbox: Outbox
+    actions: OwnerActions
+    control: ControlHandler
+    inbound: InboundProcessor
+    indexer: LiveIndexer
+    dispatcher: Dispatcher
+    supervisor: ChannelSupervisor
+    jobs: JobQueue
 
     @property
     def store(self) -> Store:
         return self.memory.store
 
-    def job_context(self) -> JobContext:
-        return JobContext(deliver_draft=self.outbox.deliver)
+    @property
+    def index_embedded(self) -> bool:
+        """An embedded index opens in one process only: the bot's."""
+        return self.settings.qdrant_url is None
 
     async def start(self) -> None:
-        await self.services.queue.start()
-        for channel in self.services.channels.values():
-            await channel.start(self.dispatch)
+        settings = self.settings
+        store = (
+            self._given_store
+            if self._given_store is not None
+            else await asyncio.to_thread(open_store, settings)
+        )
+        try:
+            await self._start(store)
+        except BaseException:
+            await self._close_resources(store)
+            raise
+        self._started = True
+
+    async def _start(self, store: Store) -> None:
+        settings = self.settings
+        channels = (
+            self._given_channels if self._given_channels is not None else load_channels(settings)
+        )
+        install = await asyncio.to_thread(install_id, store)
+        embedder = (
+            self._given_embedder
+            if self._given_embedder is not None
+            else await asyncio.to_thread(make_embedder, settings.embedder)
+        )
+        # Warm the model now, so the first message is drafted as fast as the hundredth.
+        await asyncio.to_thread(embedder.embed, ["warming up"])
+        self.memory = await asyncio.to_thread(open_memory, settings, store, embedder)
+        self.jobs = self._make_queue(install)
+        self.services = Services(
+            settings=settings,
+            memory=self.memory,
+            channels={c.name: c for c in channels},
+            jobs=self.jobs,
+            install_id=install,
+        )
+        self.outbox = Outbox(self.services)
+        self.actions = OwnerActions(settings, store, self.outbox, self.memory)
+        self.control = ControlHandler(self.services, self.actions, self._status_lines)
+        self.inbound = InboundProcessor(
+            self.services,
+            self.outbox,
+            concurrency=settings.inbound_concurrency,
+            burst_window_s=settings.burst_window_s,
+        )
+        self.indexer = LiveIndexer(self.memory, self._queue_backlog)
+        self.dispatcher = Dispatcher(
+            self.services, self.control, self.inbound, recorded=self.indexer.wake
+        )
+        await self._connect_jobs()
+        self.indexer.start()
+        self.supervisor = ChannelSupervisor(channels, self.dispatch, notify=self._tell)
+        self.services.health = self.supervisor.health
+        await self.supervisor.start()
+        # Due jobs run once the channels they send through are up.
+        await self._run_jobs(install)
+
+    def _make_queue(self, install: str) -> JobQueue:
+        if self.settings.redis_url is None:
+            return LocalJobQueue(
+                self.memory.store,
+                self._job_context(),
+                queues=("bot", "work"),
+                poll_s=self.settings.job_poll_s,
+            )
+        return ArqJobQueue(
+            self.settings.redis_url.get_secret_value(), queue_names(f"twin:{install}")
+        )
+
+    def _job_context(self) -> JobContext:
+        return JobContext(memory=self.memory, deliver_draft=self._deliver, tell_owner=self._tell)
+
+    async def _deliver(self, draft_id: int) -> str:
+        outcome = await self.outbox.deliver(draft_id)
+        return f"draft {draft_id}: {outcome.result.value} {outcome.detail}".strip()
+
+    async def _tell(self, text: str) -> None:
+        await self.services.tell_owner(text)
+
+    async def _connect_jobs(self) -> None:
+        try:
+            await self.jobs.start()
+        except (OSError, ConnectionError) as exc:
+            raise StartError(f"cannot reach Redis at TWIN_REDIS_URL: {exc}") from None
+        except Exception as exc:
+            if type(exc).__module__.startswith("redis"):
+                raise StartError(f"cannot reach Redis at TWIN_REDIS_URL: {exc}") from None
+            raise
+
+    async def _run_jobs(self, install: str) -> None:
+        await self.jobs.run()
+        if self.settings.redis_url is None:
+            return
+        from workers.settings import context_startup, make_worker
+
+        bot_jobs = [name for name, spec in JOBS.items() if spec.queue == "bot"]
+        if self.index_embedded:
+            bot_jobs.append("index_backlog")  # only this process can open the index
+        self._arq_worker = make_worker(
+            self.settings.redis_url.get_secret_value(),
+            queue_names(f"twin:{install}")["bot"],
+            jobs=bot_jobs,
+            on_startup=context_startup(self._job_context()),
+        )
+        self._arq_task = asyncio.create_task(self._arq_worker.main(), name="jobs:arq-bot")
+
+    async def _queue_backlog(self, pending: int) -> None:
+        queue: Queue = "bot" if self.index_embedded else "work"
+        highest = await asyncio.to_thread(self.store.messages.highest_id)
+        queued = await self.jobs.enqueue(
+            "index_backlog",
+            key=self.services.job_key("index-backlog", highest),
+            queue=queue,
+        )
+        if queued:
+            log.info("%s messages to index for recall: queued as a job", f"{pending:,}")
+
+    def _status_lines(self) -> list[str]:
+        lines = []
+        pending = self.memory.pending()
+        if pending:
+            lines.append(f"recall: {pending:,} messages not indexed yet (indexing)")
+        if self.memory.recall_index.problem:
+            lines.append(f"recall: {self.memory.recall_index.problem}")
+        return lines
+
+    async def dispatch(self, event: InboundEvent) -> None:
+        """Every channel's events arrive here (see `bot.handlers.dispatch`)."""
+        await self.dispatcher(event)
+
+    async def idle(self) -> None:
+        """Until every received message has been handled and indexed (for scripts)."""
+        await self.inbound.idle()
+        await self.indexer.settled()
 
     async def stop(self) -> None:
-        for channel in self.services.channels.values():
-            await channel.stop()
-        await self.services.queue.stop()
-        self.memory.close()
+        """Stop the channels (nothing new comes in), finish what is queued, close."""
+        if not self._started:
+            return
+        self._started = False
+        await self.supervisor.stop()
+        await self.inbound.stop()
+        await self.indexer.stop()
+        if self._arq_worker is not None:
+            with contextlib.suppress(Exception):
+                await self._arq_worker.close()
+            if self._arq_task is not None:
+                self._arq_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await self._arq_task
+        await self.jobs.stop()
+        await self._close_resources(self.memory.store)
+
+    async def _close_resources(self, store: Store) -> None:
+        memory = getattr(self, "memory", None)
+        if memory is not None:
+            await asyncio.to_thread(memory.close)
+        if self._given_store is None:
+            await asyncio.to_thread(store.close)
 
     async def __aenter__(self) -> Twin:
         await self.start()
@@ -104,33 +286,3 @@ class Twin:
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
-
-    def is_control_chat(self, event: InboundEvent) -> bool:
-        return (
-            event.channel == self.settings.control_channel
-            and event.chat_id == self.settings.control_chat_id
-        )
-
-    async def dispatch(self, event: InboundEvent) -> None:
-        """Every channel's events arrive here. A failure is reported, never raised into
-        the channel: the message is already stored, so nothing is lost."""
-        try:
-            if self.is_control_chat(event):
-                await self.control.handle(event)
-            else:
-                await self.inbound.handle(event)
-        except Exception as exc:
-            log.exception("handling %s/%s failed", event.channel, event.external_id)
-            self.store.audit(
-                SYSTEM_ACTOR,
-                "error",
-                f"{event.channel}:{event.external_id}",
-                f"{type(exc).__name__}: {exc}",
-            )
-            try:
-                await self.services.tell_owner(
-                    f"Something went wrong with a message from {event.sender_name}: "
-                    f"{type(exc).__name__}: {shorten(str(exc), 200)}. The message is stored."
-                )
-            except Exception:
-                log.exception("could not tell the owner")

@@ -7,10 +7,13 @@ that names the variable and what it expects.
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -25,9 +28,10 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources.utils import parse_env_vars
 
-PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "xxx", "your-token-here", "todo"})
+from twin_core.types import PolicyMode
 
-PolicyMode = Literal["off", "draft", "auto"]
+PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "xxx", "your-token-here", "todo"})
+LOCAL_MODEL_PROVIDER = "twin"
 
 
 class SettingsError(ValueError):
@@ -83,7 +87,7 @@ class Settings(BaseSettings):
     """Where the model is served when not at its provider's default (Ollama, a proxy)."""
     llm_timeout_s: Annotated[float, Field(gt=0, le=600)] = 60.0
 
-    default_policy: PolicyMode = "draft"
+    default_policy: PolicyMode = PolicyMode.DRAFT
     """What the twin does for a contact with no policy of their own."""
 
     auto_confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 0.8
@@ -109,6 +113,17 @@ class Settings(BaseSettings):
 
     max_message_chars: Annotated[int, Field(gt=0)] = 20_000
     """Longer inbound texts are stored whole but shown and composed from a truncated copy."""
+
+    burst_window_s: Annotated[float, Field(ge=0.0, le=60.0)] = 2.0
+    """How long a conversation must be quiet before the twin drafts: a burst ("hey" /
+    "are you free" / "tonight?") gets one draft. 0 drafts at once."""
+
+    inbound_concurrency: Annotated[int, Field(ge=1, le=64)] = 4
+    """How many conversations are drafted for at the same time (each one in order)."""
+
+    job_poll_s: Annotated[float, Field(gt=0.0, le=60.0)] = 2.0
+    """Without Redis: how often the bot looks in SQL for jobs another process queued
+    (an approval from the CLI, an import's indexing)."""
 
     @classmethod
     def settings_customise_sources(
@@ -137,6 +152,60 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(
                 "is not a time zone name; use an IANA name such as 'Europe/Lisbon' or 'UTC'"
+            ) from None
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parts = urlsplit(value.get_secret_value())
+            if parts.scheme not in ("redis", "rediss", "unix") or not (
+                parts.hostname or parts.path
+            ):
+                raise ValueError("is not a Redis URL; expected redis://HOST:6379 (or rediss://)")
+            try:
+                parts.port  # noqa: B018  (a bad port raises here)
+            except ValueError:
+                raise ValueError("has a port that is not a number") from None
+        return value
+
+    @field_validator("qdrant_url")
+    @classmethod
+    def _qdrant_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError("is not a Qdrant URL; expected http://HOST:6333")
+            try:
+                parts.port  # noqa: B018
+            except ValueError:
+                raise ValueError("has a port that is not a number") from None
+        return value
+
+    @field_validator("llm_model")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        """The provider part of a litellm model string, checked against litellm's own
+        list (imported only here, on a value other than the default)."""
+        provider, slash, _ = value.partition("/")
+        if slash and provider == LOCAL_MODEL_PROVIDER:
+            return value
+        from twin_core.style.llm import import_litellm
+
+        litellm = import_litellm()
+        known = {str(getattr(p, "value", p)) for p in litellm.provider_list}
+        if slash and provider in known:
+            return value
+        try:
+            # litellm prints its provider list to stdout when it cannot tell.
+            with contextlib.redirect_stdout(io.StringIO()):
+                litellm.get_llm_provider(value)
+        except Exception:
+            raise ValueError(
+                f"names no provider litellm knows ({provider if slash else value!r}); "
+                "write PROVIDER/MODEL, e.g. openai/gpt-4o-mini, anthropic/claude-3-5-haiku, "
+                "ollama/llama3, or twin/local"
             ) from None
         return value
 
@@ -182,6 +251,27 @@ class Settings(BaseSettings):
 
     def is_owner(self, channel: str, handle: str) -> bool:
         return handle in self.owner_handles.get(channel, ())
+
+
+def prepare_home(home: Path) -> Path:
+    """Create the data folder if needed and make sure the twin can write there; raises
+    `SettingsError` saying so (read-only, or not creatable) in one line."""
+    import errno
+    import tempfile
+
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=home, prefix=".twin-write-check-"):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise SettingsError(
+                f"the data folder {home} is read-only ({reason}); point TWIN_HOME or --home "
+                "at a folder you can write"
+            ) from None
+        raise SettingsError(f"cannot use the data folder {home}: {reason}") from None
+    return home
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

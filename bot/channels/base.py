@@ -2,17 +2,28 @@
 
 An adapter connects to its platform, turns each update into one `InboundEvent` handed to
 `on_event`, and sends `OutboundMessage`s. It holds no policy, no allow-list and no
-memory: those live in `bot/handlers` and `twin_core`.
+memory: those live in `bot/handlers` and `twin_core`. Connecting again after a lost
+connection is not the adapter's business either: `bot.channels.supervisor` does it for
+every channel alike.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Awaitable, Callable
 from typing import Protocol, runtime_checkable
 
 from twin_core.types import ChannelName, ExternalId, InboundEvent, OutboundMessage
 
-__all__ = ["Channel", "EventHandler", "InboundEvent", "OutboundMessage", "SendError"]
+__all__ = [
+    "Channel",
+    "ChannelAuthError",
+    "ChannelState",
+    "EventHandler",
+    "InboundEvent",
+    "OutboundMessage",
+    "SendError",
+]
 
 EventHandler = Callable[[InboundEvent], Awaitable[None]]
 
@@ -21,12 +32,34 @@ class SendError(RuntimeError):
     """The platform refused or failed to take a message; the text says why."""
 
 
+class ChannelAuthError(RuntimeError):
+    """The platform refused the credentials (or the account is gone): connecting again
+    cannot help, so the supervisor gives up and says why."""
+
+
+class ChannelState(enum.StrEnum):
+    """A channel's health as the owner sees it in `/status`."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+
 @runtime_checkable
 class Channel(Protocol):
     name: ChannelName
 
     async def start(self, on_event: EventHandler) -> None:
-        """Connect and begin delivering events to `on_event`; returns once connected."""
+        """Connect and begin delivering events to `on_event`; returns once connected.
+        Raises `ChannelAuthError` when the credentials are refused, anything else when
+        the platform cannot be reached (the supervisor tries again)."""
+        ...
+
+    async def wait_closed(self) -> None:
+        """Returns when the channel has ended for good (the console's input ran out, or
+        `stop()` was called); raises when the connection was lost."""
         ...
 
     async def stop(self) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import datetime
+from typing import Any
 
 from bot.channels.base import EventHandler, SendError
 from twin_core.types import (
@@ -25,12 +27,18 @@ class FakeChannel:
         """Chats the fake platform refuses to deliver to (to test failures)."""
         self._on_event: EventHandler | None = None
         self._ids = itertools.count(1)
+        self._closed = asyncio.Event()
 
     async def start(self, on_event: EventHandler) -> None:
         self._on_event = on_event
+        self._closed.clear()
+
+    async def wait_closed(self) -> None:
+        await self._closed.wait()
 
     async def stop(self) -> None:
         self._on_event = None
+        self._closed.set()
 
     async def send(self, message: OutboundMessage) -> ExternalId:
         if message.chat_id in self.refuse_chats:
@@ -48,6 +56,7 @@ class FakeChannel:
         from_owner: bool = False,
         name: str | None = None,
         sent_at: datetime | None = None,
+        **more: Any,
     ) -> InboundEvent:
         return InboundEvent(
             channel=self.name,
@@ -58,6 +67,7 @@ class FakeChannel:
             text=text,
             sent_at=sent_at or utcnow(),
             from_owner=from_owner,
+            **more,
         )
 
     async def push(self, event: InboundEvent) -> None:

@@ -8,8 +8,9 @@ from datetime import datetime
 from importlib import resources
 from typing import Any
 
+from bot.channels.console import CONSOLE, OWNER, contact_chat, split_lines
 from twin_core.memory.service import Memory
-from twin_core.types import ChannelName, ChatId, ExternalId, HandleId, InboundEvent
+from twin_core.types import ExternalId, HandleId, InboundEvent
 
 OWNER_NAME = "Sam"
 
@@ -24,10 +25,10 @@ def history_events() -> list[InboundEvent]:
         mine = item["from"] == "me"
         events.append(
             InboundEvent(
-                channel=ChannelName("console"),
+                channel=CONSOLE,
                 external_id=ExternalId(f"demo-history-{number}"),
-                chat_id=ChatId(contact.casefold()),
-                sender_id=HandleId("owner" if mine else contact.casefold()),
+                chat_id=contact_chat(contact),
+                sender_id=OWNER if mine else HandleId(contact_chat(contact)),
                 sender_name=OWNER_NAME if mine else contact,
                 text=str(item["text"]),
                 sent_at=datetime.fromisoformat(item["at"]),
@@ -44,4 +45,4 @@ def load_history(memory: Memory) -> int:
 
 def scene_lines() -> list[str]:
     text = resources.files(__package__).joinpath("scene.txt").read_text(encoding="utf-8")
-    return text.splitlines()
+    return split_lines(text)

@@ -1,4 +1,12 @@
-"""A contact's message, end to end: record -> should it reply -> compose -> route.
+"""A contact's message after it was recorded: decide, compose, route.
+
+The channel's callback only records the event (`bot.handlers.dispatch`) and hands it
+here. The processor keeps one queue per conversation: each conversation is handled in
+order, conversations concurrently (at most `concurrency` at a time), and everything that
+blocks (SQL, the index, the embedder) runs off the event loop. A conversation is drafted
+for once it has been quiet for `burst_window_s`, so a burst ("hey" / "are you free" /
+"tonight?") gets one draft answering all of it; a message that arrives after a draft was
+made supersedes that draft with one that answers everything unanswered.
 
 A contact's words are data. Nothing here parses them as commands: a contact who writes
 "/approve 3" gets an ordinary draft reply like any other message.
@@ -6,49 +14,233 @@ A contact's words are data. Nothing here parses them as commands: a contact who 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
 
+from bot.handlers.cards import draft_card, draft_data, name_warning
 from bot.handlers.outbox import Outbox
 from bot.handlers.services import Services
+from twin_core.aio import TaskGroup
 from twin_core.decide.reply import should_reply
 from twin_core.decide.route import Route, route
 from twin_core.decide.timing import reply_delay
-from twin_core.memory.models import Contact, Draft, DraftStatus, Message, PolicyMode
-from twin_core.memory.store import TWIN_ACTOR, Recorded
+from twin_core.memory.models import Contact, Conversation, Draft, DraftStatus, Message
+from twin_core.memory.store import SYSTEM_ACTOR, TWIN_ACTOR, Recorded
 from twin_core.memory.text import shorten
-from twin_core.style.compose import ComposeSettings, NoDraft, Proposal, compose
+from twin_core.style.compose import ComposeSettings, NoDraft, Proposal, compose, prepare
+from twin_core.style.examples import Example
 from twin_core.style.llm import ModelError
-from twin_core.types import InboundEvent
+from twin_core.types import PolicyMode
 
 log = logging.getLogger("twin.inbound")
 
+MAX_BURST = 6
+"""At most this many unanswered messages are answered together."""
+BURST_SPAN = timedelta(hours=1)
+"""Unanswered messages older than this before the newest are not part of its burst."""
 
-class InboundHandler:
-    def __init__(self, services: Services, outbox: Outbox) -> None:
+
+@dataclass(slots=True)
+class _Queue:
+    items: list[Recorded] = field(default_factory=list)
+    last_arrival: float = 0.0
+    worker: asyncio.Task[None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What the blocking half of drafting found: whom to answer, which messages, the
+    prompt, and what was superseded."""
+
+    contact: Contact
+    conversation: Conversation
+    burst: list[Message]
+    policy: PolicyMode
+    prepared: tuple[list[dict[str, str]], list[Example], str]
+    superseded: list[int]
+    others: list[str]
+
+
+class InboundProcessor:
+    def __init__(
+        self,
+        services: Services,
+        outbox: Outbox,
+        *,
+        concurrency: int = 4,
+        burst_window_s: float = 2.0,
+    ) -> None:
         self.services = services
         self.outbox = outbox
+        self.burst_window_s = burst_window_s
+        self._queues: dict[int, _Queue] = {}
+        self._slots = asyncio.Semaphore(concurrency)
+        self._tasks = TaskGroup()
+        self._held = 0
+        self._released = asyncio.Event()
+        self._released.set()
+        settings = services.settings
+        self.compose_settings = ComposeSettings(
+            owner_name=settings.owner_name,
+            model=settings.llm_model,
+            api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
+            api_base=settings.llm_api_base,
+            timeout=settings.llm_timeout_s,
+            max_chars=settings.max_message_chars,
+        )
 
-    async def handle(self, event: InboundEvent) -> None:
-        recorded = self.services.memory.record(event)
-        if not recorded.created:
-            log.debug("already recorded %s/%s", event.channel, event.external_id)
-            return
-        if event.from_owner:
-            await self._owner_wrote(recorded)
-            return
-        assert recorded.contact is not None
-        await self._answer(recorded.contact, recorded)
+    # -- queueing ---------------------------------------------------------------------
 
-    async def _owner_wrote(self, recorded: Recorded) -> None:
+    def submit(self, recorded: Recorded) -> None:
+        """Queue a newly recorded message for its conversation. Never blocks."""
+        conversation_id = recorded.conversation.id
+        assert conversation_id is not None
+        queue = self._queues.setdefault(conversation_id, _Queue())
+        queue.items.append(recorded)
+        queue.last_arrival = asyncio.get_running_loop().time()
+        if queue.worker is None:
+            queue.worker = self._tasks.spawn(
+                self._work(conversation_id, queue), name=f"inbound:{conversation_id}"
+            )
+
+    @contextlib.asynccontextmanager
+    async def hold(self) -> AsyncIterator[None]:
+        """Queue without processing until the block ends (a script feeding a burst)."""
+        self._held += 1
+        self._released.clear()
+        try:
+            yield
+        finally:
+            self._held -= 1
+            if not self._held:
+                self._released.set()
+
+    @property
+    def busy(self) -> int:
+        """Conversations queued or being handled."""
+        return len(self._queues)
+
+    async def idle(self) -> None:
+        """Until every queued message has been handled."""
+        while self._queues:
+            workers = [q.worker for q in self._queues.values() if q.worker is not None]
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    async def stop(self) -> None:
+        """Finish what is queued, then stop."""
+        self._released.set()
+        self._held = 0
+        await self.idle()
+        await self._tasks.cancel()
+
+    async def _work(self, conversation_id: int, queue: _Queue) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                while True:
+                    await self._released.wait()
+                    quiet = loop.time() - queue.last_arrival
+                    if quiet >= self.burst_window_s:
+                        break
+                    await asyncio.sleep(self.burst_window_s - quiet)
+                if not queue.items:
+                    return
+                batch, queue.items = queue.items, []
+                async with self._slots:
+                    await self._handle_safely(batch)
+        finally:
+            self._queues.pop(conversation_id, None)
+            if queue.items:  # only after a cancellation: hand them to a new worker
+                for recorded in queue.items:
+                    self.submit(recorded)
+
+    async def _handle_safely(self, batch: list[Recorded]) -> None:
+        """A failure is reported, never raised into the queue: the messages are stored,
+        so nothing is lost, and the owner hears what happened."""
+        try:
+            await self.handle(batch)
+        except Exception as exc:
+            last = batch[-1]
+            log.exception("handling %s/%s failed", last.message.channel, last.message.external_id)
+            sender = last.contact.name if last.contact else "you"
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(
+                    self.services.store.audit.record,
+                    SYSTEM_ACTOR,
+                    "error",
+                    f"{last.message.channel}:{last.message.external_id}",
+                    f"{type(exc).__name__}: {exc}",
+                )
+            await self.services.tell_owner(
+                f"Something went wrong with a message from {sender}: "
+                f"{type(exc).__name__}: {shorten(str(exc), 200)}. The message is stored; "
+                "answer it yourself."
+            )
+
+    # -- one conversation's batch -----------------------------------------------------
+
+    async def handle(self, batch: list[Recorded]) -> None:
+        """Handle the new messages of one conversation, oldest first."""
+        conversation = batch[-1].conversation
+        assert conversation.id is not None
+        owner_at = [i for i, r in enumerate(batch) if r.message.from_owner]
+        if owner_at:
+            await asyncio.to_thread(self._owner_answered, conversation.id)
+        fresh = [
+            r
+            for r in batch[(owner_at[-1] + 1 if owner_at else 0) :]
+            if r.contact is not None and not r.message.from_owner
+        ]
+        if not fresh:
+            return
+        contact = fresh[-1].contact
+        assert contact is not None
+        plan = await asyncio.to_thread(
+            self._plan, conversation, contact, [r.message for r in fresh if r.contact == contact]
+        )
+        if plan is None:
+            return
+        for number in plan.superseded:
+            await self.services.tell_owner(
+                f"Draft {number} for {contact.name} is replaced: they wrote again."
+            )
+        try:
+            proposal = await compose(
+                self.services.memory,
+                contact,
+                plan.burst,
+                self.compose_settings,
+                prepared=plan.prepared,
+            )
+        except (NoDraft, ModelError) as exc:
+            await asyncio.to_thread(
+                self.services.store.audit.record,
+                TWIN_ACTOR,
+                "no_draft",
+                contact.name,
+                str(exc),
+                message_id=plan.burst[-1].id,
+            )
+            await self.services.tell_owner(
+                f'{contact.name} wrote: "{shorten(plan.burst[-1].text, 200)}"\n'
+                f"No draft: {exc}. Answer them yourself."
+            )
+            return
+        await self._route(plan, proposal)
+
+    def _owner_answered(self, conversation_id: int) -> None:
         """The owner answered from their own device: their words replace any draft."""
         store = self.services.store
-        assert recorded.conversation.id is not None
-        for draft in store.pending_drafts_in(recorded.conversation.id):
+        for draft in store.drafts.open_in(conversation_id):
             assert draft.id is not None
-            if store.move_draft(
+            if store.drafts.move(
                 draft.id, [DraftStatus.PENDING, DraftStatus.APPROVED], DraftStatus.EXPIRED
             ):
-                store.audit(
+                store.audit.record(
                     TWIN_ACTOR,
                     "draft_expired",
                     str(draft.id),
@@ -56,43 +248,76 @@ class InboundHandler:
                     draft_id=draft.id,
                 )
 
-    async def _answer(self, contact: Contact, recorded: Recorded) -> None:
+    def _plan(
+        self, conversation: Conversation, contact: Contact, fresh: list[Message]
+    ) -> _Plan | None:
+        """Blocking: decide whether to answer, gather the burst, supersede older drafts,
+        and build the prompt."""
         settings = self.services.settings
         store = self.services.store
-        message = recorded.message
-        assert contact.id is not None and message.id is not None
-        policy = store.policy(contact.id) or PolicyMode(settings.default_policy)
-        decision = should_reply(message, recorded.conversation, policy, settings.owner_name)
-        if not decision.reply:
-            store.audit(TWIN_ACTOR, "no_reply", contact.name, decision.why, message_id=message.id)
-            return
-        try:
-            proposal = await compose(
-                self.services.memory,
-                contact,
-                message,
-                ComposeSettings(
-                    owner_name=settings.owner_name,
-                    model=settings.llm_model,
-                    api_key=settings.llm_api_key.get_secret_value()
-                    if settings.llm_api_key
-                    else None,
-                    api_base=settings.llm_api_base,
-                    timeout=settings.llm_timeout_s,
-                    max_chars=settings.max_message_chars,
-                ),
+        assert contact.id is not None and conversation.id is not None
+        policy = store.policies.get(contact.id) or PolicyMode(settings.default_policy)
+        decisions = [should_reply(m, conversation, policy, settings.owner_name) for m in fresh]
+        if not any(d.reply for d in decisions):
+            store.audit.record(
+                TWIN_ACTOR, "no_reply", contact.name, decisions[-1].why, message_id=fresh[-1].id
             )
-        except (NoDraft, ModelError) as exc:
-            store.audit(TWIN_ACTOR, "no_draft", contact.name, str(exc), message_id=message.id)
-            await self.services.tell_owner(
-                f'{contact.name} wrote: "{shorten(message.text, 200)}"\n'
-                f"No draft: {exc}. Answer them yourself."
-            )
-            return
-        routing = route(
-            policy, proposal.confidence, settings.auto_confidence, paused=self.outbox.paused
+            return None
+        burst = self._burst(conversation.id, contact.id, fresh)
+        superseded: list[int] = []
+        for draft in store.drafts.open_in(conversation.id):
+            assert draft.id is not None
+            if draft.contact_id != contact.id:
+                continue
+            allowed = [DraftStatus.PENDING] + ([DraftStatus.APPROVED] if draft.auto else [])
+            if store.drafts.move(draft.id, allowed, DraftStatus.SUPERSEDED):
+                superseded.append(draft.id)
+                store.audit.record(
+                    TWIN_ACTOR,
+                    "draft_superseded",
+                    contact.name,
+                    f"{contact.name} wrote again; a new draft answers everything unanswered",
+                    draft_id=draft.id,
+                )
+        prepared = prepare(self.services.memory, contact, burst, self.compose_settings)
+        others = list(store.contacts.names().values())
+        return _Plan(contact, conversation, burst, policy, prepared, superseded, others)
+
+    def _burst(self, conversation_id: int, contact_id: int, fresh: list[Message]) -> list[Message]:
+        """The contact's unanswered text messages up to the newest: everything since
+        the owner last wrote in this conversation (at most `MAX_BURST`, within
+        `BURST_SPAN` of the newest)."""
+        newest = fresh[-1]
+        history = self.services.store.messages.in_conversation(
+            conversation_id, around=newest.sent_at, limit=MAX_BURST * 4
         )
-        draft = store.add_draft(
+        unanswered: list[Message] = []
+        for message in reversed(history):
+            if message.from_owner:
+                break
+            if (
+                message.contact_id == contact_id
+                and message.kind == "text"
+                and newest.sent_at - message.sent_at <= BURST_SPAN
+            ):
+                unanswered.append(message)
+            if len(unanswered) >= MAX_BURST:
+                break
+        ids = {m.id for m in unanswered}
+        unanswered += [m for m in fresh if m.id not in ids and m.kind == "text"]
+        unanswered.sort(key=lambda m: (m.sent_at, m.id or 0))
+        return unanswered[-MAX_BURST:] or fresh[-1:]
+
+    async def _route(self, plan: _Plan, proposal: Proposal) -> None:
+        settings = self.services.settings
+        store = self.services.store
+        contact, message = plan.contact, plan.burst[-1]
+        assert contact.id is not None and message.id is not None
+        paused = await asyncio.to_thread(self.outbox.paused)
+        routing = route(plan.policy, proposal.confidence, settings.auto_confidence, paused=paused)
+        auto = routing.route is Route.AUTO
+        draft = await asyncio.to_thread(
+            store.drafts.add,
             Draft(
                 conversation_id=message.conversation_id,
                 contact_id=contact.id,
@@ -101,68 +326,39 @@ class InboundHandler:
                 confidence=proposal.confidence,
                 reasons=[*proposal.reasons, routing.why],
                 model=proposal.model,
-                status=DraftStatus.APPROVED if routing.route is Route.AUTO else DraftStatus.PENDING,
-            )
+                status=DraftStatus.APPROVED if auto else DraftStatus.PENDING,
+                auto=auto,
+            ),
         )
         assert draft.id is not None
-        store.audit(
+        await asyncio.to_thread(
+            store.audit.record,
             TWIN_ACTOR,
-            "auto_approved" if routing.route is Route.AUTO else "drafted",
+            "auto_approved" if auto else "drafted",
             contact.name,
             routing.why,
             draft_id=draft.id,
+            answers=[m.id for m in plan.burst],
             confidence=proposal.confidence,
             reasons=proposal.reasons,
         )
-        if routing.route is Route.AUTO:
-            delay = reply_delay(
+        warning = name_warning(contact, plan.others)
+        delay: float | None = None
+        if auto:
+            delay = await asyncio.to_thread(
+                reply_delay,
                 store,
                 message.conversation_id,
                 fixed=settings.auto_send_delay_s,
                 ceiling=settings.auto_send_max_delay_s,
             )
-            await self.services.queue.enqueue(
-                "send_draft", draft.id, key=f"send-draft-{draft.id}", defer_s=delay
+            await self.services.jobs.enqueue(
+                "send_draft",
+                draft.id,
+                key=self.services.job_key("send-draft", draft.id),
+                defer_s=delay,
             )
-            await self.services.tell_owner(
-                f'Auto-replying to {contact.name} in {delay:.0f}s: "{shorten(draft.text, 200)}" '
-                f"(/reject {draft.id} to stop)",
-                data=_draft_data(draft, contact, message, proposal, auto_in=delay),
-            )
-            return
         await self.services.tell_owner(
-            draft_card(draft, contact, message),
-            data=_draft_data(draft, contact, message, proposal),
+            draft_card(draft, contact, plan.burst, warning=warning, auto_in=delay),
+            data=draft_data(draft, contact, plan.burst, warning=warning, auto_in=delay),
         )
-
-
-def draft_card(draft: Draft, contact: Contact, message: Message) -> str:
-    why = "; ".join(draft.reasons)
-    return (
-        f"Draft {draft.id} for {contact.name} (confidence {draft.confidence:.2f})\n"
-        f"{contact.name}: {shorten(message.text, 300)}\n"
-        f"Reply: {draft.text}\n"
-        f"Why: {why}\n"
-        f"/approve {draft.id} · /edit {draft.id} <text> · /reject {draft.id}"
-    )
-
-
-def _draft_data(
-    draft: Draft,
-    contact: Contact,
-    message: Message,
-    proposal: Proposal,
-    auto_in: float | None = None,
-) -> dict[str, object]:
-    return {
-        "event": "draft",
-        "id": draft.id,
-        "contact": contact.name,
-        "incoming": shorten(message.text, 300),
-        "text": draft.text,
-        "confidence": draft.confidence,
-        "reasons": list(draft.reasons),
-        "status": draft.status.value if isinstance(draft.status, DraftStatus) else draft.status,
-        "auto_in_s": auto_in,
-        "model": proposal.model,
-    }

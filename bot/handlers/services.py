@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.channels.base import Channel
+from bot.channels.supervisor import ChannelHealth
 from twin_core.memory.service import Memory
-from twin_core.memory.store import Store
+from twin_core.memory.store import SYSTEM_ACTOR, Store
 from twin_core.settings import Settings
 from twin_core.types import ChannelName, ChatId, HandleId, OutboundMessage
 from workers.queue import JobQueue
 
-
-class NoControlChat(RuntimeError):
-    """The control chat's channel is not connected, so the owner cannot be told."""
+log = logging.getLogger("twin")
 
 
 @dataclass(slots=True)
@@ -23,28 +24,53 @@ class Services:
     settings: Settings
     memory: Memory
     channels: Mapping[str, Channel]
-    queue: JobQueue
+    jobs: JobQueue
+    install_id: str = "twin"
+    """Tells this twin's jobs from another's on a shared Redis."""
+    health: Mapping[str, ChannelHealth] = field(default_factory=dict)
+    """Each channel's `ChannelHealth`, for `/status`."""
 
     @property
     def store(self) -> Store:
         return self.memory.store
 
+    def job_key(self, *parts: object) -> str:
+        return ":".join([self.install_id, *(str(p) for p in parts)])
+
     def owner_handle(self, channel: str) -> HandleId:
         handles = self.settings.owner_handles.get(channel)
         return HandleId(handles[0] if handles else "owner")
 
-    async def tell_owner(self, text: str, data: Mapping[str, Any] | None = None) -> None:
-        """Say something in the owner's control chat (never held by /pause)."""
+    async def tell_owner(self, text: str, data: Mapping[str, Any] | None = None) -> bool:
+        """Say something in the owner's control chat (never held by /pause). Never
+        raises: a control chat that cannot be reached is logged and audited, and False
+        returned, so no job or handler fails for want of telling the owner."""
         channel = self.channels.get(self.settings.control_channel)
-        if channel is None:
-            raise NoControlChat(
-                f"the control chat is on {self.settings.control_channel!r}, which is not connected"
+        try:
+            if channel is None:
+                raise ConnectionError(
+                    f"the control chat is on {self.settings.control_channel!r}, "
+                    "which is not connected in this process"
+                )
+            await channel.send(
+                OutboundMessage(
+                    channel=ChannelName(self.settings.control_channel),
+                    chat_id=ChatId(self.settings.control_chat_id),
+                    text=text,
+                    data=data,
+                )
             )
-        await channel.send(
-            OutboundMessage(
-                channel=ChannelName(self.settings.control_channel),
-                chat_id=ChatId(self.settings.control_chat_id),
-                text=text,
-                data=data,
-            )
-        )
+            return True
+        except Exception as exc:
+            log.error("could not tell the owner (%s): %s", exc, text)
+            try:
+                await asyncio.to_thread(
+                    self.store.audit.record,
+                    SYSTEM_ACTOR,
+                    "owner_not_told",
+                    text[:300],
+                    f"{type(exc).__name__}: {exc}",
+                )
+            except Exception:
+                log.exception("could not audit it either")
+            return False

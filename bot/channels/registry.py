@@ -1,0 +1,79 @@
+"""Channels by name, imported only when named (`TWIN_CHANNELS`), each platform's library
+an extra of its own (`pip install 'twin[telegram]'`), so a twin on the console never
+imports a platform SDK."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.channels.base import Channel
+from twin_core.settings import Settings
+
+
+class ChannelUnavailable(RuntimeError):
+    """A channel that cannot be loaded here; the message says what to install or set."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelEntry:
+    name: str
+    module: str
+    """Its package under `bot.channels`, which has `make_channel(settings) -> Channel`."""
+    extra: str | None
+    """The `twin[...]` extra holding its library, if it needs one."""
+    library: str | None
+    """The top-level module of that library (to tell a missing extra from a bug)."""
+
+
+REGISTRY: dict[str, ChannelEntry] = {
+    entry.name: entry
+    for entry in (
+        ChannelEntry("console", "bot.channels.console", None, None),
+        ChannelEntry("telegram", "bot.channels.telegram", "telegram", "telegram"),
+        ChannelEntry("slack", "bot.channels.slack", "slack", "slack_bolt"),
+        ChannelEntry("discord", "bot.channels.discord", "discord", "discord"),
+        ChannelEntry("whatsapp", "bot.channels.whatsapp", "whatsapp", "neonize"),
+        ChannelEntry("email", "bot.channels.email", "email", "aioimaplib"),
+    )
+}
+
+
+def load_channel(name: str, settings: Settings) -> Channel:
+    """The channel `name`, built from `settings`. Raises `ChannelUnavailable` naming the
+    fix: an unknown name, a missing extra, or a platform not built into this version."""
+    entry = REGISTRY.get(name)
+    if entry is None:
+        raise ChannelUnavailable(
+            f"TWIN_CHANNELS names {name!r}, which is not a channel (known: {', '.join(REGISTRY)})"
+        )
+    if entry.library is not None and importlib.util.find_spec(entry.library) is None:
+        raise ChannelUnavailable(
+            f"the {name} channel needs its library: pip install 'twin[{entry.extra}]'"
+        )
+    try:
+        module = importlib.import_module(entry.module)
+    except ModuleNotFoundError as exc:
+        if exc.name == entry.module:
+            raise ChannelUnavailable(
+                f"the {name} channel is not part of this version of the twin yet "
+                "(available: console)"
+            ) from None
+        raise
+    make: Callable[[Settings], Channel] = module.make_channel
+    return make(settings)
+
+
+def load_channels(settings: Settings) -> list[Channel]:
+    """Every channel `TWIN_CHANNELS` names; all problems reported at once."""
+    channels: list[Channel] = []
+    problems: list[str] = []
+    for name in dict.fromkeys(settings.channels):
+        try:
+            channels.append(load_channel(name, settings))
+        except ChannelUnavailable as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ChannelUnavailable("; ".join(problems))
+    return channels

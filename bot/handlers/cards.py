@@ -1,0 +1,65 @@
+"""What the owner is shown of a draft: one card, as text and as data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.handlers.actions import speaker_label
+from twin_core.memory.models import Contact, Draft, DraftStatus, Message
+from twin_core.memory.names import lookalike_warning
+from twin_core.memory.text import shorten
+
+
+def draft_card(
+    draft: Draft,
+    contact: Contact,
+    burst: Sequence[Message],
+    *,
+    warning: str | None = None,
+    auto_in: float | None = None,
+) -> str:
+    """The draft card: who wrote what, the reply, how sure, why, and the commands."""
+    name = speaker_label(contact.name)
+    lines = [f"Draft {draft.id} for {name} (confidence {draft.confidence:.2f})"]
+    if warning:
+        lines.append(f"Careful: {name} {warning}")
+    lines += [f"{name}: {shorten(m.text, 300)}" for m in burst[-5:]]
+    if len(burst) > 5:
+        lines.insert(1 + bool(warning), f"({len(burst) - 5} earlier message(s) not shown)")
+    lines.append(f"Reply: {draft.text}")
+    lines.append(f"Why: {'; '.join(draft.reasons)}")
+    if auto_in is not None:
+        lines.append(f"Goes out on its own in {auto_in:.0f}s · /reject {draft.id} to stop it")
+    else:
+        lines.append(f"/approve {draft.id} · /edit {draft.id} <text> · /reject {draft.id}")
+    return "\n".join(lines)
+
+
+def name_warning(contact: Contact, others: Sequence[str]) -> str | None:
+    """A line for names that pretend to be another contact (lookalike letters,
+    invisible characters)."""
+    return lookalike_warning(contact.name, [n for n in others if n != contact.name])
+
+
+def draft_data(
+    draft: Draft,
+    contact: Contact,
+    burst: Sequence[Message],
+    *,
+    warning: str | None = None,
+    auto_in: float | None = None,
+) -> dict[str, object]:
+    return {
+        "event": "draft",
+        "id": draft.id,
+        "contact": contact.name,
+        "incoming": shorten("\n".join(m.text for m in burst), 300),
+        "answers": [m.id for m in burst],
+        "text": draft.text,
+        "confidence": draft.confidence,
+        "reasons": list(draft.reasons),
+        "status": draft.status.value if isinstance(draft.status, DraftStatus) else draft.status,
+        "auto_in_s": auto_in,
+        "model": draft.model,
+        "warning": warning,
+    }
