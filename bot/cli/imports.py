@@ -8,9 +8,10 @@ summary table.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
-from typing import Annotated, Protocol
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
@@ -29,6 +30,10 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from bot.app import install_id, open_memory, open_store
+from bot.cli.common import CliState, UserError
+from bot.progress import indexing_bar, optimize_if_large
+from twin_core.memory.embed import EmbedderError
 from twin_core.memory.importers.common import NotThisFormat
 from twin_core.memory.importers.run import (
     AskOwner,
@@ -39,7 +44,8 @@ from twin_core.memory.importers.run import (
     OwnerUnknown,
 )
 from twin_core.memory.store import Store
-from twin_core.settings import Settings, load_settings
+from twin_core.memory.vectors import IndexBusyError, VectorIndexError
+from twin_core.settings import Settings, load_settings, prepare_home
 
 import_app = typer.Typer(
     help="Import your history from a platform's own export (file, folder or .zip).",
@@ -48,17 +54,17 @@ import_app = typer.Typer(
 )
 
 
-class _SettingsSource(Protocol):
-    def settings(self, **more: object) -> Settings: ...
-
-
-def _settings(ctx: typer.Context) -> Settings:
-    """The root CLI's settings (its `--home`), or the environment's when run alone."""
+def _settings(ctx: typer.Context, home: Path | None) -> Settings:
+    """The root CLI's settings (its `--home`, or this command's), or the environment's
+    when run alone."""
     state = ctx.find_root().obj
-    if state is not None and callable(getattr(state, "settings", None)):
-        source: _SettingsSource = state
-        return source.settings()
-    return load_settings()
+    if isinstance(state, CliState):
+        if home is not None:
+            state.overrides["home"] = home.expanduser()
+        return state.settings()
+    settings = load_settings(None, **({"home": home.expanduser()} if home else {}))
+    prepare_home(settings.home)
+    return settings
 
 
 class _RateColumn(ProgressColumn):
@@ -116,16 +122,17 @@ def _run(
     tz: str | None,
     json_output: bool,
     index: bool = True,
+    home: Path | None = None,
 ) -> None:
-    console = Console(stderr=json_output)
+    console = Console(stderr=True) if json_output else Console()
     zone = None
     if tz:
         try:
             zone = ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
-            raise typer.BadParameter(f"unknown time zone {tz!r} (e.g. Europe/Berlin)") from None
-    settings = _settings(ctx)
-    store = Store.open(settings.sqlalchemy_url)
+            raise UserError(f"unknown time zone {tz!r} (e.g. Europe/Berlin)") from None
+    settings = _settings(ctx, home)
+    store = open_store(settings)
     service = ImportService(
         store, owner_handles=settings.owner_handles, owner_name=settings.owner_name
     )
@@ -160,23 +167,25 @@ def _run(
         progress.update(task, total=summary.read, completed=summary.read)
     except (NotThisFormat, OwnerUnknown, FileNotFoundError) as error:
         store.close()
-        typer.secho(f"twin import {export_format.value}: {error}", fg="red", err=True)
-        raise typer.Exit(2) from None
+        raise UserError(f"import {export_format.value}: {error}") from None
     except click.exceptions.Abort:
         store.close()
-        typer.secho(
-            "twin import: no answer, nothing imported (say who you are with --me)", err=True
-        )
-        raise typer.Exit(2) from None
+        raise UserError("import: no answer, nothing imported (say who you are with --me)") from None
     finally:
-        progress.stop()
+        if progress.live.is_started:
+            progress.stop()
     try:
-        if index and summary.new:
-            _index_for_recall(settings, store, console)
+        if summary.new:
+            if index:
+                _index_for_recall(settings, store, console)
+            else:
+                _queue_indexing(settings, store, console)
     finally:
         store.close()
     if json_output:
-        typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+        state = ctx.find_root().obj
+        stream = state.json_stream if isinstance(state, CliState) and state.json_stream else None
+        typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False), file=stream)
         return
     console.print(f"Imported {summary.path}", markup=False, highlight=False, soft_wrap=True)
     console.print(_summary_table(summary))
@@ -191,26 +200,60 @@ def _run(
 
 
 def _index_for_recall(settings: Settings, store: Store, console: Console) -> None:
-    """Let recall's index catch up with what was just stored, with its own bar; a
+    """Let recall's index catch up with what was just stored, with its own bar. When the
+    twin is running (its index is open there), the running twin is asked to do it; a
     failure leaves the messages stored and says how to index them later."""
-    from bot.app import open_memory
-    from bot.progress import indexing_bar, optimize_if_large
-    from twin_core.memory.embed import EmbedderError
-    from twin_core.memory.vectors import VectorIndexError
-
+    problem = None
     try:
-        with indexing_bar("indexing for recall", console) as progress:
-            memory = open_memory(settings, store, progress=progress)
+        memory = open_memory(settings, store)
         problem = memory.recall_index.problem
         if problem is None:
-            optimize_if_large(memory.recall_index, memory.indexed_on_open, console)
+            with indexing_bar("indexing for recall", console) as progress:
+                indexed = memory.index(progress)
+            optimize_if_large(memory.recall_index, indexed, console)
+            problem = memory.recall_index.problem
         memory.close()
+    except IndexBusyError:
+        _queue_indexing(settings, store, console)
+        return
     except (VectorIndexError, EmbedderError) as error:
         problem = str(error)
     if problem:
         console.print(
             f"[yellow]Stored, but not indexed for recall: {problem}", markup=True, highlight=False
         )
+
+
+def _queue_indexing(settings: Settings, store: Store, console: Console) -> None:
+    """Ask the running twin (or the next `twin run`) to index what was imported: the
+    `index_backlog` job, which reports its progress in the twin's log and /status."""
+    from workers.jobs import JobContext
+    from workers.queue import ArqJobQueue, JobQueue, LocalJobQueue, queue_names
+
+    install = install_id(store)
+    queue: JobQueue
+    if settings.redis_url is None:
+        queue = LocalJobQueue(store, JobContext())
+    else:
+        queue = ArqJobQueue(settings.redis_url.get_secret_value(), queue_names(f"twin:{install}"))
+
+    async def enqueue() -> None:
+        await queue.start()
+        try:
+            await queue.enqueue(
+                "index_backlog",
+                key=f"{install}:index-backlog:{store.messages.highest_id()}",
+                queue="bot" if settings.qdrant_url is None else "work",
+            )
+        finally:
+            await queue.stop()
+
+    asyncio.run(enqueue())
+    console.print(
+        "Stored. Indexing for recall is queued: the running twin does it (see /status), "
+        "or the next `twin run` or `twin recall`.",
+        highlight=False,
+    )
 
 
 PathArgument = Annotated[
@@ -229,6 +272,12 @@ TzOption = Annotated[
     typer.Option(help="Zone of timestamps written without one (default: this machine's)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home", help="Data folder (default: $TWIN_HOME or ~/.twin).", show_default=False
+    ),
+]
 IndexOption = Annotated[
     bool,
     typer.Option(
@@ -247,10 +296,11 @@ def _register(export_format: ExportFormat, help_text: str) -> None:
         tz: TzOption = None,
         json_output: JsonOption = False,
         index: IndexOption = True,
+        home: HomeOption = None,
     ) -> None:
         if tz and export_format is ExportFormat.SLACK:
-            raise typer.BadParameter("Slack exports carry their own time zone; drop --tz")
-        _run(ctx, export_format, path, me, tz, json_output, index)
+            raise UserError("Slack exports carry their own time zone; drop --tz")
+        _run(ctx, export_format, path, me, tz, json_output, index, home)
 
     import_app.command(export_format.value, help=help_text)(command)
 
