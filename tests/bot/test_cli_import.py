@@ -4,10 +4,9 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from bot.cli_import import import_app
 from tests.memory.importers.conftest import FIXTURES
+from tests.support.cli import Cli
 from twin_core.memory.store import Store
 
 ALICE = FIXTURES / "whatsapp" / "WhatsApp Chat with Alice Martin.txt"
@@ -23,23 +22,23 @@ def env(tmp_path: Path) -> dict[str, str]:
 def stored_messages(env: dict[str, str]) -> int:
     store = Store.open(f"sqlite:///{Path(env['TWIN_HOME']) / 'twin.db'}")
     try:
-        return int(store.stats()["messages"])
+        return int(store.messages.count())
     finally:
         store.close()
 
 
-def test_import_with_me_prints_a_summary(env: dict[str, str]) -> None:
-    result = CliRunner().invoke(import_app, ["whatsapp", str(ALICE), "--me", "Sam Owner"], env=env)
+def test_import_with_me_prints_a_summary(cli: Cli, env: dict[str, str]) -> None:
+    result = cli("import", "whatsapp", str(ALICE), "--me", "Sam Owner", env=env)
     assert result.exit_code == 0, result.output
     assert f"Imported {ALICE}" in result.output
     assert "owner from --me" in result.output
     assert stored_messages(env) == 12
 
 
-def test_json_summary_and_a_second_run_adds_nothing(env: dict[str, str]) -> None:
+def test_json_summary_and_a_second_run_adds_nothing(cli: Cli, env: dict[str, str]) -> None:
     args = ["whatsapp", str(ALICE), "--me", "Sam Owner", "--json"]
-    first = CliRunner().invoke(import_app, args, env=env)
-    second = CliRunner().invoke(import_app, args, env=env)
+    first = cli("import", *args, env=env)
+    second = cli("import", *args, env=env)
     assert first.exit_code == second.exit_code == 0
     one = json.loads(first.stdout.strip().splitlines()[-1])
     two = json.loads(second.stdout.strip().splitlines()[-1])
@@ -48,59 +47,57 @@ def test_json_summary_and_a_second_run_adds_nothing(env: dict[str, str]) -> None
     assert one["contacts"] == 1 and one["conversations"] == 1
 
 
-def test_asks_who_the_owner_is(env: dict[str, str]) -> None:
-    result = CliRunner().invoke(import_app, ["whatsapp", str(FAMILY)], input="2\n", env=env)
+def test_asks_who_the_owner_is(cli: Cli, env: dict[str, str]) -> None:
+    result = cli("import", "whatsapp", str(FAMILY), input="2\n", env=env)
     assert result.exit_code == 0, result.output
     assert "Who in this export is you?" in result.output
     assert "Mamá" in result.output
     assert "owner from asked" in result.output
 
 
-def test_json_mode_never_asks(env: dict[str, str]) -> None:
-    result = CliRunner().invoke(import_app, ["whatsapp", str(FAMILY), "--json"], env=env)
+def test_json_mode_never_asks(cli: Cli, env: dict[str, str]) -> None:
+    result = cli("import", "whatsapp", str(FAMILY), "--json", env=env)
     assert result.exit_code == 2
-    assert "Say it with --me" in result.stderr
+    assert "Say it with --me" in result.stderr and result.stderr.startswith("twin: ")
     assert stored_messages(env) == 0
 
 
-def test_wrong_format_is_one_clear_line(env: dict[str, str]) -> None:
-    result = CliRunner().invoke(import_app, ["telegram", str(ALICE), "--me", "x"], env=env)
+def test_wrong_format_is_one_clear_line(cli: Cli, env: dict[str, str]) -> None:
+    result = cli("import", "telegram", str(ALICE), "--me", "x", env=env)
     assert result.exit_code == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1
     assert "expected a Telegram Desktop JSON export" in lines[0]
 
 
-def test_problems_are_listed_with_line_numbers(env: dict[str, str]) -> None:
+def test_problems_are_listed_with_line_numbers(cli: Cli, env: dict[str, str]) -> None:
     broken = FIXTURES / "whatsapp" / "WhatsApp Chat with Broken.txt"
-    result = CliRunner().invoke(import_app, ["whatsapp", str(broken), "--me", "Bo"], env=env)
+    result = cli("import", "whatsapp", str(broken), "--me", "Bo", env=env)
     assert result.exit_code == 0, result.output
     assert "3 line(s) or record(s) skipped" in result.output
     assert "line 3: impossible date or time" in result.output
 
 
-def test_unknown_time_zone(env: dict[str, str]) -> None:
-    result = CliRunner().invoke(
-        import_app, ["whatsapp", str(ALICE), "--me", "Sam Owner", "--tz", "Mars/Olympus"], env=env
+def test_unknown_time_zone(cli: Cli, env: dict[str, str]) -> None:
+    result = cli(
+        "import", "whatsapp", str(ALICE), "--me", "Sam Owner", "--tz", "Mars/Olympus", env=env
     )
     assert result.exit_code == 2
     assert "unknown time zone" in result.output
 
 
-def test_imported_messages_are_indexed_for_recall_right_away(env: dict[str, str]) -> None:
+def test_imported_messages_are_indexed_for_recall_right_away(cli: Cli, env: dict[str, str]) -> None:
     from bot.app import open_memory
     from twin_core.memory.recall import STATE_KEY
     from twin_core.settings import load_settings
 
-    result = CliRunner().invoke(import_app, ["whatsapp", str(ALICE), "--me", "Sam Owner"], env=env)
+    result = cli("import", "whatsapp", str(ALICE), "--me", "Sam Owner", env=env)
     assert result.exit_code == 0, result.output
     assert "indexing for recall" in result.output
     settings = load_settings({"TWIN_HOME": env["TWIN_HOME"]})
     store = Store.open(settings.sqlalchemy_url)
     # the index is already level with the store: nothing is left for the next start
-    assert json.loads(store.get_state(STATE_KEY))["indexed_to"] == max(
-        m.id or 0 for m in store.iter_messages()
-    )
+    assert json.loads(store.state.get(STATE_KEY))["indexed_to"] == store.messages.highest_id()
     memory = open_memory(settings, store)
     try:
         [hit, *_] = memory.recall("lunch terrace")
@@ -110,7 +107,16 @@ def test_imported_messages_are_indexed_for_recall_right_away(env: dict[str, str]
         memory.store.close()
 
 
-def test_no_index_leaves_indexing_for_later(env: dict[str, str]) -> None:
+def test_no_index_leaves_indexing_for_later(cli: Cli, env: dict[str, str]) -> None:
     args = ["whatsapp", str(ALICE), "--me", "Sam Owner", "--no-index"]
-    result = CliRunner().invoke(import_app, args, env=env)
+    result = cli("import", *args, env=env)
     assert result.exit_code == 0 and "indexing for recall" not in result.output
+    # it is a job, with progress, for the running twin (or the next start): not left
+    # for the first live message or recall to stumble on
+    assert "Indexing for recall is queued" in result.output
+    store = Store.open(f"sqlite:///{Path(env['TWIN_HOME']) / 'twin.db'}")
+    try:
+        [job] = store.jobs.pending()
+        assert job.name == "index_backlog" and job.queue == "bot"
+    finally:
+        store.close()

@@ -10,8 +10,10 @@ import pytest
 
 from bot.app import Twin
 from bot.channels.console import ConsoleChannel, ConsoleLineError, parse_line
+from bot.cli.running import play as run_lines
 from bot.demo import load_history
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
+from twin_core.memory.embed import Embedder
 
 
 @pytest.mark.parametrize(
@@ -51,25 +53,29 @@ def test_malformed_lines_say_what_was_expected(line: str, message: str) -> None:
         parse_line(line)
 
 
-async def play(home: Path, lines: list[str], *, json_output: bool = False) -> tuple[str, int]:
+async def play(
+    home: Path, lines: list[str], embedder: Embedder, *, json_output: bool = False
+) -> tuple[str, int]:
+    """The demo's history, then `lines` through a real console channel and Twin."""
     output = io.StringIO()
     console = ConsoleChannel(output, json_output=json_output)
     settings = make_settings(
         home, control_chat="console:control", owner_handles={"console": ["owner"]}
     )
-    twin = Twin(settings, [console])
-    load_history(twin.memory)
-    async with twin:
-        bad = await console.feed(lines)
-        await twin.services.queue.drain()
-    twin.store.close()
-    return output.getvalue(), bad
+    async with Twin(settings, [console], embedder=embedder) as twin:
+        load_history(twin.memory)
+        twin.memory.index()
+        await run_lines(twin, console, lines)
+    return output.getvalue(), console.bad_lines
 
 
-async def test_a_contact_writes_the_owner_approves_and_the_reply_goes_out(tmp_path: Path) -> None:
+async def test_a_contact_writes_the_owner_approves_and_the_reply_goes_out(
+    tmp_path: Path, embedder: Embedder
+) -> None:
     out, bad = await play(
         tmp_path,
         ["@Alice are we still on for dinner friday?", "> /approve 1", "> /drafts"],
+        embedder,
     )
     assert bad == 0
     lines = out.splitlines()
@@ -79,8 +85,10 @@ async def test_a_contact_writes_the_owner_approves_and_the_reply_goes_out(tmp_pa
     assert lines[-1] == "[control] No drafts waiting."
 
 
-async def test_malformed_lines_are_reported_and_the_rest_still_runs(tmp_path: Path) -> None:
-    out, bad = await play(tmp_path, ["hello?", "@Bob", "> /status", "> /nope"])
+async def test_malformed_lines_are_reported_and_the_rest_still_runs(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    out, bad = await play(tmp_path, ["hello?", "@Bob", "> /status", "> /nope"], embedder)
     assert bad == 2
     assert "[console] line 1: start a line with" in out
     assert "[console] line 2: '@Bob' has no text" in out
@@ -88,7 +96,7 @@ async def test_malformed_lines_are_reported_and_the_rest_still_runs(tmp_path: Pa
     assert "[control] Unknown command /nope. /help lists them." in out
 
 
-async def test_json_output_is_one_object_per_event(tmp_path: Path) -> None:
+async def test_json_output_is_one_object_per_event(tmp_path: Path, embedder: Embedder) -> None:
     out, _ = await play(
         tmp_path,
         [
@@ -97,6 +105,7 @@ async def test_json_output_is_one_object_per_event(tmp_path: Path) -> None:
             "> /recall roadmap",
             "x",
         ],
+        embedder,
         json_output=True,
     )
     events = [json.loads(line) for line in out.splitlines()]
@@ -109,7 +118,9 @@ async def test_json_output_is_one_object_per_event(tmp_path: Path) -> None:
     assert events[4]["line"] == 4
 
 
-async def test_bad_input_of_every_kind_gets_an_answer_and_nothing_is_lost(tmp_path: Path) -> None:
+async def test_bad_input_of_every_kind_gets_an_answer_and_nothing_is_lost(
+    tmp_path: Path, embedder: Embedder
+) -> None:
     huge = "ha" * 50_000  # 100 kB
     out, _ = await play(
         tmp_path,
@@ -124,17 +135,18 @@ async def test_bad_input_of_every_kind_gets_an_answer_and_nothing_is_lost(tmp_pa
             "> hello",
             "> /auto alice sometimes",
         ],
+        embedder,
     )
-    assert "[control] there is no draft 99 (see /drafts)" in out
-    assert "[control] say what to send instead: /edit N your text" in out
+    assert "[control] There is no draft 99 (see /drafts)." in out
+    assert "[control] say which draft and what to send instead: /edit N your text" in out
     assert "[control] no contact named 'nobody'" in out
     assert "[control] empty query" in out
     assert "[control] Commands start with '/'" in out
-    assert "[control] usage: /auto NAME on|off|draft" in out
+    assert "[control] usage: /auto NAME on|off|draft (NAME exactly, or #ID)" in out
     assert "[to " not in out  # nothing was sent: none of it was an approval
     from twin_core.memory.store import Store
 
     store = Store.open(make_settings(tmp_path).sqlalchemy_url)
-    texts = {m.text for m in store.iter_messages()}
+    texts = {m.text for m in store.messages.iter_after()}
     assert {huge, "привет! 👋", "/approve 1"} <= texts
     store.close()

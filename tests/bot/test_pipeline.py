@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlmodel import Session, select
 
-from tests.conftest import Harness
-from twin_core.memory.models import Draft, DraftStatus, Message
-
-HISTORY = {
-    "alice": [
-        ("alice", "are we still on for dinner on friday?"),
-        ("me", "yes! 7pm at Luigi's, I booked a table"),
-        ("alice", "running late, sorry"),
-        ("me", "no worries, see you soon"),
-        ("alice", "thanks for the help today"),
-        ("me", "sounds good!"),
-    ],
-    "bob": [
-        ("bob", "can you review my PR?"),
-        ("me", "on it, give me 20 minutes"),
-        ("bob", "fixed the comments"),
-        ("me", "sounds good!"),
-        ("bob", "running late for the 1:1"),
-        ("me", "no worries, see you soon"),
-    ],
-}
-
-
-def drafts(h: Harness) -> list[Draft]:
-    return h.twin.store.drafts(limit=1000)
+from tests.conftest import TwinFactory
+from tests.support.harness import Harness
+from tests.support.history import HISTORY
+from twin_core.memory.models import DraftStatus, Message
 
 
 def messages(h: Harness) -> list[Message]:
@@ -47,10 +28,11 @@ async def test_contact_writes_owner_approves_reply_goes_out_and_is_recorded(h: H
 
     assert await h.command("/approve 1") == ["Sent to Alice."]
     assert h.sent_to("alice") == ["yes! 7pm at Luigi's, I booked a table"]
-    [draft] = drafts(h)
+    [draft] = h.drafts()
     assert draft.status == DraftStatus.SENT
     sent = [m for m in messages(h) if m.draft_id == draft.id]
     assert len(sent) == 1 and sent[0].from_owner and sent[0].text == draft.text
+    assert sent[0].contact_id is None  # recorded as the twin's own send, not an inbound
 
 
 async def test_edit_sends_the_owners_text(h: Harness) -> None:
@@ -59,7 +41,7 @@ async def test_edit_sends_the_owners_text(h: Harness) -> None:
     h.control()
     assert await h.command("/edit 1 yes, after lunch") == ["Sent to Bob."]
     assert h.sent_to("bob") == ["yes, after lunch"]
-    assert drafts(h)[0].text == "yes, after lunch"
+    assert h.drafts()[0].text == "yes, after lunch"
 
 
 async def test_reject_drops_the_draft(h: Harness) -> None:
@@ -81,21 +63,44 @@ async def test_approving_twice_sends_once(h: Harness) -> None:
 async def test_same_event_twice_is_stored_and_answered_once(h: Harness) -> None:
     h.seed(HISTORY)
     event = h.channel.event("alice", "dinner friday?", external_id="wamid-1")
-    await h.channel.push(event)
-    await h.channel.push(event)
+    await h.push(event)
+    await h.push(event)
     assert len([m for m in messages(h) if m.external_id == "wamid-1"]) == 1
-    assert len(drafts(h)) == 1
+    assert len(h.drafts()) == 1
 
 
 async def test_owner_replying_directly_expires_pending_drafts(h: Harness) -> None:
     h.seed(HISTORY)
     await h.says("alice", "dinner friday?")
     await h.owner_writes("alice", "yes, 8 this time")
-    [draft] = drafts(h)
+    [draft] = h.drafts()
     assert draft.status == DraftStatus.EXPIRED
     assert await h.command("/approve 1") == ["Draft 1 is expired; nothing to do."]
     assert h.sent_to("alice") == []
-    assert any(e.action == "draft_expired" for e in h.twin.store.audit_entries())
+    assert any(e.action == "draft_expired" for e in h.twin.store.audit.entries())
+
+
+async def test_a_burst_gets_one_draft_that_answers_all_of_it(h: Harness) -> None:
+    h.seed(HISTORY)
+    await h.burst("alice", "hey", "are you free", "tonight?")
+    drafts = h.drafts()
+    assert len(drafts) == 1
+    [card] = h.control()
+    assert "Alice: hey\nAlice: are you free\nAlice: tonight?" in card
+    [entry] = h.twin.store.audit.entries(action="drafted")
+    assert len(entry.detail["answers"]) == 3
+
+
+async def test_a_later_message_supersedes_the_waiting_draft(h: Harness) -> None:
+    h.seed(HISTORY)
+    await h.says("alice", "hey")
+    await h.says("alice", "dinner on friday still?")
+    first, second = h.drafts()
+    assert first.status == DraftStatus.SUPERSEDED and second.status == DraftStatus.PENDING
+    told = h.control()
+    assert "Draft 1 for Alice is replaced: they wrote again." in told
+    assert "Alice: hey\nAlice: dinner on friday still?" in told[-1]
+    assert await h.command("/approve 1") == ["Draft 1 is superseded; nothing to do."]
 
 
 async def test_pause_holds_every_outgoing_message_until_resume(h: Harness) -> None:
@@ -108,7 +113,7 @@ async def test_pause_holds_every_outgoing_message_until_resume(h: Harness) -> No
     await h.command("/auto bob on")
     await h.says("bob", "running late for the 1:1")
     assert h.sent_to("alice") == [] and h.sent_to("bob") == []
-    assert drafts(h)[1].status == DraftStatus.PENDING
+    assert h.drafts()[1].status == DraftStatus.PENDING
 
     assert await h.command("/resume") == ["Resumed. Sent 1 held draft(s)."]
     assert h.sent_to("alice") == ["yes! 7pm at Luigi's, I booked a table"]
@@ -118,20 +123,20 @@ async def test_auto_policy_sends_confident_replies_without_asking(h: Harness) ->
     h.seed(HISTORY)
     assert (await h.command("/auto bob on"))[0].startswith("Bob: auto")
     await h.says("bob", "running late for the 1:1")
-    await h.twin.services.queue.drain()
+    await h.twin.jobs.drain()
     assert h.sent_to("bob") == ["no worries, see you soon"]
-    [draft] = drafts(h)
-    assert draft.status == DraftStatus.SENT
-    assert any(e.action == "auto_approved" for e in h.twin.store.audit_entries())
+    [draft] = h.drafts()
+    assert draft.status == DraftStatus.SENT and draft.auto
+    assert any(e.action == "auto_approved" for e in h.twin.store.audit.entries())
 
 
 async def test_auto_policy_still_asks_when_unsure(h: Harness) -> None:
     h.seed(HISTORY)
     await h.command("/auto bob on")
     await h.says("bob", "what do you think about the quarterly budget numbers")
-    await h.twin.services.queue.drain()
+    await h.twin.jobs.drain()
     assert h.sent_to("bob") == []
-    assert drafts(h)[0].status == DraftStatus.PENDING
+    assert h.drafts()[0].status == DraftStatus.PENDING
     assert "below the auto threshold" in h.control()[-1]
 
 
@@ -139,7 +144,7 @@ async def test_off_policy_records_but_never_drafts(h: Harness) -> None:
     h.seed(HISTORY)
     await h.command("/auto alice off")
     await h.says("alice", "dinner friday?")
-    assert drafts(h) == []
+    assert h.drafts() == []
     assert any(m.text == "dinner friday?" for m in messages(h))
 
 
@@ -147,4 +152,34 @@ async def test_a_contact_with_no_history_gets_no_invented_reply(h: Harness) -> N
     await h.says("zoe", "hello, we met at the conference")
     [notice] = h.control()
     assert "No draft" in notice and "Answer them yourself" in notice
-    assert drafts(h) == []
+    assert h.drafts() == []
+
+
+async def test_the_callback_returns_before_drafting(make_twin: TwinFactory) -> None:
+    """The channel's callback records and returns; drafting happens after, off it."""
+    h = await make_twin(burst_window_s=0.3)
+    h.seed(HISTORY)
+    await h.channel.push(h.channel.event("alice", "dinner friday?"))
+    assert any(m.text == "dinner friday?" for m in messages(h))  # recorded already
+    assert h.drafts() == []  # not drafted yet: the callback did not wait for it
+    await h.twin.idle()
+    assert len(h.drafts()) == 1
+
+
+async def test_conversations_are_handled_concurrently_each_in_order(
+    make_twin: TwinFactory,
+) -> None:
+    h = await make_twin(inbound_concurrency=2)
+    h.seed(HISTORY)
+    await asyncio.gather(
+        *(
+            h.channel.push(h.channel.event(who, f"note {n} from {who}"))
+            for n in range(3)
+            for who in ("alice", "bob")
+        )
+    )
+    await h.twin.idle()
+    for who in ("alice", "bob"):
+        texts = [m.text for m in messages(h) if m.text.startswith("note") and m.text.endswith(who)]
+        assert texts == [f"note {n} from {who}" for n in range(3)]
+    assert h.twin.inbound.busy == 0

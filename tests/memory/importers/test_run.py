@@ -63,8 +63,8 @@ def test_whatsapp_import_marks_the_owner_and_makes_contacts(store: Store) -> Non
     assert {r[3] for r in stored if not r[2] and r[5] != "system"} == {"Alice Martin"}
     # A one-to-one chat belongs to the one other person.
     assert {r[4] for r in stored} == {("Alice Martin", False, "Alice Martin")}
-    assert [c.name for c in store.contacts()] == ["Alice Martin"]
-    assert store.audit_entries(action="import")[-1].detail["new_messages"] == 12
+    assert [c.name for c in store.contacts.all()] == ["Alice Martin"]
+    assert store.audit.entries(action="import")[-1].detail["new_messages"] == 12
 
 
 def test_importing_again_adds_nothing_and_a_later_export_only_what_is_new(store: Store) -> None:
@@ -123,7 +123,7 @@ def test_a_telegram_account_export_names_its_owner(store: Store) -> None:
     summary = ImportService(store).run(ExportFormat.TELEGRAM, TELEGRAM_ACCOUNT, tz=UTC)
     assert summary.owner.source == "telegram account"
     assert summary.from_owner == 4
-    assert "Sam Owner" not in {c.name for c in store.contacts()}
+    assert "Sam Owner" not in {c.name for c in store.contacts.all()}
 
 
 def test_asks_once_with_candidates_and_their_counts(store: Store) -> None:
