@@ -10,6 +10,7 @@ from tests.conftest import TwinFactory
 from tests.support.harness import Harness
 from tests.support.history import HISTORY
 from twin_core.memory.models import DraftStatus, Message
+from twin_core.memory.store import Recorded
 
 
 def messages(h: Harness) -> list[Message]:
@@ -169,17 +170,31 @@ async def test_the_callback_returns_before_drafting(make_twin: TwinFactory) -> N
 async def test_conversations_are_handled_concurrently_each_in_order(
     make_twin: TwinFactory,
 ) -> None:
+    """Messages pushed one after another: each conversation's batches are handled in
+    the order they came, and two conversations are handled at the same time."""
     h = await make_twin(inbound_concurrency=2)
     h.seed(HISTORY)
-    await asyncio.gather(
-        *(
-            h.channel.push(h.channel.event(who, f"note {n} from {who}"))
-            for n in range(3)
-            for who in ("alice", "bob")
-        )
-    )
+    handled: list[tuple[str, list[str]]] = []
+    running: set[int] = set()
+    overlapped: list[bool] = []
+    real = h.twin.inbound.handle
+
+    async def slow_handle(batch: list[Recorded]) -> None:
+        conversation = batch[-1].conversation.id or 0
+        running.add(conversation)
+        overlapped.append(len(running) > 1)
+        await asyncio.sleep(0.05)  # a slow model: the other conversation goes on
+        handled.append((batch[-1].conversation.external_id, [r.message.text for r in batch]))
+        await real(batch)
+        running.discard(conversation)
+
+    h.twin.inbound.handle = slow_handle  # type: ignore[method-assign]
+    for n in range(3):
+        for who in ("alice", "bob"):
+            await h.channel.push(h.channel.event(who, f"note {n} from {who}"))
     await h.twin.idle()
     for who in ("alice", "bob"):
-        texts = [m.text for m in messages(h) if m.text.startswith("note") and m.text.endswith(who)]
+        texts = [text for chat, batch in handled if chat == who for text in batch]
         assert texts == [f"note {n} from {who}" for n in range(3)]
+    assert any(overlapped)
     assert h.twin.inbound.busy == 0
