@@ -6,8 +6,9 @@ Synthetic messages (random unit vectors stand in for embeddings, which do not ch
 the engine's work; sparse vectors come from `Bm25Encoder` over chat-like text) are
 upserted in batches of 1,000, then queried before and after `optimize()`: dense, sparse,
 both in one round trip (`query_hybrid`), engine-side fusion, each unscoped and scoped to
-one contact. Prints upsert throughput, optimize and reload time, on-disk size and query
-latency p50/p95 in milliseconds.
+one contact (the queries recall does not make are in `index_queries.py`). Prints upsert
+throughput, optimize and reload time, on-disk size and query latency p50/p95 in
+milliseconds.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from index_queries import query_dense, query_fused, query_sparse
 
 from twin_core.memory.vectors import (
     Bm25Encoder,
@@ -124,21 +126,21 @@ def main() -> None:
 
         def measure(label: str, count: int) -> None:
             cases: dict[str, Callable[[int], object]] = {
-                "dense": lambda i: index.query_dense(queries[i], limit=10),
-                "dense, one contact": lambda i: index.query_dense(
-                    queries[i], scope=contact[i], limit=10
+                "dense": lambda i: query_dense(index, queries[i], limit=10),
+                "dense, one contact": lambda i: query_dense(
+                    index, queries[i], scope=contact[i], limit=10
                 ),
-                "sparse": lambda i: index.query_sparse(terms[i], limit=10),
-                "sparse, one contact": lambda i: index.query_sparse(
-                    terms[i], scope=contact[i], limit=10
+                "sparse": lambda i: query_sparse(index, terms[i], limit=10),
+                "sparse, one contact": lambda i: query_sparse(
+                    index, terms[i], scope=contact[i], limit=10
                 ),
                 "hybrid (both lists)": lambda i: index.query_hybrid(queries[i], terms[i], limit=20),
                 "hybrid, one contact": lambda i: index.query_hybrid(
                     queries[i], terms[i], scope=contact[i], limit=20
                 ),
-                "fused rrf": lambda i: index.query_fused(queries[i], terms[i], limit=10),
-                "fused rrf, one contact": lambda i: index.query_fused(
-                    queries[i], terms[i], scope=contact[i], limit=10
+                "fused rrf": lambda i: query_fused(index, queries[i], terms[i], limit=10),
+                "fused rrf, one contact": lambda i: query_fused(
+                    index, queries[i], terms[i], scope=contact[i], limit=10
                 ),
             }
             print(f"queries {label} (p50 / p95 ms, top 10-20):")

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -68,8 +68,6 @@ SPARSE = "sparse"
 DEFAULT_COLLECTION = "twin_messages"
 REINDEX = "twin reindex"
 UPSERT_BATCH = 1000
-
-Fusion = Literal["rrf", "dbsf"]
 
 
 class VectorIndexError(RuntimeError):
@@ -358,9 +356,8 @@ class VectorIndex(Protocol):
     """Dense and sparse vectors of messages, scoped queries over them.
 
     Writes are idempotent (upserting a message again replaces it). Queries return
-    message ids with scores, best first: cosine for dense, BM25 for sparse, the fusion's
-    own scale for fused. Methods are synchronous and fast (milliseconds); async callers
-    hand bulk upserts to a thread.
+    message ids with scores, best first: cosine for dense, BM25 for sparse. Methods are
+    synchronous and fast (milliseconds); async callers hand bulk upserts to a thread.
     """
 
     @property
@@ -382,18 +379,6 @@ class VectorIndex(Protocol):
 
     def count(self, scope: Scope | None = None) -> int: ...
 
-    def query_dense(
-        self,
-        vector: NDArray[np.float32] | Sequence[float],
-        *,
-        scope: Scope | None = None,
-        limit: int = 10,
-    ) -> list[Hit]: ...
-
-    def query_sparse(
-        self, vector: SparseVector, *, scope: Scope | None = None, limit: int = 10
-    ) -> list[Hit]: ...
-
     def query_hybrid(
         self,
         dense: NDArray[np.float32] | Sequence[float],
@@ -403,21 +388,6 @@ class VectorIndex(Protocol):
         limit: int = 10,
     ) -> HybridHits:
         """Both ranked lists in one round trip."""
-        ...
-
-    def query_fused(
-        self,
-        dense: NDArray[np.float32] | Sequence[float],
-        sparse: SparseVector,
-        *,
-        scope: Scope | None = None,
-        limit: int = 10,
-        candidates: int | None = None,
-        fusion: Fusion = "rrf",
-        weights: tuple[float, float] = (1.0, 1.0),
-    ) -> list[Hit]:
-        """Prefetch `candidates` from each side and fuse them in the engine: weighted
-        reciprocal rank fusion (k=60), or distribution-based score fusion."""
         ...
 
     def optimize(self) -> None:
@@ -450,17 +420,6 @@ def _dense_list(vector: NDArray[np.float32] | Sequence[float], dimension: int) -
 def _check_limit(limit: int) -> None:
     if limit < 1:
         raise ValueError("limit must be at least 1")
-
-
-def _rrf_weights(weights: tuple[float, float], sources: int) -> list[float] | None:
-    """Equal weights are sent as none at all: Qdrant servers before 1.17 know plain
-    RRF only, and the result is the same."""
-    chosen = list(weights[:sources])
-    return None if all(w == 1.0 for w in chosen) else chosen
-
-
-def _candidates(limit: int, candidates: int | None) -> int:
-    return max(candidates or 0, limit * 5, 50)
 
 
 def _mismatch(location: str, found: IndexSpec, wanted: IndexSpec) -> IndexMismatchError:
@@ -581,24 +540,6 @@ class _QdrantIndex(ABC):
             return 0
         return self._count(scope)
 
-    def query_dense(
-        self,
-        vector: NDArray[np.float32] | Sequence[float],
-        *,
-        scope: Scope | None = None,
-        limit: int = 10,
-    ) -> list[Hit]:
-        return self.query_hybrid(vector, SparseVector((), ()), scope=scope, limit=limit).dense
-
-    def query_sparse(
-        self, vector: SparseVector, *, scope: Scope | None = None, limit: int = 10
-    ) -> list[Hit]:
-        _check_limit(limit)
-        if not len(vector) or (scope is not None and scope.matches_nothing):
-            return []
-        (hits,) = self._nearest([(SPARSE, vector)], scope, limit)
-        return hits
-
     def query_hybrid(
         self,
         dense: NDArray[np.float32] | Sequence[float],
@@ -616,29 +557,6 @@ class _QdrantIndex(ABC):
             queries.append((SPARSE, sparse))
         answers = self._nearest(queries, scope, limit)
         return HybridHits(answers[0], answers[1] if len(answers) > 1 else [])
-
-    def query_fused(
-        self,
-        dense: NDArray[np.float32] | Sequence[float],
-        sparse: SparseVector,
-        *,
-        scope: Scope | None = None,
-        limit: int = 10,
-        candidates: int | None = None,
-        fusion: Fusion = "rrf",
-        weights: tuple[float, float] = (1.0, 1.0),
-    ) -> list[Hit]:
-        _check_limit(limit)
-        dense_values = _dense_list(dense, self._spec.dimension)
-        if scope is not None and scope.matches_nothing:
-            return []
-        queries: list[NearestQuery] = [(DENSE, dense_values)]
-        if len(sparse):
-            queries.append((SPARSE, sparse))
-        depth = _candidates(limit, candidates)
-        return self._fused(
-            queries, scope, limit, depth, fusion, _rrf_weights(weights, len(queries))
-        )
 
     def __enter__(self) -> Self:
         return self
@@ -669,18 +587,6 @@ class _QdrantIndex(ABC):
         self, queries: Sequence[NearestQuery], scope: Scope | None, limit: int
     ) -> list[list[Hit]]:
         """Each query's best `limit` within `scope`, in one round trip."""
-
-    @abstractmethod
-    def _fused(
-        self,
-        queries: Sequence[NearestQuery],
-        scope: Scope | None,
-        limit: int,
-        depth: int,
-        fusion: Fusion,
-        rrf_weights: list[float] | None,
-    ) -> list[Hit]:
-        """The engine's fusion of each query's best `depth`."""
 
     @abstractmethod
     def optimize(self) -> None: ...
@@ -915,31 +821,6 @@ class EdgeVectorIndex(_QdrantIndex):
         with self._use() as shard:
             answers = shard.query_batch(QueryBatchRequest(requests))
         return [self._hits(answer) for answer in answers]
-
-    def _fused(
-        self,
-        queries: Sequence[NearestQuery],
-        scope: Scope | None,
-        limit: int,
-        depth: int,
-        fusion: Fusion,
-        rrf_weights: list[float] | None,
-    ) -> list[Hit]:
-        from qdrant_edge import Fusion as EdgeFusion
-        from qdrant_edge import Prefetch, QueryRequest
-
-        flt = self._filter(scope)
-        prefetches = [Prefetch(limit=depth, query=self._query(q), filter=flt) for q in queries]
-        # The stubs type `query` as the Fusion class, though the engine takes its
-        # nested Rrf and Dbsf instances.
-        fuse: Any = (
-            EdgeFusion.Rrf(k=60, weights=rrf_weights) if fusion == "rrf" else EdgeFusion.Dbsf()
-        )
-        request = QueryRequest(
-            limit=limit, prefetches=prefetches, query=fuse, with_payload=False, with_vector=False
-        )
-        with self._use() as shard:
-            return self._hits(shard.query(request))
 
     def optimize(self) -> None:
         with self._use() as shard:
@@ -1195,38 +1076,6 @@ class QdrantServerIndex(_QdrantIndex):
         with self._use() as client:
             answers = client.query_batch_points(self.collection, requests)
         return [self._hits(answer.points) for answer in answers]
-
-    def _fused(
-        self,
-        queries: Sequence[NearestQuery],
-        scope: Scope | None,
-        limit: int,
-        depth: int,
-        fusion: Fusion,
-        rrf_weights: list[float] | None,
-    ) -> list[Hit]:
-        from qdrant_client.http import models
-
-        flt = self._filter(scope)
-        prefetch = [
-            models.Prefetch(query=self._query(q), using=q[0], filter=flt, limit=depth)
-            for q in queries
-        ]
-        query: models.RrfQuery | models.FusionQuery = (
-            models.RrfQuery(rrf=models.Rrf(k=60, weights=rrf_weights))
-            if fusion == "rrf"
-            else models.FusionQuery(fusion=models.Fusion.DBSF)
-        )
-        with self._use() as client:
-            answer = client.query_points(
-                self.collection,
-                prefetch=prefetch,
-                query=query,
-                limit=limit,
-                with_payload=False,
-                with_vectors=False,
-            )
-        return self._hits(answer.points)
 
     def optimize(self) -> None:
         """The server optimizes in the background."""
