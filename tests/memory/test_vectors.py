@@ -280,11 +280,6 @@ def test_delete(index: VectorIndex) -> None:
     index.delete([1, 2, 999])
     index.delete([])
     assert index.count() == len(ROWS) - 2
-    index.delete_scope(Scope.contact(20))
-    assert index.count(Scope.contact(20)) == 0
-    assert index.count() == len(ROWS) - 2 - 5
-    with pytest.raises(ValueError, match="refusing to delete every message"):
-        index.delete_scope(Scope())
 
 
 def test_wrong_dimension_is_refused(index: VectorIndex, messages: list[IndexedMessage]) -> None:

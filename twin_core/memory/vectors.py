@@ -373,10 +373,6 @@ class VectorIndex(Protocol):
 
     def delete(self, message_ids: Sequence[int]) -> None: ...
 
-    def delete_scope(self, scope: Scope) -> None:
-        """Delete every message in the scope (a contact the owner asked to forget)."""
-        ...
-
     def count(self, scope: Scope | None = None) -> int: ...
 
     def query_hybrid(
@@ -529,12 +525,6 @@ class _QdrantIndex(ABC):
         if message_ids:
             self._delete_ids(list(message_ids))
 
-    def delete_scope(self, scope: Scope) -> None:
-        if scope.is_everything:
-            raise ValueError("refusing to delete every message; recreate the index instead")
-        if not scope.matches_nothing:
-            self._delete_where(scope)
-
     def count(self, scope: Scope | None = None) -> int:
         if scope is not None and scope.matches_nothing:
             return 0
@@ -574,10 +564,6 @@ class _QdrantIndex(ABC):
 
     @abstractmethod
     def _delete_ids(self, message_ids: list[int]) -> None: ...
-
-    @abstractmethod
-    def _delete_where(self, scope: Scope) -> None:
-        """Delete what `scope` holds (neither everything nor nothing)."""
 
     @abstractmethod
     def _count(self, scope: Scope | None) -> int: ...
@@ -787,14 +773,6 @@ class EdgeVectorIndex(_QdrantIndex):
         points: list[Any] = list(message_ids)
         with self._use() as shard:
             shard.update(UpdateOperation.delete_points(points))
-
-    def _delete_where(self, scope: Scope) -> None:
-        from qdrant_edge import UpdateOperation
-
-        flt = self._filter(scope)
-        assert flt is not None
-        with self._use() as shard:
-            shard.update(UpdateOperation.delete_points_by_filter(flt))
 
     def _count(self, scope: Scope | None) -> int:
         from qdrant_edge import CountRequest
@@ -1043,14 +1021,6 @@ class QdrantServerIndex(_QdrantIndex):
 
         with self._use() as client:
             client.delete(self.collection, models.PointIdsList(points=message_ids), wait=True)
-
-    def _delete_where(self, scope: Scope) -> None:
-        from qdrant_client.http import models
-
-        flt = self._filter(scope)
-        assert flt is not None
-        with self._use() as client:
-            client.delete(self.collection, models.FilterSelector(filter=flt), wait=True)
 
     def _count(self, scope: Scope | None) -> int:
         with self._use() as client:
