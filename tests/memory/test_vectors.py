@@ -1,6 +1,7 @@
 """One contract for every VectorIndex: Qdrant Edge on a folder, and qdrant-client (in its
 local mode, which speaks the server's API; no Qdrant server runs here). The queries only
-the benchmarks make (benchmarks/index_queries.py) are held to it too, at the end."""
+the benchmarks make (benchmarks/index_queries.py) are held to it too, at the end, with
+the sparse encoders kept for comparison (benchmarks/sparse_encoders.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from qdrant_client import QdrantClient
 from twin_core.memory.embed import OnnxEmbedder
 from twin_core.memory.vectors import (
     Bm25Encoder,
-    EdgeBm25Encoder,
     EdgeVectorIndex,
     Hit,
     IndexBusyError,
@@ -32,13 +32,13 @@ from twin_core.memory.vectors import (
     SparseVector,
     VectorIndex,
     epoch_seconds,
-    make_sparse_encoder,
     open_vector_index,
     token_index,
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from index_queries import query_dense, query_fused, query_sparse
+from sparse_encoders import EdgeBm25Encoder, make_sparse_encoder
 
 DAY = 86_400
 T0 = epoch_seconds(datetime(2024, 3, 1, tzinfo=UTC))
@@ -423,45 +423,6 @@ def test_token_index_is_stable() -> None:
     assert token_index("привет") == token_index("привет")
 
 
-def test_edge_bm25_encoder_stems_and_drops_stopwords() -> None:
-    encoder = EdgeBm25Encoder("english")
-    assert isinstance(encoder, SparseEncoder)
-    (running,) = encoder.encode_documents(["She was running"])
-    assert set(encoder.encode_query("run").indices) <= set(running.indices)
-    assert len(encoder.encode_query("what did the")) == 0
-    assert encoder.name.startswith("bm25:edge-english-multilingual")
-    # The multilingual tokenizer finds words in Chinese text.
-    (chinese,) = encoder.encode_documents(["我昨天去了北京"])
-    assert set(encoder.encode_query("北京").indices) <= set(chinese.indices)
-
-
-def test_make_sparse_encoder() -> None:
-    assert isinstance(make_sparse_encoder(), EdgeBm25Encoder)
-    assert make_sparse_encoder("bm25:german").name.startswith("bm25:edge-german")
-    assert isinstance(make_sparse_encoder("bm25-words"), Bm25Encoder)
-    with pytest.raises(ValueError, match="unknown sparse encoder"):
-        make_sparse_encoder("splade")
-
-
-def test_the_default_sparse_encoder_in_an_index(
-    tmp_path: Path, embedder: OnnxEmbedder, messages: list[IndexedMessage]
-) -> None:
-    encoder = make_sparse_encoder()
-    texts = [r.text for r in ROWS]
-    rows = [
-        replace(m, sparse=s) for m, s in zip(messages, encoder.encode_documents(texts), strict=True)
-    ]
-    with EdgeVectorIndex.open(
-        tmp_path / "v", IndexSpec.of(embedder, encoder), create=True
-    ) as index:
-        index.upsert(rows)
-        hits = query_sparse(index, encoder.encode_query("who moves to Lisbon?"), limit=3)
-        # "moves" matches "moving" (2) and "moved" (5) by their stem; Lisbon decides.
-        assert [h.message_id for h in hits] == [2, 5]
-        hits = query_sparse(index, encoder.encode_query("marathon runs"), limit=3)
-        assert hits[0].message_id == 7
-
-
 # benchmarks/index_queries.py: the queries only the benchmarks make
 
 
@@ -522,3 +483,45 @@ def test_dbsf_fusion_and_scoped_fusion(
     assert both.sparse[0].message_id in ids(dbsf)
     scoped = query_fused(index, query, words, scope=Scope.contact(20), limit=20)
     assert set(ids(scoped)) == {5, 6, 7, 11, 12}
+
+
+# benchmarks/sparse_encoders.py: the encoders recall was compared against
+
+
+def test_edge_bm25_encoder_stems_and_drops_stopwords() -> None:
+    encoder = EdgeBm25Encoder("english")
+    assert isinstance(encoder, SparseEncoder)
+    (running,) = encoder.encode_documents(["She was running"])
+    assert set(encoder.encode_query("run").indices) <= set(running.indices)
+    assert len(encoder.encode_query("what did the")) == 0
+    assert encoder.name.startswith("bm25:edge-english-multilingual")
+    # The multilingual tokenizer finds words in Chinese text.
+    (chinese,) = encoder.encode_documents(["我昨天去了北京"])
+    assert set(encoder.encode_query("北京").indices) <= set(chinese.indices)
+
+
+def test_make_sparse_encoder() -> None:
+    assert isinstance(make_sparse_encoder(), EdgeBm25Encoder)
+    assert make_sparse_encoder("bm25:german").name.startswith("bm25:edge-german")
+    assert isinstance(make_sparse_encoder("bm25-words"), Bm25Encoder)
+    with pytest.raises(ValueError, match="unknown sparse encoder"):
+        make_sparse_encoder("splade")
+
+
+def test_the_default_sparse_encoder_in_an_index(
+    tmp_path: Path, embedder: OnnxEmbedder, messages: list[IndexedMessage]
+) -> None:
+    encoder = make_sparse_encoder()
+    texts = [r.text for r in ROWS]
+    rows = [
+        replace(m, sparse=s) for m, s in zip(messages, encoder.encode_documents(texts), strict=True)
+    ]
+    with EdgeVectorIndex.open(
+        tmp_path / "v", IndexSpec.of(embedder, encoder), create=True
+    ) as index:
+        index.upsert(rows)
+        hits = query_sparse(index, encoder.encode_query("who moves to Lisbon?"), limit=3)
+        # "moves" matches "moving" (2) and "moved" (5) by their stem; Lisbon decides.
+        assert [h.message_id for h in hits] == [2, 5]
+        hits = query_sparse(index, encoder.encode_query("marathon runs"), limit=3)
+        assert hits[0].message_id == 7

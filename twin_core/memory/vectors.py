@@ -19,8 +19,9 @@ Every index records the embedder and sparse encoder that made its vectors (its
 `IndexSpec`). Opening it with another, or finding it deleted, raises an error that names
 the fix: `twin reindex`, which rebuilds it from the SQL store.
 
-BM25 in a vector index: a sparse encoder (`EdgeBm25Encoder`, the default, or
-`Bm25Encoder`) turns a text into term-frequency weights over hashed tokens,
+BM25 in a vector index: a sparse encoder (`Bm25Encoder`, or recall's
+`ContextBm25Encoder` in `memory.sparse`) turns a text into term-frequency weights over
+hashed tokens,
 `tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avg_len))`, and a query into one weight
 of 1.0 per distinct token. The inverse document frequency is not baked
 into the stored vectors (it changes with every message added): both engines apply it at
@@ -175,67 +176,6 @@ class Bm25Encoder:
             weights[index] = weights.get(index, 0.0) + tf * (self.k1 + 1.0) / (tf + norm)
         indices = sorted(weights)
         return SparseVector(tuple(indices), tuple(weights[i] for i in indices))
-
-
-class EdgeBm25Encoder:
-    """Qdrant Edge's built-in BM25 (the same as Qdrant server's `Bm25` inference): the
-    language's stopwords and Snowball stemmer ("running" matches "run"), in Rust. The
-    multilingual tokenizer also splits Chinese and Japanese into words.
-
-    On LoCoMo (turn level, categories 1-4) it finds the evidence in the top 10 for 0.61
-    of questions against 0.50 for `Bm25Encoder`: stopwords and stems matter for
-    questions ("What did she..."). It is the default for that reason.
-    """
-
-    def __init__(
-        self,
-        language: str = "english",
-        *,
-        multilingual: bool = True,
-        k1: float = 1.2,
-        b: float = 0.75,
-        avg_len: float = 12.0,
-    ) -> None:
-        from qdrant_edge import Bm25, Bm25Config, TokenizerType
-
-        self.language = language
-        self.multilingual = multilingual
-        self.k1 = k1
-        self.b = b
-        self.avg_len = avg_len
-        tokenizer = TokenizerType.Multilingual if multilingual else TokenizerType.Word
-        config = Bm25Config(k=k1, b=b, avg_len=avg_len, language=language, tokenizer=tokenizer)
-        self._model = Bm25(config)
-
-    @property
-    def name(self) -> str:
-        words = "multilingual" if self.multilingual else "words"
-        weights = f"k1={self.k1:g}:b={self.b:g}:avg_len={self.avg_len:g}"
-        return f"bm25:edge-{self.language}-{words}:{weights}"
-
-    def encode_documents(self, texts: Sequence[str]) -> list[SparseVector]:
-        return [self._convert(self._model.embed_document(text)) for text in texts]
-
-    def encode_query(self, text: str) -> SparseVector:
-        return self._convert(self._model.embed_query(text))
-
-    @staticmethod
-    def _convert(vector: qdrant_edge.SparseVector) -> SparseVector:
-        return SparseVector(tuple(vector.indices), tuple(vector.values))
-
-
-DEFAULT_SPARSE = "bm25"
-
-
-def make_sparse_encoder(spec: str = DEFAULT_SPARSE) -> SparseEncoder:
-    """`bm25` or `bm25:LANGUAGE` (Qdrant Edge's BM25, English by default), or `bm25-words`
-    (the project's tokenizer, no stemming or stopwords: for languages Snowball lacks)."""
-    kind, _, language = spec.strip().partition(":")
-    if kind in ("", "bm25"):
-        return EdgeBm25Encoder(language.strip() or "english")
-    if kind == "bm25-words":
-        return Bm25Encoder()
-    raise ValueError(f"unknown sparse encoder {spec!r}; use bm25, bm25:LANGUAGE or bm25-words")
 
 
 # --- what goes in and what comes out -------------------------------------------------
