@@ -9,8 +9,9 @@ take an index, rather than as product methods nothing in the twin calls.
 
 `query_dense` needs only the `VectorIndex` protocol. The others speak to each engine
 through the adapters its index class keeps for itself (`_nearest`, `_filter`, `_query`,
-`_hits`, `_use`): this module is their one user outside the index, and has to follow
-them when they change (tests/memory/test_vectors.py runs it on both engines).
+`_hits`, `_use`, in `twin_core.memory.index.edge` and `.server`): this module is their
+one user outside the index, and has to follow them when they change
+(tests/memory/test_vectors.py runs it on both engines).
 """
 
 from __future__ import annotations
@@ -21,19 +22,15 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from twin_core.memory.vectors import (
-    DENSE,
-    SPARSE,
+from twin_core.memory.index import (
     EdgeVectorIndex,
     Hit,
-    NearestQuery,
     QdrantServerIndex,
     Scope,
     SparseVector,
     VectorIndex,
-    _check_limit,
-    _dense_list,
 )
+from twin_core.memory.index.qdrant import DENSE, SPARSE, NearestQuery, _check_limit, _dense_list
 
 Fusion = Literal["rrf", "dbsf"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from twin_core.memory.vectors import Bm25Encoder, SparseEncoder, SparseVector
+from twin_core.memory.index import Bm25Encoder, SparseEncoder, SparseVector
 
 if TYPE_CHECKING:
     import qdrant_edge

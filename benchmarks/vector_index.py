@@ -27,7 +27,7 @@ import numpy as np
 from index_queries import query_dense, query_fused, query_sparse
 from sparse_encoders import make_sparse_encoder
 
-from twin_core.memory.vectors import (
+from twin_core.memory.index import (
     EdgeVectorIndex,
     IndexedMessage,
     IndexSpec,

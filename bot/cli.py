@@ -22,10 +22,10 @@ from bot.handlers.control import format_recall
 from bot.progress import indexing_bar, optimize_if_large
 from twin_core.memory.db import DatabaseError
 from twin_core.memory.embed import EmbedderError, make_embedder
+from twin_core.memory.index import VectorIndexError
 from twin_core.memory.recall import Recall, RecallError
 from twin_core.memory.service import Memory
 from twin_core.memory.store import Store, UnknownContact
-from twin_core.memory.vectors import VectorIndexError
 from twin_core.settings import Settings, SettingsError, load_settings
 
 app = typer.Typer(

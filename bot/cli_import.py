@@ -196,7 +196,7 @@ def _index_for_recall(settings: Settings, store: Store, console: Console) -> Non
     from bot.app import open_memory
     from bot.progress import indexing_bar, optimize_if_large
     from twin_core.memory.embed import EmbedderError
-    from twin_core.memory.vectors import VectorIndexError
+    from twin_core.memory.index import VectorIndexError
 
     try:
         with indexing_bar("indexing for recall", console) as progress:

@@ -16,10 +16,10 @@ import pytest
 
 from tests.memory.test_store import T0, event
 from twin_core.memory.embed import Embedder, Vectors, normalize_rows
+from twin_core.memory.index import Scope
 from twin_core.memory.recall import Recall, RecallError
 from twin_core.memory.service import Memory
 from twin_core.memory.store import Store
-from twin_core.memory.vectors import Scope
 
 REPO = Path(__file__).resolve().parents[2]
 

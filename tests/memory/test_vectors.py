@@ -17,7 +17,7 @@ import pytest
 from qdrant_client import QdrantClient
 
 from twin_core.memory.embed import OnnxEmbedder
-from twin_core.memory.vectors import (
+from twin_core.memory.index import (
     Bm25Encoder,
     EdgeVectorIndex,
     Hit,

@@ -44,13 +44,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from twin_core.memory.embed import Embedder
-from twin_core.memory.models import Message
-from twin_core.memory.period import Period, find_period
-from twin_core.memory.related import RelatedWords
-from twin_core.memory.sparse import ContextBm25Encoder
-from twin_core.memory.store import MessageFacts, Store
-from twin_core.memory.text import STOPWORDS, stem, terms, tokenize
-from twin_core.memory.vectors import (
+from twin_core.memory.index import (
     REINDEX,
     EdgeVectorIndex,
     Hit,
@@ -66,6 +60,12 @@ from twin_core.memory.vectors import (
     open_vector_index,
     token_index,
 )
+from twin_core.memory.models import Message
+from twin_core.memory.period import Period, find_period
+from twin_core.memory.related import RelatedWords
+from twin_core.memory.sparse import ContextBm25Encoder
+from twin_core.memory.store import MessageFacts, Store
+from twin_core.memory.text import STOPWORDS, stem, terms, tokenize
 from twin_core.types import utcnow
 
 log = logging.getLogger(__name__)

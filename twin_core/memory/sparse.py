@@ -5,14 +5,14 @@ stemmed): its own words, who said it and when ("caroline", "may", "2023"), and t
 words of its neighbouring turns at a lower weight, so "which one?" followed by "the
 lemon pasta" can be found by either half. The weights go through BM25's saturation and
 length normalization here; the inverse document frequency is applied by the vector
-index at query time (see `twin_core.memory.vectors`), so the dot product it computes
+index at query time (see `twin_core.memory.index`), so the dot product it computes
 is the BM25 score.
 """
 
 from __future__ import annotations
 
+from twin_core.memory.index import Bm25Encoder
 from twin_core.memory.text import terms
-from twin_core.memory.vectors import Bm25Encoder
 
 
 class ContextBm25Encoder(Bm25Encoder):
