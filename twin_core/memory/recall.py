@@ -46,6 +46,7 @@ from numpy.typing import NDArray
 from twin_core.memory.embed import Embedder
 from twin_core.memory.index import (
     REINDEX,
+    ContextBm25Encoder,
     EdgeVectorIndex,
     Hit,
     IndexedMessage,
@@ -63,7 +64,6 @@ from twin_core.memory.index import (
 from twin_core.memory.models import Message
 from twin_core.memory.period import Period, find_period
 from twin_core.memory.related import RelatedWords
-from twin_core.memory.sparse import ContextBm25Encoder
 from twin_core.memory.store import MessageFacts, Store
 from twin_core.memory.text import STOPWORDS, stem, terms, tokenize
 from twin_core.types import utcnow

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from twin_core.memory.index.bm25 import Bm25Encoder, token_index
+from twin_core.memory.index.bm25 import Bm25Encoder, ContextBm25Encoder, token_index
 from twin_core.memory.index.edge import EdgeVectorIndex
 from twin_core.memory.index.errors import (
     REINDEX,
@@ -53,6 +53,7 @@ __all__ = [
     "FORMAT",
     "REINDEX",
     "Bm25Encoder",
+    "ContextBm25Encoder",
     "EdgeVectorIndex",
     "Hit",
     "HybridHits",

@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from twin_core.memory.index.protocol import SparseVector
-from twin_core.memory.text import tokenize
+from twin_core.memory.text import terms, tokenize
 
 
 def token_index(token: str) -> int:
@@ -81,3 +81,18 @@ class Bm25Encoder:
             weights[index] = weights.get(index, 0.0) + tf * (self.k1 + 1.0) / (tf + norm)
         indices = sorted(weights)
         return SparseVector(tuple(indices), tuple(weights[i] for i in indices))
+
+
+class ContextBm25Encoder(Bm25Encoder):
+    """`Bm25Encoder` over `text.terms` (no stopwords, lightly stemmed), fed weighted term
+    counts with `encode_counts`. `avg_len` stands in for the average weighted length of
+    an indexed message with its context, which a vector index does not keep."""
+
+    vocabulary = "terms"
+
+    def __init__(self, *, k1: float = 1.2, b: float = 0.75, avg_len: float = 24.0) -> None:
+        super().__init__(k1=k1, b=b, avg_len=avg_len)
+
+    @staticmethod
+    def tokens(text: str) -> list[str]:
+        return terms(text)
