@@ -32,7 +32,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import shutil
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -47,18 +46,17 @@ from twin_core.memory.embed import Embedder
 from twin_core.memory.index import (
     REINDEX,
     ContextBm25Encoder,
-    EdgeVectorIndex,
     Hit,
     IndexedMessage,
     IndexMissingError,
     IndexSpec,
-    QdrantServerIndex,
     Scope,
     SparseVector,
     VectorIndex,
     VectorIndexError,
     epoch_seconds,
     open_vector_index,
+    recreate_vector_index,
     token_index,
 )
 from twin_core.memory.models import Message
@@ -211,24 +209,6 @@ class _IndexState:
 
 def index_spec(embedder: Embedder, encoder: ContextBm25Encoder, tuning: Tuning) -> IndexSpec:
     return IndexSpec(tuning.dense_name(embedder), embedder.dimension, tuning.sparse_name(encoder))
-
-
-def recreate_vector_index(location: Path | str, spec: IndexSpec) -> VectorIndex:
-    """An empty index at `location` (a folder, or a Qdrant server URL), replacing any."""
-    if isinstance(location, str) and location.startswith(("http://", "https://")):
-        from qdrant_client import QdrantClient
-
-        client = QdrantClient(url=location)
-        try:
-            QdrantServerIndex.recreate(client, spec)
-        finally:
-            client.close()
-        return QdrantServerIndex.connect(location, spec)
-    path = Path(location)
-    if path.exists() and not EdgeVectorIndex.manifest_path(path).is_file():
-        # Whatever is there is not a finished index: start clean.
-        shutil.rmtree(path / "shard", ignore_errors=True)
-    return EdgeVectorIndex.recreate(path, spec)
 
 
 class Recall:

@@ -8,7 +8,8 @@ test suite; both are one algorithm (`qdrant`), each over its own Qdrant engine:
 * `QdrantServerIndex` (`server`): qdrant-client against a Qdrant server
   (`TWIN_QDRANT_URL`), for an owner who has outgrown one folder.
 
-`open_vector_index` picks one from a location: an http(s) URL or a folder.
+`open_vector_index` and `recreate_vector_index` pick one from a location: an http(s) URL
+or a folder.
 
 A point is a message: its id is the SQL message id, its payload holds only what a query
 is scoped by (contact, channel, conversation, time). Message text stays in the SQL store,
@@ -23,6 +24,7 @@ store.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from twin_core.memory.index.bm25 import Bm25Encoder, ContextBm25Encoder, token_index
@@ -70,6 +72,7 @@ __all__ = [
     "VectorIndexError",
     "epoch_seconds",
     "open_vector_index",
+    "recreate_vector_index",
     "token_index",
 ]
 
@@ -88,3 +91,21 @@ def open_vector_index(
             location, spec, api_key=api_key, collection=collection, create=create
         )
     return EdgeVectorIndex.open(location, spec, create=create)
+
+
+def recreate_vector_index(location: Path | str, spec: IndexSpec) -> VectorIndex:
+    """An empty index at `location` (a folder, or a Qdrant server URL), replacing any."""
+    if isinstance(location, str) and location.startswith(("http://", "https://")):
+        from qdrant_client import QdrantClient
+
+        client = QdrantClient(url=location)
+        try:
+            QdrantServerIndex.recreate(client, spec)
+        finally:
+            client.close()
+        return QdrantServerIndex.connect(location, spec)
+    path = Path(location)
+    if path.exists() and not EdgeVectorIndex.manifest_path(path).is_file():
+        # Whatever is there is not a finished index: start clean.
+        shutil.rmtree(path / "shard", ignore_errors=True)
+    return EdgeVectorIndex.recreate(path, spec)
