@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from twin_core.memory.embed import Embedder, OnnxEmbedder, make_embedder
-from twin_core.memory.vectors import Bm25Encoder
+from twin_core.memory.index import Bm25Encoder
 
 LOCOMO = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo" / "locomo10.json"
 CHAT = (

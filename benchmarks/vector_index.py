@@ -1,13 +1,15 @@
 """Qdrant Edge as the twin uses it: dense + BM25 sparse vectors with payload, at scale.
 
     .venv/bin/python benchmarks/vector_index.py [--points 100000] [--contacts 500]
+        [--sparse bm25-words]
 
 Synthetic messages (random unit vectors stand in for embeddings, which do not change
-the engine's work; sparse vectors come from `Bm25Encoder` over chat-like text) are
-upserted in batches of 1,000, then queried before and after `optimize()`: dense, sparse,
-both in one round trip (`query_hybrid`), engine-side fusion, each unscoped and scoped to
-one contact. Prints upsert throughput, optimize and reload time, on-disk size and query
-latency p50/p95 in milliseconds.
+the engine's work; sparse vectors come from `Bm25Encoder` over chat-like text, or from
+the encoder `--sparse` names, see `sparse_encoders.py`) are upserted in batches of
+1,000, then queried before and after `optimize()`: dense, sparse, both in one round trip
+(`query_hybrid`), engine-side fusion, each unscoped and scoped to one contact (the
+queries recall does not make are in `index_queries.py`). Prints upsert throughput,
+optimize and reload time, on-disk size and query latency p50/p95 in milliseconds.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from index_queries import query_dense, query_fused, query_sparse
+from sparse_encoders import make_sparse_encoder
 
-from twin_core.memory.vectors import (
-    Bm25Encoder,
+from twin_core.memory.index import (
     EdgeVectorIndex,
     IndexedMessage,
     IndexSpec,
@@ -69,12 +72,17 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=100_000)
     parser.add_argument("--contacts", type=int, default=500)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument(
+        "--sparse",
+        default="bm25-words",
+        help="bm25-words (Bm25Encoder), or bm25 / bm25:LANGUAGE for Qdrant Edge's BM25",
+    )
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
     pick = random.Random(0)
     dimension = 384
-    sparse = Bm25Encoder()
+    sparse = make_sparse_encoder(args.sparse)
     spec = IndexSpec("synthetic", dimension, sparse.name)
     n = args.points
 
@@ -124,21 +132,21 @@ def main() -> None:
 
         def measure(label: str, count: int) -> None:
             cases: dict[str, Callable[[int], object]] = {
-                "dense": lambda i: index.query_dense(queries[i], limit=10),
-                "dense, one contact": lambda i: index.query_dense(
-                    queries[i], scope=contact[i], limit=10
+                "dense": lambda i: query_dense(index, queries[i], limit=10),
+                "dense, one contact": lambda i: query_dense(
+                    index, queries[i], scope=contact[i], limit=10
                 ),
-                "sparse": lambda i: index.query_sparse(terms[i], limit=10),
-                "sparse, one contact": lambda i: index.query_sparse(
-                    terms[i], scope=contact[i], limit=10
+                "sparse": lambda i: query_sparse(index, terms[i], limit=10),
+                "sparse, one contact": lambda i: query_sparse(
+                    index, terms[i], scope=contact[i], limit=10
                 ),
                 "hybrid (both lists)": lambda i: index.query_hybrid(queries[i], terms[i], limit=20),
                 "hybrid, one contact": lambda i: index.query_hybrid(
                     queries[i], terms[i], scope=contact[i], limit=20
                 ),
-                "fused rrf": lambda i: index.query_fused(queries[i], terms[i], limit=10),
-                "fused rrf, one contact": lambda i: index.query_fused(
-                    queries[i], terms[i], scope=contact[i], limit=10
+                "fused rrf": lambda i: query_fused(index, queries[i], terms[i], limit=10),
+                "fused rrf, one contact": lambda i: query_fused(
+                    index, queries[i], terms[i], scope=contact[i], limit=10
                 ),
             }
             print(f"queries {label} (p50 / p95 ms, top 10-20):")

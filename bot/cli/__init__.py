@@ -58,9 +58,9 @@ def error_line(exc: BaseException) -> str | None:
     from bot.channels.registry import ChannelUnavailable
     from twin_core.memory.db import DatabaseError
     from twin_core.memory.embed import EmbedderError
+    from twin_core.memory.index import VectorIndexError
     from twin_core.memory.recall import RecallError
     from twin_core.memory.store import UnknownContact
-    from twin_core.memory.vectors import VectorIndexError
     from twin_core.settings import SettingsError
 
     known = (

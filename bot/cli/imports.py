@@ -43,8 +43,8 @@ from twin_core.memory.importers.run import (
     ImportSummary,
     OwnerUnknown,
 )
+from twin_core.memory.index import IndexBusyError, VectorIndexError
 from twin_core.memory.store import Store
-from twin_core.memory.vectors import IndexBusyError, VectorIndexError
 from twin_core.settings import Settings, load_settings, prepare_home
 
 import_app = typer.Typer(

@@ -15,10 +15,10 @@ import pytest
 from tests.support.cli import Cli, CliResult
 from tests.support.events import T0, event
 from twin_core.memory.embed import Embedder, Vectors, normalize_rows
+from twin_core.memory.index import Scope
 from twin_core.memory.recall import Recall, RecallError
 from twin_core.memory.service import Memory
 from twin_core.memory.store import Store
-from twin_core.memory.vectors import Scope
 
 CHATTER = [
     "did you watch the game last night?",

@@ -1,9 +1,12 @@
 """One contract for every VectorIndex: Qdrant Edge on a folder, and qdrant-client (in its
-local mode, which speaks the server's API; no Qdrant server runs here)."""
+local mode, which speaks the server's API; no Qdrant server runs here). The queries only
+the benchmarks make (benchmarks/index_queries.py) are held to it too, at the end, with
+the sparse encoders kept for comparison (benchmarks/sparse_encoders.py)."""
 
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -14,9 +17,8 @@ import pytest
 from qdrant_client import QdrantClient
 
 from twin_core.memory.embed import OnnxEmbedder
-from twin_core.memory.vectors import (
+from twin_core.memory.index import (
     Bm25Encoder,
-    EdgeBm25Encoder,
     EdgeVectorIndex,
     Hit,
     IndexBusyError,
@@ -30,10 +32,13 @@ from twin_core.memory.vectors import (
     SparseVector,
     VectorIndex,
     epoch_seconds,
-    make_sparse_encoder,
     open_vector_index,
     token_index,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from index_queries import query_dense, query_fused, query_sparse
+from sparse_encoders import EdgeBm25Encoder, make_sparse_encoder
 
 DAY = 86_400
 T0 = epoch_seconds(datetime(2024, 3, 1, tzinfo=UTC))
@@ -174,6 +179,20 @@ def ids(hits: list[Hit]) -> list[int]:
     return [h.message_id for h in hits]
 
 
+NO_WORDS = SparseVector((), ())
+
+
+def dense_hits(
+    index: VectorIndex,
+    vector: np.ndarray | list[float],
+    *,
+    scope: Scope | None = None,
+    limit: int = 10,
+) -> list[Hit]:
+    """The dense list as recall gets it: from `query_hybrid`."""
+    return index.query_hybrid(vector, NO_WORDS, scope=scope, limit=limit).dense
+
+
 def test_both_implement_the_protocol(index: VectorIndex, spec: IndexSpec) -> None:
     assert isinstance(index, VectorIndex)
     assert index.spec == spec
@@ -194,48 +213,53 @@ def test_upsert_is_idempotent_and_replaces(
 
 def test_dense_query_finds_the_meaning(index: VectorIndex, embedder: OnnxEmbedder) -> None:
     (query,) = embedder.embed(["which city is her sibling relocating to?"])
-    hits = index.query_dense(query, limit=3)
+    hits = dense_hits(index, query, limit=3)
     assert ids(hits)[0] == 2
     scores = [h.score for h in hits]
     assert scores == sorted(scores, reverse=True)
     assert 0.0 < scores[0] <= 1.0 + 1e-6
 
 
-def test_sparse_query_is_bm25(index: VectorIndex, sparse: Bm25Encoder) -> None:
-    hits = index.query_sparse(sparse.encode_query("Biscuit"), limit=5)
-    assert ids(hits) == [4]
+def test_sparse_query_is_bm25(
+    index: VectorIndex, embedder: OnnxEmbedder, sparse: Bm25Encoder
+) -> None:
+    def words(text: str) -> list[Hit]:
+        (query,) = embedder.embed([text])
+        return index.query_hybrid(query, sparse.encode_query(text), limit=5).sparse
+
+    assert ids(words("Biscuit")) == [4]
     # A rare word outweighs a common one, however often the common one is repeated.
-    hits = index.query_sparse(sparse.encode_query("pizza tonight"), limit=5)
+    hits = words("pizza tonight")
     assert ids(hits)[0] == 11
     assert set(ids(hits)) == {6, 10, 11, 12}
-    assert index.query_sparse(sparse.encode_query("zebra"), limit=5) == []
-    assert index.query_sparse(sparse.encode_query(""), limit=5) == []
+    assert words("zebra") == []
+    assert words("") == []
 
 
 def test_scopes(index: VectorIndex, embedder: OnnxEmbedder) -> None:
     (query,) = embedder.embed(["billing service"])
-    assert set(ids(index.query_dense(query, scope=Scope.contact(30), limit=20))) == {8, 9}
-    assert set(ids(index.query_dense(query, scope=Scope(channels=("slack",)), limit=20))) == {
+    assert set(ids(dense_hits(index, query, scope=Scope.contact(30), limit=20))) == {8, 9}
+    assert set(ids(dense_hits(index, query, scope=Scope(channels=("slack",)), limit=20))) == {
         8,
         9,
         10,
     }
-    by_conversation = index.query_dense(query, scope=Scope(conversation_ids=(100, 400)), limit=20)
+    by_conversation = dense_hits(index, query, scope=Scope(conversation_ids=(100, 400)), limit=20)
     assert set(ids(by_conversation)) == {1, 2, 3, 4, 10}
     in_time = Scope(sent_from=T0 + 3 * DAY, sent_before=T0 + 6 * DAY)
-    assert set(ids(index.query_dense(query, scope=in_time, limit=20))) == {5, 6, 7}
+    assert set(ids(dense_hits(index, query, scope=in_time, limit=20))) == {5, 6, 7}
     assert index.count(in_time) == 3
     combined = Scope(contact_ids=(20,), sent_from=T0 + 4 * DAY, exclude_message_ids=(6, 12))
-    assert set(ids(index.query_dense(query, scope=combined, limit=20))) == {7, 11}
+    assert set(ids(dense_hits(index, query, scope=combined, limit=20))) == {7, 11}
 
 
 def test_an_empty_allow_list_matches_nothing(index: VectorIndex, embedder: OnnxEmbedder) -> None:
     (query,) = embedder.embed(["ok"])
     nothing = Scope(contact_ids=())
     assert nothing.matches_nothing
-    assert index.query_dense(query, scope=nothing) == []
+    assert dense_hits(index, query, scope=nothing) == []
     assert index.count(nothing) == 0
-    assert index.query_dense(query, scope=Scope(sent_from=5, sent_before=5)) == []
+    assert dense_hits(index, query, scope=Scope(sent_from=5, sent_before=5)) == []
 
 
 def test_hybrid_returns_both_lists(
@@ -244,10 +268,7 @@ def test_hybrid_returns_both_lists(
     text = "when is the dentist appointment"
     (query,) = embedder.embed([text])
     both = index.query_hybrid(query, sparse.encode_query(text), scope=Scope.contact(20), limit=3)
-    assert both.dense == index.query_dense(query, scope=Scope.contact(20), limit=3)
-    assert both.sparse == index.query_sparse(
-        sparse.encode_query(text), scope=Scope.contact(20), limit=3
-    )
+    assert both.dense == dense_hits(index, query, scope=Scope.contact(20), limit=3)
     assert ids(both.dense)[0] == 5
     assert ids(both.sparse)[0] == 5
     only_dense = index.query_hybrid(query, SparseVector((), ()), limit=3)
@@ -255,64 +276,15 @@ def test_hybrid_returns_both_lists(
     assert ids(only_dense.dense)[0] == 5
 
 
-def rrf(lists: list[list[Hit]], weights: tuple[float, float], k: int = 60) -> dict[int, float]:
-    """Qdrant's weighted reciprocal rank fusion, as measured on both engines: a hit at
-    position p (from 1) of a list of weight w adds 1 / (k - 1 + p / w)."""
-    fused: dict[int, float] = {}
-    for hits, weight in zip(lists, weights, strict=False):
-        for position, hit in enumerate(hits, start=1):
-            gain = 1.0 / (k - 1 + position / weight)
-            fused[hit.message_id] = fused.get(hit.message_id, 0.0) + gain
-    return fused
-
-
-@pytest.mark.parametrize("weights", [(1.0, 1.0), (4.0, 1.0), (1.0, 4.0)])
-def test_rrf_fusion_in_the_engine(
-    index: VectorIndex,
-    embedder: OnnxEmbedder,
-    sparse: Bm25Encoder,
-    weights: tuple[float, float],
-) -> None:
-    (query,) = embedder.embed(["could you look over my code changes"])
-    words = sparse.encode_query("billing service deploy tonight")
-    both = index.query_hybrid(query, words, limit=50)
-    assert ids(both.dense)[0] != ids(both.sparse)[0]  # the two sides disagree here
-    want = rrf([both.dense, both.sparse], weights)
-    got = index.query_fused(query, words, limit=4, candidates=50, weights=weights)
-    assert len(got) == 4
-    for hit in got:
-        assert hit.score == pytest.approx(want[hit.message_id], rel=1e-5)
-    left_out = [score for i, score in want.items() if i not in ids(got)]
-    assert min(h.score for h in got) >= max(left_out) - 1e-9
-
-
-def test_dbsf_fusion_and_scoped_fusion(
-    index: VectorIndex, embedder: OnnxEmbedder, sparse: Bm25Encoder
-) -> None:
-    (query,) = embedder.embed(["could you look over my code changes"])
-    words = sparse.encode_query("billing service deploy tonight")
-    both = index.query_hybrid(query, words, limit=1)
-    dbsf = index.query_fused(query, words, limit=5, fusion="dbsf")
-    assert len(dbsf) == 5
-    assert both.sparse[0].message_id in ids(dbsf)
-    scoped = index.query_fused(query, words, scope=Scope.contact(20), limit=20)
-    assert set(ids(scoped)) == {5, 6, 7, 11, 12}
-
-
 def test_delete(index: VectorIndex) -> None:
     index.delete([1, 2, 999])
     index.delete([])
     assert index.count() == len(ROWS) - 2
-    index.delete_scope(Scope.contact(20))
-    assert index.count(Scope.contact(20)) == 0
-    assert index.count() == len(ROWS) - 2 - 5
-    with pytest.raises(ValueError, match="refusing to delete every message"):
-        index.delete_scope(Scope())
 
 
 def test_wrong_dimension_is_refused(index: VectorIndex, messages: list[IndexedMessage]) -> None:
     with pytest.raises(ValueError, match="384 dimensions"):
-        index.query_dense([0.1] * 10)
+        index.query_hybrid([0.1] * 10, NO_WORDS)
     with pytest.raises(ValueError, match="384 dimensions"):
         index.upsert([replace(messages[0], dense=np.ones(3, dtype=np.float32))])
 
@@ -354,7 +326,7 @@ def test_an_index_deleted_while_open_is_detected(
     backend.destroy()
     (query,) = embedder.embed(["ok"])
     with pytest.raises(IndexMissingError, match="twin reindex"):
-        index.query_dense(query)
+        dense_hits(index, query)
     with pytest.raises(IndexMissingError, match="twin reindex"):
         index.count()
     index.close()
@@ -392,10 +364,9 @@ def test_both_engines_score_alike(
         local.upsert(messages)
         (query,) = embedder.embed(["is the report done"])
         words = sparse.encode_query("the billing report tonight")
-        for a, b in (
-            (edge.query_dense(query, limit=12), local.query_dense(query, limit=12)),
-            (edge.query_sparse(words, limit=12), local.query_sparse(words, limit=12)),
-        ):
+        on_edge = edge.query_hybrid(query, words, limit=12)
+        on_local = local.query_hybrid(query, words, limit=12)
+        for a, b in ((on_edge.dense, on_local.dense), (on_edge.sparse, on_local.sparse)):
             assert [h.message_id for h in a] == [h.message_id for h in b]
             np.testing.assert_allclose([h.score for h in a], [h.score for h in b], atol=1e-4)
     client.close()
@@ -452,6 +423,71 @@ def test_token_index_is_stable() -> None:
     assert token_index("привет") == token_index("привет")
 
 
+# benchmarks/index_queries.py: the queries only the benchmarks make
+
+
+def test_one_list_alone_is_that_list_of_hybrid(
+    index: VectorIndex, embedder: OnnxEmbedder, sparse: Bm25Encoder
+) -> None:
+    text = "when is the dentist appointment"
+    (query,) = embedder.embed([text])
+    words = sparse.encode_query(text)
+    both = index.query_hybrid(query, words, scope=Scope.contact(20), limit=3)
+    assert query_dense(index, query, scope=Scope.contact(20), limit=3) == both.dense
+    assert query_sparse(index, words, scope=Scope.contact(20), limit=3) == both.sparse
+    assert query_sparse(index, NO_WORDS) == []
+    assert query_sparse(index, words, scope=Scope(contact_ids=())) == []
+    with pytest.raises(ValueError, match="limit"):
+        query_sparse(index, words, limit=0)
+
+
+def rrf(lists: list[list[Hit]], weights: tuple[float, float], k: int = 60) -> dict[int, float]:
+    """Qdrant's weighted reciprocal rank fusion, as measured on both engines: a hit at
+    position p (from 1) of a list of weight w adds 1 / (k - 1 + p / w)."""
+    fused: dict[int, float] = {}
+    for hits, weight in zip(lists, weights, strict=False):
+        for position, hit in enumerate(hits, start=1):
+            gain = 1.0 / (k - 1 + position / weight)
+            fused[hit.message_id] = fused.get(hit.message_id, 0.0) + gain
+    return fused
+
+
+@pytest.mark.parametrize("weights", [(1.0, 1.0), (4.0, 1.0), (1.0, 4.0)])
+def test_rrf_fusion_in_the_engine(
+    index: VectorIndex,
+    embedder: OnnxEmbedder,
+    sparse: Bm25Encoder,
+    weights: tuple[float, float],
+) -> None:
+    (query,) = embedder.embed(["could you look over my code changes"])
+    words = sparse.encode_query("billing service deploy tonight")
+    both = index.query_hybrid(query, words, limit=50)
+    assert ids(both.dense)[0] != ids(both.sparse)[0]  # the two sides disagree here
+    want = rrf([both.dense, both.sparse], weights)
+    got = query_fused(index, query, words, limit=4, candidates=50, weights=weights)
+    assert len(got) == 4
+    for hit in got:
+        assert hit.score == pytest.approx(want[hit.message_id], rel=1e-5)
+    left_out = [score for i, score in want.items() if i not in ids(got)]
+    assert min(h.score for h in got) >= max(left_out) - 1e-9
+
+
+def test_dbsf_fusion_and_scoped_fusion(
+    index: VectorIndex, embedder: OnnxEmbedder, sparse: Bm25Encoder
+) -> None:
+    (query,) = embedder.embed(["could you look over my code changes"])
+    words = sparse.encode_query("billing service deploy tonight")
+    both = index.query_hybrid(query, words, limit=1)
+    dbsf = query_fused(index, query, words, limit=5, fusion="dbsf")
+    assert len(dbsf) == 5
+    assert both.sparse[0].message_id in ids(dbsf)
+    scoped = query_fused(index, query, words, scope=Scope.contact(20), limit=20)
+    assert set(ids(scoped)) == {5, 6, 7, 11, 12}
+
+
+# benchmarks/sparse_encoders.py: the encoders recall was compared against
+
+
 def test_edge_bm25_encoder_stems_and_drops_stopwords() -> None:
     encoder = EdgeBm25Encoder("english")
     assert isinstance(encoder, SparseEncoder)
@@ -484,8 +520,8 @@ def test_the_default_sparse_encoder_in_an_index(
         tmp_path / "v", IndexSpec.of(embedder, encoder), create=True
     ) as index:
         index.upsert(rows)
-        hits = index.query_sparse(encoder.encode_query("who moves to Lisbon?"), limit=3)
+        hits = query_sparse(index, encoder.encode_query("who moves to Lisbon?"), limit=3)
         # "moves" matches "moving" (2) and "moved" (5) by their stem; Lisbon decides.
         assert [h.message_id for h in hits] == [2, 5]
-        hits = index.query_sparse(encoder.encode_query("marathon runs"), limit=3)
+        hits = query_sparse(index, encoder.encode_query("marathon runs"), limit=3)
         assert hits[0].message_id == 7

@@ -15,9 +15,9 @@ from datetime import UTC, tzinfo
 from pathlib import Path
 
 from twin_core.memory.embed import Embedder, make_embedder
+from twin_core.memory.index import VectorIndexError
 from twin_core.memory.recall import Progress, Recall, RecallHit, Tuning
 from twin_core.memory.store import Merged, Recorded, Store
-from twin_core.memory.vectors import VectorIndexError
 from twin_core.types import InboundEvent
 
 log = logging.getLogger(__name__)

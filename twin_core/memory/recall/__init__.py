@@ -15,11 +15,21 @@ parts, one concept each:
 from __future__ import annotations
 
 import logging
-import shutil
 from datetime import UTC, tzinfo
 from pathlib import Path
 
 from twin_core.memory.embed import Embedder
+from twin_core.memory.index import (
+    REINDEX,
+    ContextBm25Encoder,
+    IndexMissingError,
+    IndexSpec,
+    Scope,
+    VectorIndex,
+    VectorIndexError,
+    open_vector_index,
+    recreate_vector_index,
+)
 from twin_core.memory.recall.explain import hits, matched_words
 from twin_core.memory.recall.indexer import STATE_KEY, Indexer, IndexState, index_spec
 from twin_core.memory.recall.queries import MessageFacts, RecallQueries
@@ -34,20 +44,8 @@ from twin_core.memory.recall.results import (
 from twin_core.memory.recall.speakers import Speakers
 from twin_core.memory.recall.tuning import Tuning
 from twin_core.memory.related import RelatedWords
-from twin_core.memory.sparse import ContextBm25Encoder
 from twin_core.memory.store import Store
 from twin_core.memory.text import tokenize
-from twin_core.memory.vectors import (
-    REINDEX,
-    EdgeVectorIndex,
-    IndexMissingError,
-    IndexSpec,
-    QdrantServerIndex,
-    Scope,
-    VectorIndex,
-    VectorIndexError,
-    open_vector_index,
-)
 
 __all__ = [
     "STATE_KEY",
@@ -64,24 +62,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 2_000
-
-
-def recreate_vector_index(location: Path | str, spec: IndexSpec) -> VectorIndex:
-    """An empty index at `location` (a folder, or a Qdrant server URL), replacing any."""
-    if isinstance(location, str) and location.startswith(("http://", "https://")):
-        from qdrant_client import QdrantClient
-
-        client = QdrantClient(url=location)
-        try:
-            QdrantServerIndex.recreate(client, spec)
-        finally:
-            client.close()
-        return QdrantServerIndex.connect(location, spec)
-    path = Path(location)
-    if path.exists() and not EdgeVectorIndex.manifest_path(path).is_file():
-        # Whatever is there is not a finished index: start clean.
-        shutil.rmtree(path / "shard", ignore_errors=True)
-    return EdgeVectorIndex.recreate(path, spec)
 
 
 class Recall:

@@ -25,15 +25,20 @@ import numpy as np
 from numpy.typing import NDArray
 
 from twin_core.memory.embed import Embedder
+from twin_core.memory.index import (
+    ContextBm25Encoder,
+    IndexedMessage,
+    IndexSpec,
+    VectorIndex,
+    epoch_seconds,
+)
 from twin_core.memory.models import Message
 from twin_core.memory.recall.queries import RecallQueries
 from twin_core.memory.recall.results import Progress
 from twin_core.memory.recall.speakers import Speakers
 from twin_core.memory.recall.tuning import Tuning
-from twin_core.memory.sparse import ContextBm25Encoder
 from twin_core.memory.store import Store
 from twin_core.memory.text import terms
-from twin_core.memory.vectors import IndexedMessage, IndexSpec, VectorIndex, epoch_seconds
 
 STATE_KEY = "recall.index"
 VECTOR_CACHE = 20_000

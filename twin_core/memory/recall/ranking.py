@@ -24,15 +24,8 @@ from datetime import UTC, tzinfo
 from typing import Literal
 
 from twin_core.memory.embed import Embedder
-from twin_core.memory.period import Period, find_period
-from twin_core.memory.recall.queries import MessageFacts, RecallQueries
-from twin_core.memory.recall.results import Candidate, Mode
-from twin_core.memory.recall.speakers import Speakers
-from twin_core.memory.recall.tuning import Tuning
-from twin_core.memory.related import RelatedWords
-from twin_core.memory.sparse import ContextBm25Encoder
-from twin_core.memory.text import STOPWORDS, terms, tokenize
-from twin_core.memory.vectors import (
+from twin_core.memory.index import (
+    ContextBm25Encoder,
     Hit,
     Scope,
     SparseVector,
@@ -40,6 +33,13 @@ from twin_core.memory.vectors import (
     epoch_seconds,
     token_index,
 )
+from twin_core.memory.period import Period, find_period
+from twin_core.memory.recall.queries import MessageFacts, RecallQueries
+from twin_core.memory.recall.results import Candidate, Mode
+from twin_core.memory.recall.speakers import Speakers
+from twin_core.memory.recall.tuning import Tuning
+from twin_core.memory.related import RelatedWords
+from twin_core.memory.text import STOPWORDS, terms, tokenize
 from twin_core.types import utcnow
 
 CONTENT_CACHE = 20_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from twin_core.memory.embed import Embedder
-from twin_core.memory.sparse import ContextBm25Encoder
+from twin_core.memory.index import ContextBm25Encoder
 
 
 @dataclass(frozen=True, slots=True)
