@@ -165,8 +165,8 @@ def test_an_unreachable_qdrant_is_one_clear_line(cli: Cli, tmp_path: Path) -> No
         "dinner",
         env={"TWIN_HOME": str(tmp_path), "TWIN_QDRANT_URL": "http://127.0.0.1:1"},
     )
-    assert result.exit_code == 1, result.output
-    assert "recall is unavailable" in result.stdout + result.stderr
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("twin: cannot reach the Qdrant server at http://127.0.0.1:1")
     assert "Traceback" not in result.stderr
 
 

@@ -34,6 +34,7 @@ from twin_core.memory.index.errors import (
     IndexBusyError,
     IndexMismatchError,
     IndexMissingError,
+    IndexUnreachableError,
     VectorIndexError,
 )
 from twin_core.memory.index.manifest import FORMAT
@@ -48,7 +49,12 @@ from twin_core.memory.index.protocol import (
     VectorIndex,
     epoch_seconds,
 )
-from twin_core.memory.index.server import DEFAULT_COLLECTION, QdrantServerIndex
+from twin_core.memory.index.server import (
+    DEFAULT_COLLECTION,
+    QdrantServerIndex,
+    make_client,
+    unreachable,
+)
 
 __all__ = [
     "DEFAULT_COLLECTION",
@@ -63,6 +69,7 @@ __all__ = [
     "IndexMismatchError",
     "IndexMissingError",
     "IndexSpec",
+    "IndexUnreachableError",
     "IndexedMessage",
     "QdrantServerIndex",
     "Scope",
@@ -96,11 +103,13 @@ def open_vector_index(
 def recreate_vector_index(location: Path | str, spec: IndexSpec) -> VectorIndex:
     """An empty index at `location` (a folder, or a Qdrant server URL), replacing any."""
     if isinstance(location, str) and location.startswith(("http://", "https://")):
-        from qdrant_client import QdrantClient
-
-        client = QdrantClient(url=location)
+        client = make_client(location)
         try:
             QdrantServerIndex.recreate(client, spec)
+        except VectorIndexError:
+            raise
+        except Exception as exc:
+            raise unreachable(location, exc) from exc
         finally:
             client.close()
         return QdrantServerIndex.connect(location, spec)

@@ -23,6 +23,10 @@ class IndexBusyError(VectorIndexError):
     """Another process has the embedded index open."""
 
 
+class IndexUnreachableError(VectorIndexError):
+    """The Qdrant server does not answer: a setting or a server to fix, not the index."""
+
+
 def _missing(location: str, detail: str) -> IndexMissingError:
     return IndexMissingError(
         f"the vector index at {location} {detail}. Run `{REINDEX}` to rebuild it from the "

@@ -10,7 +10,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from twin_core.memory.index.errors import REINDEX, IndexMismatchError, VectorIndexError, _missing
+from twin_core.memory.index.errors import (
+    REINDEX,
+    IndexMismatchError,
+    IndexUnreachableError,
+    VectorIndexError,
+    _missing,
+)
 from twin_core.memory.index.manifest import _checked_manifest, _new_manifest
 from twin_core.memory.index.protocol import Hit, IndexedMessage, IndexSpec, Scope, SparseVector
 from twin_core.memory.index.qdrant import (
@@ -27,6 +33,21 @@ if TYPE_CHECKING:
     from qdrant_client.http import models as qmodels
 
 DEFAULT_COLLECTION = "twin_messages"
+
+
+def make_client(url: str, api_key: str | None = None) -> QdrantClient:
+    """A client for the server at `url`. Its version check runs in a thread of its own
+    and only warns; an unreachable server is reported by the first real call instead."""
+    from qdrant_client import QdrantClient
+
+    return QdrantClient(url=url, api_key=api_key, check_compatibility=False)
+
+
+def unreachable(url: str, exc: BaseException) -> IndexUnreachableError:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return IndexUnreachableError(
+        f"cannot reach the Qdrant server at {url} (TWIN_QDRANT_URL): {reason}"
+    )
 
 
 class QdrantServerIndex(_QdrantIndex):
@@ -59,11 +80,15 @@ class QdrantServerIndex(_QdrantIndex):
         collection: str = DEFAULT_COLLECTION,
         create: bool = False,
     ) -> QdrantServerIndex:
-        from qdrant_client import QdrantClient
-
-        client = QdrantClient(url=url, api_key=api_key)
+        client = make_client(url, api_key)
         try:
             index = cls.open(client, spec, collection=collection, create=create)
+        except VectorIndexError:
+            client.close()
+            raise
+        except Exception as exc:
+            client.close()
+            raise unreachable(url, exc) from exc
         except BaseException:
             client.close()
             raise

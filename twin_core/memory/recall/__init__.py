@@ -22,8 +22,8 @@ from twin_core.memory.embed import Embedder
 from twin_core.memory.index import (
     REINDEX,
     ContextBm25Encoder,
-    IndexMissingError,
     IndexSpec,
+    IndexUnreachableError,
     Scope,
     VectorIndex,
     VectorIndexError,
@@ -157,8 +157,8 @@ class Recall:
         problem = None
         try:
             index = open_vector_index(location, spec, create=not ever_built)
-        except IndexMissingError as exc:
-            problem = str(exc)
+        except IndexUnreachableError:
+            raise  # a setting to fix before anything can run
         except VectorIndexError as exc:
             problem = str(exc)
         return cls(
