@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/locomo_recall.py [--data FILE] [--embedder SPEC]
 
 Each conversation goes into a fresh data folder (SQLite store and vector index) as
-`InboundEvent`s recorded by `Memory.record_many`, speaker_a as the owner, each turn
+`InboundEvent`s recorded by `Memory.record_many` and indexed by `Memory.index`,
+speaker_a as the owner, each turn
 timed at its session's date plus 30 seconds per turn. An image a turn shares is kept as
 "[shared a photo: CAPTION]" after its text (`--no-captions` drops it). Every question
 of categories 1-4 (category 5 is adversarial: its answers are not in the conversation)
@@ -216,6 +217,7 @@ def run_conversation(
     )
     started = time.perf_counter()
     memory.record_many(conversation.events)
+    memory.index()
     indexing = time.perf_counter() - started
     prefix = f"{conversation.sample_id}:"
     results = []

@@ -6,7 +6,7 @@ Messages are made up from the shipped tokenizer's English vocabulary: Zipf-distr
 words, 2 plus an exponential of mean 6 words per message (at most 40), a quarter of
 them short replies ("ok", "haha", "see you"); in sittings of a few minutes spread over
 five years; one conversation per contact, owner and contact taking turns. They are
-stored with the importers' fast path (`Store.record_many`), conversation by
+stored with the importers' fast path (`MessageRepository.record_many`), conversation by
 conversation as an import does, then indexed by `Recall.catch_up()` with the default
 embedder, then the index is optimized. Printed: SQL insert and indexing throughput,
 sizes on disk, peak resident memory, and p50/p95 of `recall()` (limit 10, context 1)
@@ -135,10 +135,10 @@ def main() -> int:
     for event in events(chatter, args.messages, args.contacts):
         batch.append(event)
         if len(batch) == 5000:
-            store.record_many(batch)
+            store.messages.record_many(batch)
             batch = []
     if batch:
-        store.record_many(batch)
+        store.messages.record_many(batch)
     seconds = time.perf_counter() - started
     out["sql_insert_per_s"] = args.messages / seconds
     print(f"stored in SQL: {seconds:.1f} s ({args.messages / seconds:,.0f} msg/s)")
@@ -164,7 +164,7 @@ def main() -> int:
     out["optimize_s"] = time.perf_counter() - started
     print(f"optimized: {out['optimize_s']:.1f} s")
 
-    contact_ids = [c.id for c in store.contacts() if c.id is not None]
+    contact_ids = [c.id for c in store.contacts.all() if c.id is not None]
     timings: dict[str, list[float]] = {"scoped": [], "unscoped": [], "dated": []}
     with store.engine.connect() as connection:
         last = connection.execute(sa.text("SELECT MAX(sent_at) FROM message")).scalar()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import uuid
 from collections.abc import Sequence
@@ -34,6 +35,7 @@ from twin_core.memory.embed import Embedder, make_embedder
 from twin_core.memory.service import Memory
 from twin_core.memory.store import Store
 from twin_core.settings import Settings
+from twin_core.style.llm import warm_language_model
 from twin_core.types import InboundEvent
 from workers.jobs import JOBS, JobContext, Queue
 from workers.queue import ArqJobQueue, JobQueue, LocalJobQueue, queue_names
@@ -140,8 +142,10 @@ class Twin:
             if self._given_embedder is not None
             else await asyncio.to_thread(make_embedder, settings.embedder)
         )
-        # Warm the model now, so the first message is drafted as fast as the hundredth.
+        # Warm the models now, so the first message is drafted as fast as the hundredth
+        # (and importing litellm, seconds long, never stalls the event loop).
         await asyncio.to_thread(embedder.embed, ["warming up"])
+        await asyncio.to_thread(warm_language_model, settings.llm_model)
         self.memory = await asyncio.to_thread(open_memory, settings, store, embedder)
         self.jobs = self._make_queue(install)
         self.services = Services(
@@ -168,6 +172,11 @@ class Twin:
         self.indexer.start()
         self.supervisor = ChannelSupervisor(channels, self.dispatch, notify=self._tell)
         self.services.health = self.supervisor.health
+        # What start-up loaded (litellm, the models, SQLAlchemy's machinery) lives as
+        # long as the process: keep it out of the collector's full passes, which
+        # otherwise stop every thread, the event loop included, for hundreds of ms.
+        gc.collect()
+        gc.freeze()
         await self.supervisor.start()
         # Due jobs run once the channels they send through are up.
         await self._run_jobs(install)

@@ -34,6 +34,7 @@ from twin_core.memory.text import shorten
 from twin_core.style.compose import ComposeSettings, NoDraft, Proposal, compose, prepare
 from twin_core.style.examples import Example
 from twin_core.style.llm import ModelError
+from twin_core.style.queries import StyleQueries
 from twin_core.types import PolicyMode
 
 log = logging.getLogger("twin.inbound")
@@ -83,6 +84,8 @@ class InboundProcessor:
         self._held = 0
         self._released = asyncio.Event()
         self._released.set()
+        self.queries = StyleQueries(services.store)
+        """Kept for the processor's life: its caches serve draft after draft."""
         settings = services.settings
         self.compose_settings = ComposeSettings(
             owner_name=settings.owner_name,
@@ -279,7 +282,9 @@ class InboundProcessor:
                     f"{contact.name} wrote again; a new draft answers everything unanswered",
                     draft_id=draft.id,
                 )
-        prepared = prepare(self.services.memory, contact, burst, self.compose_settings)
+        prepared = prepare(
+            self.services.memory, contact, burst, self.compose_settings, queries=self.queries
+        )
         others = list(store.contacts.names().values())
         return _Plan(contact, conversation, burst, policy, prepared, superseded, others)
 

@@ -27,6 +27,7 @@ Decisions, each tested:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -230,13 +231,15 @@ def skeleton(name: str) -> str:
     return " ".join(words).casefold()
 
 
-def _skeletons(name: str) -> set[str]:
+@functools.lru_cache(maxsize=8192)
+def _skeletons(name: str) -> frozenset[str]:
     """The skeleton, and for a name with a 1 in it also the skeleton with the 1 read as
-    an i: "A1ice" passes for Alice, and so does "Al1ce"."""
+    an i: "A1ice" passes for Alice, and so does "Al1ce". Cached: every draft card
+    compares its contact with every other name."""
     found = {skeleton(name)}
     if "1" in name:
         found.add(skeleton(name.replace("1", "i")))
-    return found
+    return frozenset(found)
 
 
 def _plain(name: str) -> str:

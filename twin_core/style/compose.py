@@ -44,12 +44,17 @@ class ComposeSettings:
 
 
 def prepare(
-    memory: Memory, contact: Contact, burst: list[Message], settings: ComposeSettings
+    memory: Memory,
+    contact: Contact,
+    burst: list[Message],
+    settings: ComposeSettings,
+    *,
+    queries: StyleQueries | None = None,
 ) -> tuple[list[dict[str, str]], list[Example], str]:
     """The prompt for a reply to `burst` (the contact's unanswered messages, oldest
     first), the examples in it, and the incoming text. Blocking: SQL and the index."""
     assert contact.id is not None and burst
-    queries = StyleQueries(memory.store)
+    queries = queries or StyleQueries(memory.store)
     incoming = "\n".join(m.text for m in burst)[: settings.max_chars]
     answering = {m.id for m in burst if m.id is not None}
     examples = select_examples(memory, contact.id, incoming, exclude=answering, queries=queries)

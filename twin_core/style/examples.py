@@ -26,7 +26,10 @@ from twin_core.memory.service import Memory
 from twin_core.style.queries import StyleQueries
 from twin_core.types import ContactId
 
-MAX_CANDIDATES = 40
+OWN_CANDIDATES = 16
+"""This contact's messages most like the new one, whose answers are looked up."""
+SHARED_CANDIDATES = 24
+"""Everyone's messages most like it; only the phatic ones among them are looked at."""
 MIN_PEOPLE_FOR_SHARING = 3
 """A phatic reply serves anyone once the owner has used it with this many people."""
 
@@ -64,7 +67,7 @@ def select_examples(
         queries,
         names,
         memory.recall_index.similar_contact_messages(
-            incoming, limit=MAX_CANDIDATES, contact_id=contact_id
+            incoming, limit=OWN_CANDIDATES, contact_id=contact_id
         ),
         excluded,
         only=contact_id,
@@ -77,14 +80,12 @@ def select_examples(
             own.append(_example(earlier, later, names, same=True))
     shared: list[Example] = []
     told: dict[str, int] = {}
-    for example in _examples(
-        memory,
-        queries,
-        names,
-        memory.recall_index.similar_contact_messages(incoming, limit=MAX_CANDIDATES),
-        excluded,
-        only=None,
-    ):
+    phatic = [
+        hit
+        for hit in memory.recall_index.similar_contact_messages(incoming, limit=SHARED_CANDIDATES)
+        if hit.contact_id != contact_id and is_phatic(hit.text)
+    ]
+    for example in _examples(memory, queries, names, phatic, excluded, only=None):
         if example.contact_id == contact_id:
             continue
         if not (is_phatic(example.their_text) and is_phatic(example.reply)):

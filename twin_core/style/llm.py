@@ -8,6 +8,7 @@ litellm takes seconds to import, so it is imported on the first call, not at sta
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 LOCAL_PROVIDER = "twin"
@@ -38,6 +39,14 @@ def register_local_provider() -> None:
         providers.append({"provider": LOCAL_PROVIDER, "custom_handler": LocalResponder()})
 
 
+def warm_language_model(model: str) -> None:
+    """Import litellm (seconds) and register the local provider ahead of the first
+    draft; blocking, so callers run it off the event loop."""
+    import_litellm()
+    if model.startswith(f"{LOCAL_PROVIDER}/"):
+        register_local_provider()
+
+
 async def complete(
     messages: list[dict[str, str]],
     *,
@@ -56,7 +65,9 @@ async def complete(
     if api_base:
         kwargs["api_base"] = api_base
     try:
-        response = await litellm.acompletion(**kwargs)
+        # litellm's own work per call (request building, response objects, cost
+        # bookkeeping) is milliseconds of Python: done in a thread, never on the loop.
+        response = await asyncio.to_thread(litellm.completion, **kwargs)
     except Exception as exc:  # litellm maps every provider's failure to its own types
         raise ModelError(f"{model}: {type(exc).__name__}: {exc}") from exc
     content = response.choices[0].message.content

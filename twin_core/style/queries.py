@@ -12,36 +12,55 @@ not an answer to Mallory, and never becomes an example or a recent turn for her.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 
-from twin_core.memory.models import Conversation, Message
+from twin_core.memory.models import Conversation, Message, UTCDateTime
 from twin_core.memory.store import Store
 
-REPLY_LOOKAHEAD = 3
-"""How many later messages are read to find the owner's answer (skipping media)."""
+CACHE_TTL_S = 30.0
+"""How long a looked-up handle set, conversation or count of people is reused."""
 
 
 class StyleQueries:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.database = store.database
-        self._handles: dict[int, frozenset[str]] = {}
-        self._conversations: dict[int, Conversation | None] = {}
+        self._handles: dict[Any, tuple[float, Any]] = {}
+        self._conversations: dict[Any, tuple[float, Any]] = {}
+        self._people: dict[Any, tuple[float, Any]] = {}
+
+    def _cached(self, cache: dict[Any, tuple[float, Any]], key: Any, compute: Any) -> Any:
+        """`compute()`, reused for `CACHE_TTL_S`: a long-lived StyleQueries (the inbound
+        processor's) sees merges and new handles within that time."""
+        now = time.monotonic()
+        hit = cache.get(key)
+        if hit is not None and now - hit[0] < CACHE_TTL_S:
+            return hit[1]
+        value = compute()
+        cache[key] = (now, value)
+        return value
 
     def handles_of(self, contact_id: int) -> frozenset[str]:
-        if contact_id not in self._handles:
-            self._handles[contact_id] = frozenset(
-                h.external_id for h in self.store.contacts.handles(contact_id)
-            )
-        return self._handles[contact_id]
+        found: frozenset[str] = self._cached(
+            self._handles,
+            contact_id,
+            lambda: frozenset(h.external_id for h in self.store.contacts.handles(contact_id)),
+        )
+        return found
 
     def conversation(self, conversation_id: int) -> Conversation | None:
-        if conversation_id not in self._conversations:
-            self._conversations[conversation_id] = self.store.conversations.get(conversation_id)
-        return self._conversations[conversation_id]
+        found: Conversation | None = self._cached(
+            self._conversations,
+            conversation_id,
+            lambda: self.store.conversations.get(conversation_id),
+        )
+        return found
 
     def addressed_to(self, message: Message, contact_id: int) -> bool:
         """Whether `message` (by the owner or anyone) was meant for `contact_id`."""
@@ -60,44 +79,60 @@ class StyleQueries:
 
     def reply_to(self, message: Message) -> Message | None:
         """The owner's answer to a contact's `message`, or None (see the module)."""
-        if message.contact_id is None or message.from_owner:
+        if message.id is None:
             return None
-        with self.database.session() as session:
-            following = session.exec(
-                select(Message)
-                .where(
-                    Message.conversation_id == message.conversation_id,
-                    col(Message.id) != message.id,
-                    col(Message.sent_at) >= message.sent_at,
-                    Message.kind == "text",
-                )
-                .order_by(col(Message.sent_at), col(Message.id))
-                .limit(REPLY_LOOKAHEAD)
-            ).all()
-        for candidate in following:
-            if candidate.sent_at == message.sent_at and (candidate.id or 0) < (message.id or 0):
-                continue
-            if not candidate.from_owner:
-                return None
-            explicit = candidate.reply_to is not None and candidate.reply_to == message.external_id
-            if explicit or self.addressed_to(candidate, message.contact_id):
-                return candidate
-            return None
-        return None
+        return self._answers([message]).get(message.id)
 
     def replies_to(self, message_ids: Sequence[int]) -> dict[int, Message]:
         """For each contact message id, the owner's answer to it when there is one."""
+        return self._answers(list(self.store.messages.by_ids(message_ids).values()))
+
+    def _answers(self, messages: Sequence[Message]) -> dict[int, Message]:
+        asked = [m for m in messages if m.contact_id is not None and not m.from_owner and m.id]
+        following = self._following(asked)
         found: dict[int, Message] = {}
-        for message in self.store.messages.by_ids(message_ids).values():
-            reply = self.reply_to(message)
-            if reply is not None and message.id is not None:
-                found[message.id] = reply
+        for message in asked:
+            assert message.id is not None and message.contact_id is not None
+            nxt = following.get(message.id)
+            if nxt is None or not nxt.from_owner:
+                continue
+            explicit = nxt.reply_to is not None and nxt.reply_to == message.external_id
+            if explicit or self.addressed_to(nxt, message.contact_id):
+                found[message.id] = nxt
         return found
+
+    def _following(self, messages: Sequence[Message]) -> dict[int, Message]:
+        """For each message, the next text message of its conversation (by time, then
+        id), in one round trip of small indexed look-ups."""
+        if not messages:
+            return {}
+        parts: list[str] = []
+        params: dict[str, Any] = {}
+        bind: list[sa.BindParameter[Any]] = []
+        for n, message in enumerate(messages):
+            params[f"c{n}"], params[f"i{n}"] = message.conversation_id, message.id
+            bind.append(sa.bindparam(f"t{n}", message.sent_at, type_=UTCDateTime()))
+            parts.append(
+                f"SELECT {n} AS k, id FROM (SELECT id FROM message WHERE conversation_id = "
+                f":c{n} AND kind = 'text' AND (sent_at > :t{n} OR (sent_at = :t{n} AND "
+                f"id > :i{n})) ORDER BY sent_at, id LIMIT 1) AS f{n}"
+            )
+        statement = sa.text(" UNION ALL ".join(parts)).bindparams(*bind, **params)
+        with self.database.engine.connect() as connection:
+            pairs = connection.execute(statement).all()
+        rows = self.store.messages.by_ids([row.id for row in pairs])
+        return {messages[row.k].id or 0: rows[row.id] for row in pairs if row.id in rows}
 
     def people_told(self, text: str) -> int:
         """How many different people the owner sent exactly `text` to, one-to-one or
         addressed to them (merged identities, and accounts that are plainly the same
-        person, count once: `ContactRepository.people`)."""
+        person, count once: `ContactRepository.people`). Kept for `CACHE_TTL_S`: the
+        same few phatic replies come up draft after draft, and each count reads every
+        message of the owner's with that text."""
+        count: int = self._cached(self._people, text, lambda: self._count_people(text))
+        return count
+
+    def _count_people(self, text: str) -> int:
         with self.database.session() as session:
             rows = session.exec(
                 select(Message.conversation_id, Message.recipients, Conversation.contact_id)

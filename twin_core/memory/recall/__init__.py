@@ -30,7 +30,7 @@ from twin_core.memory.index import (
     open_vector_index,
     recreate_vector_index,
 )
-from twin_core.memory.recall.explain import hits, matched_words
+from twin_core.memory.recall.explain import hits
 from twin_core.memory.recall.indexer import STATE_KEY, Indexer, IndexState, index_spec
 from twin_core.memory.recall.queries import MessageFacts, RecallQueries
 from twin_core.memory.recall.ranking import Ranker
@@ -225,8 +225,7 @@ class Recall:
         self, text: str, limit: int = 40, *, contact_id: int | None = None
     ) -> list[LexicalHit]:
         """Messages from contacts (never the owner's) most like `text`, by words and
-        meaning, optionally only those filed under one contact; `matched` holds the
-        words they share."""
+        meaning, optionally only those filed under one contact."""
         query = " ".join(text.split())[:MAX_QUERY_CHARS]
         index = self.index
         if not query or index is None:
@@ -234,12 +233,14 @@ class Recall:
         scope = Scope.contact(contact_id) if contact_id is not None else None
         try:
             # A date in the message is not what makes another message like it.
-            ranked = self.ranker.rank(index, query, scope, limit, exclude_owner=True, periods=False)
+            ranked = self.ranker.rank(
+                index, query, scope, limit, exclude_owner=True, periods=False, depth=limit * 2
+            )
         except VectorIndexError as exc:
             log.warning("recall for examples failed: %s", exc)
             return []
         return [
-            LexicalHit(c.message_id, c.score, tuple(matched_words(query, c.message.text)))
+            LexicalHit(c.message_id, c.score, c.message.text, c.message.contact_id)
             for c in ranked
             if c.message is not None
         ]

@@ -23,6 +23,9 @@ from dataclasses import replace
 from datetime import UTC, tzinfo
 from typing import Literal
 
+import numpy as np
+from numpy.typing import NDArray
+
 from twin_core.memory.embed import Embedder
 from twin_core.memory.index import (
     ContextBm25Encoder,
@@ -43,6 +46,7 @@ from twin_core.memory.text import STOPWORDS, terms, tokenize
 from twin_core.types import utcnow
 
 CONTENT_CACHE = 20_000
+QUERY_CACHE = 16
 
 Related = dict[str, tuple[float, str]]
 """A related term -> (its cosine to the query word, that query word)."""
@@ -68,6 +72,7 @@ class Ranker:
         self.timezone = timezone
         """The owner's: what "yesterday" and "on 3 May" in a query mean."""
         self._contents: OrderedDict[int, float] = OrderedDict()
+        self._queries: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
 
     def rank(
         self,
@@ -82,13 +87,15 @@ class Ranker:
         half_life_days: float | None = None,
         mode: Mode = "hybrid",
         sparse_query: SparseVector | None = None,
+        depth: int | None = None,
     ) -> list[Candidate]:
-        """The best `limit` candidates for `query` within `scope`, best first."""
+        """The best `limit` candidates for `query` within `scope`, best first, from
+        each side's best `depth` (default: the tuning's, at least twice `limit`)."""
         tuning = self.tuning
-        depth = max(tuning.candidates, limit * 2)
+        depth = depth or max(tuning.candidates, limit * 2)
         if sparse_query is None:
             sparse_query, _ = self.sparse_query(query)
-        dense_query = self.embedder.embed([query])[0]
+        dense_query = self._embedded(query)
         found = index.query_hybrid(dense_query, sparse_query, scope=scope, limit=depth)
         sparse_hits = found.sparse if mode != "meaning" else []
         dense_hits = found.dense if mode != "words" else []
@@ -170,6 +177,16 @@ class Ranker:
         ]
         ranked.sort(key=lambda c: (-c.score, c.message_id))
         return ranked[:limit]
+
+    def _embedded(self, query: str) -> NDArray[np.float32]:
+        """The query's vector; the last few are kept (a draft asks twice: this
+        contact's messages, then everyone's)."""
+        vector = self._queries.get(query)
+        if vector is None:
+            vector = self._queries[query] = self.embedder.embed([query])[0]
+            while len(self._queries) > QUERY_CACHE:
+                self._queries.popitem(last=False)
+        return vector
 
     def sparse_query(self, query: str) -> tuple[SparseVector, Related]:
         """The BM25 query: the query's own terms at weight 1, and the words related to

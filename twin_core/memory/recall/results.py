@@ -22,11 +22,13 @@ class RecallError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class LexicalHit:
-    """A message that shares words with a text (`Recall.similar_contact_messages`)."""
+    """A contact's message like a text (`Recall.similar_contact_messages`), with what
+    the caller needs to sift it before reading more."""
 
     doc_id: int
     score: float
-    matched: tuple[str, ...]
+    text: str
+    contact_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
