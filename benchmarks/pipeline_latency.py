@@ -136,6 +136,7 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     await watcher
 
     external = await asyncio.to_thread(_external_ids, twin)
+    counts = await asyncio.to_thread(twin.store.drafts.counts)
     latencies = []
     for at, answers in channel.cards:
         last = max(
@@ -147,6 +148,7 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     return {
         "messages": len(arrivals),
         "drafts": len(latencies),
+        "superseded": counts["superseded"],
         "seconds": elapsed,
         "p50_ms": 1000 * statistics.median(latencies),
         "p95_ms": 1000 * percentile(latencies, 0.95),
@@ -188,7 +190,8 @@ def main() -> None:
     print(f"load average after:  {os.getloadavg()[0]:.2f}")
     print(
         f"{figures['messages']:,} messages in {figures['seconds']:.1f} s -> "
-        f"{figures['drafts']:,} drafts (bursts answered once)\n"
+        f"{figures['drafts']:,} drafts ({figures['superseded']:,} of them superseded when the "
+        "contact wrote again)\n"
         f"inbound -> draft: p50 {figures['p50_ms']:.0f} ms, p95 {figures['p95_ms']:.0f} ms, "
         f"max {figures['max_ms']:.0f} ms\n"
         f"channel callback (record and return): p95 {figures['callback_p95_ms']:.1f} ms\n"

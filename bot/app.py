@@ -164,7 +164,9 @@ class Twin:
             concurrency=settings.inbound_concurrency,
             burst_window_s=settings.burst_window_s,
         )
-        self.indexer = LiveIndexer(self.memory, self._queue_backlog)
+        self.indexer = LiveIndexer(
+            self.memory, self._queue_backlog, gather_s=settings.index_gather_s
+        )
         self.dispatcher = Dispatcher(
             self.services, self.control, self.inbound, recorded=self.indexer.wake
         )

@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     """How long a conversation must be quiet before the twin drafts: a burst ("hey" /
     "are you free" / "tonight?") gets one draft. 0 drafts at once."""
 
+    index_gather_s: Annotated[float, Field(ge=0.0, le=60.0)] = 1.0
+    """New messages are indexed for recall together, this long after the first."""
+
     inbound_concurrency: Annotated[int, Field(ge=1, le=64)] = 4
     """How many conversations are drafted for at the same time (each one in order)."""
 

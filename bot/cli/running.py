@@ -137,7 +137,11 @@ def console(
 ) -> None:
     """Talk to the twin on the console: `@NAME text`, `> /command`, `<NAME text`."""
     settings = settings_of(
-        ctx, home, burst_window_s=0.0, **({} if delay else {"auto_send_delay_s": 0.0})
+        ctx,
+        home,
+        burst_window_s=0.0,
+        index_gather_s=0.0,
+        **({} if delay else {"auto_send_delay_s": 0.0}),
     )
     lines = None
     if script is not None:
@@ -186,6 +190,7 @@ def demo(ctx: typer.Context, json_output: JsonOption = False, home: HomeOption =
         owner_name=OWNER_NAME,
         auto_send_delay_s=0.0,
         burst_window_s=0.0,
+        index_gather_s=0.0,
         database_url=None,
         qdrant_url=None,
         redis_url=None,

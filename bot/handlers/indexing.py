@@ -27,10 +27,15 @@ class LiveIndexer:
         queue_backlog: Callable[[int], Awaitable[None]],
         *,
         live_limit: int = LIVE_LIMIT,
+        gather_s: float = 1.0,
     ) -> None:
         self.memory = memory
         self.queue_backlog = queue_backlog
         self.live_limit = live_limit
+        self.gather_s = gather_s
+        """How long new messages gather before they are indexed together: one
+        embedding call for several, and drafting, which never needs the newest
+        messages indexed, keeps the CPU meanwhile."""
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._quiet = asyncio.Event()
@@ -58,6 +63,8 @@ class LiveIndexer:
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
+            if self.gather_s:
+                await asyncio.sleep(self.gather_s)
             self._wake.clear()
             try:
                 pending = await asyncio.to_thread(self.memory.pending)

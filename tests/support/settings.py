@@ -23,6 +23,7 @@ def make_settings(home: Path, **overrides: object) -> Settings:
         "owner_handles": {"fake": ["owner"]},
         "auto_send_delay_s": 0.0,
         "burst_window_s": 0.0,
+        "index_gather_s": 0.0,
         "job_poll_s": 0.2,
         "channels": [],
         **overrides,
