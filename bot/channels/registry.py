@@ -5,6 +5,7 @@ imports a platform SDK."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -48,19 +49,17 @@ def load_channel(name: str, settings: Settings) -> Channel:
         raise ChannelUnavailable(
             f"TWIN_CHANNELS names {name!r}, which is not a channel (known: {', '.join(REGISTRY)})"
         )
+    if importlib.util.find_spec(entry.module) is None:
+        built = ", ".join(n for n, e in REGISTRY.items() if importlib.util.find_spec(e.module))
+        raise ChannelUnavailable(
+            f"the {name} channel is not part of this version of the twin yet "
+            f"(available: {built})"
+        )
     if entry.library is not None and importlib.util.find_spec(entry.library) is None:
         raise ChannelUnavailable(
             f"the {name} channel needs its library: pip install 'twin[{entry.extra}]'"
         )
-    try:
-        module = importlib.import_module(entry.module)
-    except ModuleNotFoundError as exc:
-        if exc.name == entry.module:
-            raise ChannelUnavailable(
-                f"the {name} channel is not part of this version of the twin yet "
-                "(available: console)"
-            ) from None
-        raise
+    module = importlib.import_module(entry.module)
     make: Callable[[Settings], Channel] = module.make_channel
     return make(settings)
 
