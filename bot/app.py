@@ -36,7 +36,7 @@ from twin_core.memory.service import Memory
 from twin_core.memory.store import Store
 from twin_core.settings import Settings
 from twin_core.style.llm import warm_language_model
-from twin_core.types import InboundEvent
+from twin_core.types import DraftId, InboundEvent
 from workers.jobs import JOBS, JobContext, Queue
 from workers.queue import ArqJobQueue, JobQueue, LocalJobQueue, queue_names
 
@@ -199,7 +199,7 @@ class Twin:
         return JobContext(memory=self.memory, deliver_draft=self._deliver, tell_owner=self._tell)
 
     async def _deliver(self, draft_id: int) -> str:
-        outcome = await self.outbox.deliver(draft_id)
+        outcome = await self.outbox.deliver(DraftId(draft_id))
         return f"draft {draft_id}: {outcome.result.value} {outcome.detail}".strip()
 
     async def _tell(self, text: str) -> None:

@@ -52,8 +52,7 @@ def load_channel(name: str, settings: Settings) -> Channel:
     if importlib.util.find_spec(entry.module) is None:
         built = ", ".join(n for n, e in REGISTRY.items() if importlib.util.find_spec(e.module))
         raise ChannelUnavailable(
-            f"the {name} channel is not part of this version of the twin yet "
-            f"(available: {built})"
+            f"the {name} channel is not part of this version of the twin yet (available: {built})"
         )
     if entry.library is not None and importlib.util.find_spec(entry.library) is None:
         raise ChannelUnavailable(

@@ -17,6 +17,7 @@ from bot.handlers.actions import POLICY_WORDS, Outcome, OwnerActions, QueuedDeli
 from twin_core.memory.service import Memory
 from twin_core.memory.store import Store
 from twin_core.settings import Settings
+from twin_core.types import DraftId
 from workers.jobs import JobContext
 from workers.queue import ArqJobQueue, JobQueue, LocalJobQueue, queue_names
 
@@ -100,7 +101,7 @@ def approve(
     home: HomeOption = None,
 ) -> None:
     """Approve draft N: the running twin sends it."""
-    act(ctx, home, lambda a: a.approve(number), json_output=json_output)
+    act(ctx, home, lambda a: a.approve(DraftId(number)), json_output=json_output)
 
 
 def edit(
@@ -111,7 +112,7 @@ def edit(
     home: HomeOption = None,
 ) -> None:
     """Send your own TEXT instead of draft N."""
-    act(ctx, home, lambda a: a.approve(number, text), json_output=json_output)
+    act(ctx, home, lambda a: a.approve(DraftId(number), text), json_output=json_output)
 
 
 def reject(
@@ -121,7 +122,7 @@ def reject(
     home: HomeOption = None,
 ) -> None:
     """Drop draft N (also stops an auto-reply still waiting to go out)."""
-    act(ctx, home, lambda a: a.reject(number), json_output=json_output)
+    act(ctx, home, lambda a: a.reject(DraftId(number)), json_output=json_output)
 
 
 def auto(

@@ -27,7 +27,7 @@ from twin_core.memory.store import OWNER_ACTOR, Store, UnknownContact
 from twin_core.memory.store.contacts import AmbiguousContact, lookup_key
 from twin_core.memory.text import shorten
 from twin_core.settings import Settings
-from twin_core.types import ContactId, PolicyMode
+from twin_core.types import ContactId, DraftId, PolicyMode
 
 T = TypeVar("T")
 
@@ -49,7 +49,7 @@ OWNER_WORDS = frozenset({"you", "me", "i", "owner", "myself", "yourself"})
 class Delivery(Protocol):
     """How an approved draft goes out: the bot's outbox, or a queue to it (the CLI)."""
 
-    async def deliver(self, draft_id: int) -> SendOutcome: ...
+    async def deliver(self, draft_id: DraftId) -> SendOutcome: ...
 
     async def release_held(self) -> list[SendOutcome]: ...
 
@@ -59,7 +59,7 @@ class Delivery(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class DraftLine:
-    id: int
+    id: DraftId
     contact: str
     status: str
     confidence: float
@@ -380,7 +380,7 @@ class OwnerActions:
     async def _run(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await asyncio.to_thread(function, *args, **kwargs)
 
-    def _name(self, contact_id: int) -> str:
+    def _name(self, contact_id: ContactId) -> str:
         contact = self.store.contacts.get(contact_id)
         return contact.name if contact else "?"
 
@@ -395,7 +395,7 @@ class OwnerActions:
         """Drafts waiting for the owner, and approved ones held by /pause."""
         return Drafts(await self._run(self._lines, DraftStatus.PENDING, DraftStatus.APPROVED))
 
-    async def approve(self, number: int | None, text: str | None = None) -> Outcome:
+    async def approve(self, number: DraftId | None, text: str | None = None) -> Outcome:
         """Send draft `number` (as it is, or as `text`). Without a number, only when
         exactly one draft waits; otherwise the waiting ones are listed."""
         if number is None:
@@ -426,7 +426,7 @@ class OwnerActions:
         outcome = await self.delivery.deliver(number)
         return Approved(number, name, text is not None, outcome)
 
-    async def reject(self, number: int | None) -> Outcome:
+    async def reject(self, number: DraftId | None) -> Outcome:
         if number is None:
             waiting = await self._run(self._lines, DraftStatus.PENDING, DraftStatus.APPROVED)
             if len(waiting) != 1:
@@ -555,7 +555,7 @@ class QueuedDelivery:
         self.store = store
         self._enqueue = enqueue
 
-    async def deliver(self, draft_id: int) -> SendOutcome:
+    async def deliver(self, draft_id: DraftId) -> SendOutcome:
         await self._enqueue(draft_id)
         return SendOutcome(SendResult.QUEUED, draft_id)
 

@@ -35,7 +35,7 @@ from twin_core.style.compose import ComposeSettings, NoDraft, Proposal, compose,
 from twin_core.style.examples import Example
 from twin_core.style.llm import ModelError
 from twin_core.style.queries import StyleQueries
-from twin_core.types import PolicyMode
+from twin_core.types import ContactId, ConversationId, PolicyMode
 
 log = logging.getLogger("twin.inbound")
 
@@ -235,7 +235,7 @@ class InboundProcessor:
             return
         await self._route(plan, proposal)
 
-    def _owner_answered(self, conversation_id: int) -> None:
+    def _owner_answered(self, conversation_id: ConversationId) -> None:
         """The owner answered from their own device: their words replace any draft."""
         store = self.services.store
         for draft in store.drafts.open_in(conversation_id):
@@ -288,7 +288,9 @@ class InboundProcessor:
         others = list(store.contacts.names().values())
         return _Plan(contact, conversation, burst, policy, prepared, superseded, others)
 
-    def _burst(self, conversation_id: int, contact_id: int, fresh: list[Message]) -> list[Message]:
+    def _burst(
+        self, conversation_id: ConversationId, contact_id: ContactId, fresh: list[Message]
+    ) -> list[Message]:
         """The contact's unanswered text messages up to the newest: everything since
         the owner last wrote in this conversation (at most `MAX_BURST`, within
         `BURST_SPAN` of the newest)."""

@@ -58,7 +58,7 @@ class Outbox:
     def set_paused(self, paused: bool) -> None:
         self.services.store.state.set(PAUSED_KEY, "1" if paused else "0")
 
-    async def deliver(self, draft_id: int) -> SendOutcome:
+    async def deliver(self, draft_id: DraftId) -> SendOutcome:
         """Send draft `draft_id` if it is approved and the twin is not paused."""
         store = self.services.store
         draft = await asyncio.to_thread(store.drafts.get, draft_id)
@@ -98,7 +98,7 @@ class Outbox:
 
     def _sent(
         self,
-        draft_id: int,
+        draft_id: DraftId,
         conversation: Conversation,
         text: str,
         external_id: ExternalId,
@@ -109,7 +109,7 @@ class Outbox:
         store.drafts.move(draft_id, [DraftStatus.SENDING], DraftStatus.SENT)
         store.audit.record(TWIN_ACTOR, "sent", name, "approved draft delivered", draft_id=draft_id)
 
-    async def _failed(self, draft_id: int, name: str, why: str) -> SendOutcome:
+    async def _failed(self, draft_id: DraftId, name: str, why: str) -> SendOutcome:
         store = self.services.store
         await asyncio.to_thread(
             store.drafts.move, draft_id, [DraftStatus.SENDING], DraftStatus.FAILED

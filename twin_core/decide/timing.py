@@ -6,12 +6,13 @@ import itertools
 import statistics
 
 from twin_core.memory.store import Store
+from twin_core.types import ConversationId
 
 SAMPLE = 200
 
 
 def reply_delay(
-    store: Store, conversation_id: int, *, fixed: float | None, ceiling: float
+    store: Store, conversation_id: ConversationId, *, fixed: float | None, ceiling: float
 ) -> float:
     """Seconds to wait: `fixed` when configured, else the owner's median reply time in
     this conversation (capped at `ceiling`), else `ceiling / 10`."""

@@ -14,7 +14,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
-from twin_core.types import PolicyMode, utcnow
+from twin_core.types import (
+    ContactId,
+    ConversationId,
+    DraftId,
+    MessageId,
+    PolicyMode,
+    utcnow,
+)
 
 __all__ = [
     "AuditEntry",
@@ -81,7 +88,7 @@ def _utc_column(**kwargs: Any) -> Any:
 
 
 class Contact(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: ContactId | None = Field(default=None, primary_key=True, sa_type=sa.Integer)
     name: str = Field(max_length=200, unique=True)
     """The name the owner uses in commands (`/auto alice on`); unique, case-insensitive."""
     created_at: datetime = _utc_column()
@@ -92,7 +99,7 @@ class Handle(SQLModel, table=True):
 
     __table_args__ = (sa.UniqueConstraint("channel", "external_id"),)
     id: int | None = Field(default=None, primary_key=True)
-    contact_id: int = Field(foreign_key="contact.id", index=True)
+    contact_id: ContactId = Field(foreign_key="contact.id", index=True, sa_type=sa.Integer)
     channel: str = Field(max_length=32)
     external_id: str = Field(max_length=320)
     display_name: str = Field(default="", sa_type=sa.Text)
@@ -103,12 +110,14 @@ class Handle(SQLModel, table=True):
 
 class Conversation(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("channel", "external_id"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: ConversationId | None = Field(default=None, primary_key=True, sa_type=sa.Integer)
     channel: str = Field(max_length=32)
     external_id: str = Field(max_length=320)
     title: str = Field(default="", sa_type=sa.Text)
     is_group: bool = False
-    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+    contact_id: ContactId | None = Field(
+        default=None, foreign_key="contact.id", index=True, sa_type=sa.Integer
+    )
     """For a one-to-one conversation, the other person."""
     created_at: datetime = _utc_column()
 
@@ -118,11 +127,13 @@ class Message(SQLModel, table=True):
         sa.UniqueConstraint("channel", "external_id"),
         sa.Index("ix_message_conversation_sent", "conversation_id", "sent_at"),
     )
-    id: int | None = Field(default=None, primary_key=True)
+    id: MessageId | None = Field(default=None, primary_key=True, sa_type=sa.Integer)
     channel: str = Field(max_length=32)
     external_id: str = Field(max_length=320)
-    conversation_id: int = Field(foreign_key="conversation.id")
-    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+    conversation_id: ConversationId = Field(foreign_key="conversation.id", sa_type=sa.Integer)
+    contact_id: ContactId | None = Field(
+        default=None, foreign_key="contact.id", index=True, sa_type=sa.Integer
+    )
     """The sender, or None when the owner wrote it."""
     from_owner: bool = False
     kind: str = Field(default="text", max_length=16)
@@ -132,16 +143,18 @@ class Message(SQLModel, table=True):
     raw: str | None = Field(default=None, sa_type=sa.Text)
     recipients: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     """Handles it was addressed to where the platform says (email To/Cc, mentions)."""
-    draft_id: int | None = Field(default=None, index=True)
+    draft_id: DraftId | None = Field(default=None, index=True, sa_type=sa.Integer)
     """Set when the twin sent this message from a draft."""
     recorded_at: datetime = _utc_column()
 
 
 class Draft(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    conversation_id: int = Field(foreign_key="conversation.id", index=True)
-    contact_id: int = Field(foreign_key="contact.id")
-    message_id: int = Field(foreign_key="message.id")
+    id: DraftId | None = Field(default=None, primary_key=True, sa_type=sa.Integer)
+    conversation_id: ConversationId = Field(
+        foreign_key="conversation.id", index=True, sa_type=sa.Integer
+    )
+    contact_id: ContactId = Field(foreign_key="contact.id", sa_type=sa.Integer)
+    message_id: MessageId = Field(foreign_key="message.id", sa_type=sa.Integer)
     """The inbound message this draft answers."""
     text: str = Field(sa_type=sa.Text)
     confidence: float
@@ -155,7 +168,7 @@ class Draft(SQLModel, table=True):
 
 
 class Policy(SQLModel, table=True):
-    contact_id: int = Field(foreign_key="contact.id", primary_key=True)
+    contact_id: ContactId = Field(foreign_key="contact.id", primary_key=True, sa_type=sa.Integer)
     mode: PolicyMode = Field(sa_type=sa.String(8))
     updated_at: datetime = _utc_column()
 

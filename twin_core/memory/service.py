@@ -18,7 +18,7 @@ from twin_core.memory.embed import Embedder, make_embedder
 from twin_core.memory.index import VectorIndexError
 from twin_core.memory.recall import Progress, Recall, RecallHit, Tuning
 from twin_core.memory.store import Merged, Recorded, Store
-from twin_core.types import InboundEvent
+from twin_core.types import ContactId, InboundEvent
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class Memory:
         """Store a batch (see `MessageRepository.record_many`); returns how many were new."""
         return self.store.messages.record_many(events)
 
-    def merge_contacts(self, source_id: int, target_id: int) -> Merged:
+    def merge_contacts(self, source_id: ContactId, target_id: ContactId) -> Merged:
         """`source_id` is the same person as `target_id`: one contact, and recall files
         their messages under it."""
         merged = self.store.contacts.merge(source_id, target_id)
@@ -86,6 +86,11 @@ class Memory:
         return merged
 
     def recall(
-        self, query: str, *, contact_id: int | None = None, limit: int = 5, context: int = 1
+        self,
+        query: str,
+        *,
+        contact_id: ContactId | None = None,
+        limit: int = 5,
+        context: int = 1,
     ) -> list[RecallHit]:
         return self.recall_index.recall(query, contact_id=contact_id, limit=limit, context=context)

@@ -24,7 +24,7 @@ from twin_core.memory.phatic import is_phatic
 from twin_core.memory.recall import LexicalHit
 from twin_core.memory.service import Memory
 from twin_core.style.queries import StyleQueries
-from twin_core.types import ContactId
+from twin_core.types import ContactId, MessageId
 
 OWN_CANDIDATES = 16
 """This contact's messages most like the new one, whose answers are looked up."""
@@ -40,22 +40,22 @@ class Example:
 
     their_text: str
     reply: str
-    contact_id: int
+    contact_id: ContactId
     contact_name: str
     sent_at: datetime
     same_contact: bool
-    message_id: int
+    message_id: MessageId
     people: int = 1
     """How many people the owner sent `reply` to (counted for shared examples only)."""
 
 
 def select_examples(
     memory: Memory,
-    contact_id: int,
+    contact_id: ContactId,
     incoming: str,
     *,
     limit: int = 8,
-    exclude: set[int] | None = None,
+    exclude: set[MessageId] | None = None,
     queries: StyleQueries | None = None,
 ) -> list[Example]:
     """Past exchanges most like `incoming`: this contact's first, then phatic ones."""
@@ -102,11 +102,11 @@ def _examples(
     queries: StyleQueries,
     names: dict[ContactId, str],
     hits: list[LexicalHit],
-    exclude: set[int],
+    exclude: set[MessageId],
     *,
-    only: int | None,
+    only: ContactId | None,
 ) -> list[Example]:
-    candidates = [h.doc_id for h in hits if h.doc_id not in exclude]
+    candidates = [MessageId(h.doc_id) for h in hits if h.doc_id not in exclude]
     messages = memory.store.messages.by_ids(candidates)
     replies = queries.replies_to(candidates)
     found: list[Example] = []

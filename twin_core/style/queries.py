@@ -22,6 +22,7 @@ from sqlmodel import col, select
 
 from twin_core.memory.models import Conversation, Message, UTCDateTime
 from twin_core.memory.store import Store
+from twin_core.types import ContactId, ConversationId, MessageId
 
 CACHE_TTL_S = 30.0
 """How long a looked-up handle set, conversation or count of people is reused."""
@@ -46,7 +47,7 @@ class StyleQueries:
         cache[key] = (now, value)
         return value
 
-    def handles_of(self, contact_id: int) -> frozenset[str]:
+    def handles_of(self, contact_id: ContactId) -> frozenset[str]:
         found: frozenset[str] = self._cached(
             self._handles,
             contact_id,
@@ -54,7 +55,7 @@ class StyleQueries:
         )
         return found
 
-    def conversation(self, conversation_id: int) -> Conversation | None:
+    def conversation(self, conversation_id: ConversationId) -> Conversation | None:
         found: Conversation | None = self._cached(
             self._conversations,
             conversation_id,
@@ -62,7 +63,7 @@ class StyleQueries:
         )
         return found
 
-    def addressed_to(self, message: Message, contact_id: int) -> bool:
+    def addressed_to(self, message: Message, contact_id: ContactId) -> bool:
         """Whether `message` (by the owner or anyone) was meant for `contact_id`."""
         if message.contact_id == contact_id and not message.from_owner:
             return True
@@ -83,14 +84,14 @@ class StyleQueries:
             return None
         return self._answers([message]).get(message.id)
 
-    def replies_to(self, message_ids: Sequence[int]) -> dict[int, Message]:
+    def replies_to(self, message_ids: Sequence[MessageId]) -> dict[MessageId, Message]:
         """For each contact message id, the owner's answer to it when there is one."""
         return self._answers(list(self.store.messages.by_ids(message_ids).values()))
 
-    def _answers(self, messages: Sequence[Message]) -> dict[int, Message]:
+    def _answers(self, messages: Sequence[Message]) -> dict[MessageId, Message]:
         asked = [m for m in messages if m.contact_id is not None and not m.from_owner and m.id]
         following = self._following(asked)
-        found: dict[int, Message] = {}
+        found: dict[MessageId, Message] = {}
         for message in asked:
             assert message.id is not None and message.contact_id is not None
             nxt = following.get(message.id)
@@ -101,7 +102,7 @@ class StyleQueries:
                 found[message.id] = nxt
         return found
 
-    def _following(self, messages: Sequence[Message]) -> dict[int, Message]:
+    def _following(self, messages: Sequence[Message]) -> dict[MessageId, Message]:
         """For each message, the next text message of its conversation (by time, then
         id), in one round trip of small indexed look-ups."""
         if not messages:
@@ -120,8 +121,8 @@ class StyleQueries:
         statement = sa.text(" UNION ALL ".join(parts)).bindparams(*bind, **params)
         with self.database.engine.connect() as connection:
             pairs = connection.execute(statement).all()
-        rows = self.store.messages.by_ids([row.id for row in pairs])
-        return {messages[row.k].id or 0: rows[row.id] for row in pairs if row.id in rows}
+        rows = self.store.messages.by_ids([MessageId(row.id) for row in pairs])
+        return {MessageId(messages[row.k].id or 0): rows[row.id] for row in pairs if row.id in rows}
 
     def people_told(self, text: str) -> int:
         """How many different people the owner sent exactly `text` to, one-to-one or
@@ -139,30 +140,35 @@ class StyleQueries:
                 .join(Conversation, col(Message.conversation_id) == col(Conversation.id))
                 .where(Message.from_owner == True, Message.text == text)  # noqa: E712
             ).all()
-        told: set[int] = set()
-        by_handle: dict[str, int] | None = None
+        told: set[ContactId] = set()
+        by_handle: dict[str, ContactId] | None = None
         for _, recipients, contact_id in rows:
             if recipients:
                 if by_handle is None:
                     by_handle = self._handle_owners()
                 told.update(by_handle[r] for r in recipients if r in by_handle)
             elif contact_id is not None:
-                told.add(contact_id)
+                told.add(ContactId(contact_id))
         return self.store.contacts.people(told)
 
-    def _handle_owners(self) -> dict[str, int]:
+    def _handle_owners(self) -> dict[str, ContactId]:
         from twin_core.memory.models import Handle
 
         with self.database.session() as session:
             return {
-                external_id: contact_id
+                external_id: ContactId(contact_id)
                 for external_id, contact_id in session.exec(
                     select(Handle.external_id, Handle.contact_id)
                 )
             }
 
     def turns_for(
-        self, conversation_id: int, contact_id: int, *, around: datetime, limit: int
+        self,
+        conversation_id: ConversationId,
+        contact_id: ContactId,
+        *,
+        around: datetime,
+        limit: int,
     ) -> list[Message]:
         """The latest `limit` turns of a conversation up to `around` that were meant for
         `contact_id` (their own, and what was addressed to them), oldest first."""
@@ -172,7 +178,7 @@ class StyleQueries:
         return [m for m in history if self.addressed_to(m, contact_id)][-limit:]
 
     def exchanges_with(
-        self, contact_id: int, *, limit: int, exclude: set[int]
+        self, contact_id: ContactId, *, limit: int, exclude: set[MessageId]
     ) -> list[tuple[Message, Message]]:
         """The latest (their message, the owner's answer) pairs with this contact, in
         their one-to-one conversations, oldest first."""

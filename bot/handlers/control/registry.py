@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.handlers.actions import Outcome
+from twin_core.types import DraftId
 
 Reply = Outcome | str | tuple[str, dict[str, Any]]
 CommandFunction = Callable[[Any, str], Awaitable[Reply]]
@@ -66,12 +67,12 @@ class CommandRegistry:
         return self.commands.get(name)
 
 
-def draft_number(args: str) -> int | None:
+def draft_number(args: str) -> DraftId | None:
     """The draft number at the start of `args` (`3` or `#3`); None when there is none."""
     word = args.split(maxsplit=1)[0] if args.strip() else ""
     if not word:
         return None
     try:
-        return int(word.lstrip("#"))
+        return DraftId(int(word.lstrip("#")))
     except ValueError:
         raise UsageError(f"expected a draft number, got {word!r} (see /drafts)") from None

@@ -46,6 +46,7 @@ from twin_core.memory.recall.tuning import Tuning
 from twin_core.memory.related import RelatedWords
 from twin_core.memory.store import Store
 from twin_core.memory.text import tokenize
+from twin_core.types import ContactId
 
 __all__ = [
     "STATE_KEY",
@@ -215,7 +216,7 @@ class Recall:
         if self.index is not None:
             self.index.optimize()
 
-    def refile_contact(self, contact_id: int) -> int:
+    def refile_contact(self, contact_id: ContactId) -> int:
         """Index a contact's conversations again, after a merge changed who they are."""
         return self.indexer.refile_contact(contact_id) if self.indexer else 0
 
@@ -268,7 +269,7 @@ class Recall:
             raise RecallError("the query has no words to look for")
         if limit < 1:
             raise RecallError("ask for at least one result")
-        if contact_id is not None and self.store.contacts.get(contact_id) is None:
+        if contact_id is not None and self.store.contacts.get(ContactId(contact_id)) is None:
             raise RecallError(f"no contact with id {contact_id}")
         index = self.index
         if index is None:

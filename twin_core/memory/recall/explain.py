@@ -10,6 +10,7 @@ from twin_core.memory.recall.ranking import Related
 from twin_core.memory.recall.results import Candidate, RecallHit
 from twin_core.memory.recall.speakers import Speakers
 from twin_core.memory.text import STOPWORDS, stem, terms, tokenize
+from twin_core.types import ConversationId
 
 
 def hits(
@@ -24,7 +25,9 @@ def hits(
     conversation it is in, and why it was found."""
     facts = [c.message for c in ranked if c.message is not None]
     around = queries.neighbours_of(facts, before=context, after=context)
-    titles = queries.store.conversations.titles(sorted({m.conversation_id for m in facts}))
+    titles = queries.store.conversations.titles(
+        sorted({ConversationId(m.conversation_id) for m in facts})
+    )
     results: list[RecallHit] = []
     for candidate in ranked:
         turns = around.get(candidate.message_id)

@@ -39,6 +39,7 @@ from twin_core.memory.recall.speakers import Speakers
 from twin_core.memory.recall.tuning import Tuning
 from twin_core.memory.store import Store
 from twin_core.memory.text import terms
+from twin_core.types import ContactId
 
 STATE_KEY = "recall.index"
 VECTOR_CACHE = 20_000
@@ -158,7 +159,7 @@ class Indexer:
             self.state = IndexState(index.index_id, 0)
             self.state.save(self.store)
 
-    def refile_contact(self, contact_id: int, batch: int = 1_000) -> int:
+    def refile_contact(self, contact_id: ContactId, batch: int = 1_000) -> int:
         """Index again every message in the conversations of `contact_id`, so points
         carry who they are with now (after two contacts were merged). Returns how many."""
         with self._busy:

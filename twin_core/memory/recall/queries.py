@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from twin_core.memory.models import Conversation, Message, UTCDateTime
 from twin_core.memory.store import Store
-from twin_core.types import ConversationId
+from twin_core.types import ContactId, ConversationId, MessageId
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +34,7 @@ class RecallQueries:
         self.store = store
         self.database = store.database
 
-    def conversations_of(self, contact_id: int) -> list[ConversationId]:
+    def conversations_of(self, contact_id: ContactId) -> list[ConversationId]:
         """Every conversation this contact is in: one-to-one, or groups where they wrote."""
         with self.database.session() as session:
             spoke = session.exec(
@@ -121,13 +121,13 @@ class RecallQueries:
             statement = sa.text(" UNION ALL ".join(parts)).bindparams(*bind, **params)
             with self.database.engine.connect() as connection:
                 ids.update(connection.execute(statement).scalars())
-        found = self.store.messages.by_ids(sorted(ids))
+        found = self.store.messages.by_ids(sorted(MessageId(i) for i in ids))
         by_conversation: dict[int, list[Message]] = {}
         for row in sorted(found.values(), key=lambda m: (m.sent_at, m.id or 0)):
             by_conversation.setdefault(row.conversation_id, []).append(row)
         result: dict[int, list[Message]] = {}
         for message in messages:
-            itself = found.get(message.id or 0)
+            itself = found.get(MessageId(message.id or 0))
             if itself is None:
                 continue
             others = [m for m in by_conversation[message.conversation_id] if m.id != message.id]

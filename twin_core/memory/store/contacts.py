@@ -138,7 +138,7 @@ class ContactRepository:
             counter += 1
         return candidate
 
-    def get(self, contact_id: int) -> Contact | None:
+    def get(self, contact_id: ContactId) -> Contact | None:
         with self._session() as session:
             return session.get(Contact, contact_id)
 
@@ -196,21 +196,23 @@ class ContactRepository:
         """`#3 mom (email), #7 mom (console)`: names with ids and channels."""
         channels = self.channels_of([c.id for c in contacts if c.id is not None])
         return ", ".join(
-            f"#{c.id} {c.name} ({', '.join(channels.get(c.id or 0, [])) or 'no channel'})"
+            f"#{c.id} {c.name} ({', '.join(channels.get(c.id, [])) or 'no channel'})"
             for c in contacts
+            if c.id is not None
         )
 
-    def channels_of(self, contact_ids: Sequence[int]) -> dict[int, list[str]]:
+    def channels_of(self, contact_ids: Sequence[ContactId]) -> dict[ContactId, list[str]]:
         with self._session() as session:
             rows = session.exec(
                 select(Handle.contact_id, Handle.channel)
                 .where(col(Handle.contact_id).in_(list(contact_ids)))
                 .order_by(col(Handle.id))
             ).all()
-        found: dict[int, list[str]] = {}
+        found: dict[ContactId, list[str]] = {}
         for contact_id, channel in rows:
-            if channel not in found.setdefault(contact_id, []):
-                found[contact_id].append(channel)
+            listed = found.setdefault(ContactId(contact_id), [])
+            if channel not in listed:
+                listed.append(channel)
         return found
 
     def overview(self) -> list[dict[str, Any]]:
@@ -236,7 +238,7 @@ class ContactRepository:
                 for contact in session.exec(select(Contact).order_by(col(Contact.name)))
             ]
 
-    def handles(self, contact_id: int) -> list[Handle]:
+    def handles(self, contact_id: ContactId) -> list[Handle]:
         with self._session() as session:
             return list(
                 session.exec(
@@ -244,15 +246,15 @@ class ContactRepository:
                 )
             )
 
-    def people(self, contact_ids: Iterable[int]) -> int:
+    def people(self, contact_ids: Iterable[ContactId]) -> int:
         """How many different people these contacts are. Merged identities are one
         contact already; contacts not merged count once too when they share a phone
         number or address, or the same name up to the ` (channel)` suffix (the same
         person on two accounts). When in doubt, fewer people."""
-        ids = sorted(set(contact_ids))
+        ids = sorted({int(i) for i in contact_ids})
         if len(ids) < 2:
             return len(ids)
-        parent = {i: i for i in ids}
+        parent: dict[int, int] = {i: i for i in ids}
 
         def root(i: int) -> int:
             while parent[i] != i:
@@ -288,7 +290,7 @@ class ContactRepository:
                 first_by_key[key] = contact_id
         return len({root(i) for i in ids})
 
-    def merge(self, source_id: int, target_id: int) -> Merged:
+    def merge(self, source_id: ContactId, target_id: ContactId) -> Merged:
         """Fold contact `source_id` into `target_id`: handles, conversations, messages
         and drafts move over. The target's own policy stays; the source's is dropped."""
         if source_id == target_id:

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, func, select
 from twin_core.memory.db import Database
 from twin_core.memory.models import Contact, Conversation
 from twin_core.memory.store.sql import external_key, storable
-from twin_core.types import ConversationId, InboundEvent
+from twin_core.types import ContactId, ConversationId, InboundEvent
 
 
 class ConversationRepository:
@@ -49,11 +49,11 @@ class ConversationRepository:
                 return self.for_event(event, contact)
             return conversation
 
-    def get(self, conversation_id: int) -> Conversation | None:
+    def get(self, conversation_id: ConversationId) -> Conversation | None:
         with self._session() as session:
             return session.get(Conversation, conversation_id)
 
-    def with_contact(self, contact_id: int) -> list[ConversationId]:
+    def with_contact(self, contact_id: ContactId) -> list[ConversationId]:
         """Ids of the one-to-one conversations with this contact."""
         with self._session() as session:
             return [
@@ -68,10 +68,10 @@ class ConversationRepository:
         with self._session() as session:
             return session.exec(select(func.count()).select_from(Conversation)).one()
 
-    def titles(self, conversation_ids: list[int]) -> dict[int, str]:
+    def titles(self, conversation_ids: list[ConversationId]) -> dict[ConversationId, str]:
         with self._session() as session:
             return {
-                cid: title
+                ConversationId(cid): title
                 for cid, title in session.exec(
                     select(Conversation.id, Conversation.title).where(
                         col(Conversation.id).in_(conversation_ids)

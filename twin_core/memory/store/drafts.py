@@ -15,7 +15,7 @@ from sqlmodel import Session, col, func, select
 
 from twin_core.memory.db import Database
 from twin_core.memory.models import Draft, DraftStatus
-from twin_core.types import utcnow
+from twin_core.types import ConversationId, DraftId, utcnow
 
 OPEN = (DraftStatus.PENDING, DraftStatus.APPROVED)
 """Drafts that may still go out."""
@@ -34,7 +34,7 @@ class DraftRepository:
             session.commit()
             return draft
 
-    def get(self, draft_id: int) -> Draft | None:
+    def get(self, draft_id: DraftId) -> Draft | None:
         with self._session() as session:
             return session.get(Draft, draft_id)
 
@@ -46,7 +46,7 @@ class DraftRepository:
         with self._session() as session:
             return list(session.exec(query))
 
-    def open_in(self, conversation_id: int) -> list[Draft]:
+    def open_in(self, conversation_id: ConversationId) -> list[Draft]:
         """The drafts of a conversation that may still go out."""
         with self._session() as session:
             return list(
@@ -62,7 +62,7 @@ class DraftRepository:
 
     def move(
         self,
-        draft_id: int,
+        draft_id: DraftId,
         from_statuses: Iterable[DraftStatus],
         to_status: DraftStatus,
         *,

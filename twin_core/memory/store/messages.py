@@ -21,7 +21,15 @@ from twin_core.memory.models import Contact, Conversation, Message
 from twin_core.memory.store.contacts import ContactRepository
 from twin_core.memory.store.conversations import ConversationRepository
 from twin_core.memory.store.sql import external_key, insert_ignore, storable
-from twin_core.types import DraftId, ExternalId, InboundEvent, MessageKind, utcnow
+from twin_core.types import (
+    ConversationId,
+    DraftId,
+    ExternalId,
+    InboundEvent,
+    MessageId,
+    MessageKind,
+    utcnow,
+)
 
 SQLITE_ROWS_PER_STATEMENT = 500
 """SQLite allows 32,766 bound parameters per statement: 500 rows of 13 columns."""
@@ -224,18 +232,18 @@ class MessageRepository:
 
     # -- reading --------------------------------------------------------------------
 
-    def get(self, message_id: int) -> Message | None:
+    def get(self, message_id: MessageId) -> Message | None:
         with self._session() as session:
             return session.get(Message, message_id)
 
-    def by_ids(self, message_ids: Sequence[int]) -> dict[int, Message]:
+    def by_ids(self, message_ids: Sequence[MessageId]) -> dict[MessageId, Message]:
         with self._session() as session:
             rows = session.exec(select(Message).where(col(Message.id).in_(list(message_ids))))
             return {m.id: m for m in rows if m.id is not None}
 
     def in_conversation(
         self,
-        conversation_id: int,
+        conversation_id: ConversationId,
         *,
         around: datetime | None = None,
         after: datetime | None = None,

@@ -6,7 +6,7 @@ from sqlmodel import Session
 
 from twin_core.memory.db import Database
 from twin_core.memory.models import Policy
-from twin_core.types import PolicyMode, utcnow
+from twin_core.types import ContactId, PolicyMode, utcnow
 
 
 class PolicyRepository:
@@ -16,13 +16,13 @@ class PolicyRepository:
     def _session(self) -> Session:
         return self.database.session()
 
-    def get(self, contact_id: int) -> PolicyMode | None:
+    def get(self, contact_id: ContactId) -> PolicyMode | None:
         """The contact's own policy; None when they have none (the default applies)."""
         with self._session() as session:
             row = session.get(Policy, contact_id)
             return PolicyMode(row.mode) if row else None
 
-    def set(self, contact_id: int, mode: PolicyMode) -> PolicyMode | None:
+    def set(self, contact_id: ContactId, mode: PolicyMode) -> PolicyMode | None:
         """Set the contact's policy; returns the one it replaced (None: the default)."""
         with self._session() as session:
             row = session.get(Policy, contact_id)
