@@ -35,8 +35,22 @@ async def test_a_stranger_cannot_pause_or_change_policy(h: Harness) -> None:
     assert len(h.twin.store.audit.entries(action="refused")) == 2
 
 
-def test_every_command_declares_its_permission(h: Harness) -> None:
-    commands = h.twin.control.registry.commands
+async def test_every_command_from_a_stranger_is_refused_and_changes_nothing(
+    h: Harness,
+) -> None:
+    """Not what each command declares, but what each one does for a stranger: every
+    registered command, with plausible arguments, refused and audited, nothing moved."""
+    h.seed(HISTORY)
+    await h.says("alice", "dinner friday?")
+    arguments = {
+        "approve": "1",
+        "edit": "1 something else",
+        "reject": "1",
+        "auto": "alice on",
+        "merge": "alice bob",
+        "recall": "Luigi",
+    }
+    names = sorted(h.twin.control.registry.commands)
     assert {
         "help",
         "drafts",
@@ -44,12 +58,28 @@ def test_every_command_declares_its_permission(h: Harness) -> None:
         "edit",
         "reject",
         "auto",
+        "merge",
         "pause",
         "resume",
         "recall",
         "status",
-    } <= set(commands)
-    assert all(c.owner_only for c in commands.values())
+    } <= set(names)
+    stats_before = h.twin.store.stats()
+    for name in names:
+        text = f"/{name} {arguments.get(name, '')}".strip()
+        [answer] = await h.command(text, sender="mallory")
+        assert answer.startswith("Refused: Mallory is not the owner"), (name, answer)
+    refusals = h.twin.store.audit.entries(action="refused")
+    assert [e.subject.split()[0] for e in refusals] == [f"/{n}" for n in names]
+    assert all(e.actor == "fake:mallory" for e in refusals)
+    assert h.sent_to("alice") == [] and not h.twin.outbox.paused()
+    assert [d.status for d in h.drafts()] == [DraftStatus.PENDING]
+    assert [c.name for c in h.twin.store.contacts.all()] == ["Alice", "Bob"]
+    alice = h.twin.store.contacts.find("alice")
+    assert alice.id is not None and h.twin.store.policies.get(alice.id) is None
+    stats_after = h.twin.store.stats()
+    assert stats_after["messages"] == stats_before["messages"]
+    assert stats_after["drafts"] == stats_before["drafts"]
 
 
 # -- 2. Inbound text is data ---------------------------------------------------------
