@@ -234,7 +234,11 @@ async def _run(settings: Settings) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     names = ", ".join(twin.services.channels)
-    log.warning("twin running on %s (data folder %s); Ctrl-C stops it", names, settings.home)
+    print(
+        f"twin: running on {names} (data folder {settings.home}); Ctrl-C stops it",
+        file=sys.stderr,
+        flush=True,
+    )
     ended = asyncio.create_task(twin.supervisor.wait_ended())
     stopped = asyncio.create_task(stop.wait())
     await asyncio.wait({ended, stopped}, return_when=asyncio.FIRST_COMPLETED)
