@@ -266,6 +266,10 @@ class Twin:
         if not self._started:
             return
         self._started = False
+        # Finish what came in while the channels can still carry the answers, then
+        # stop them, then handle whatever arrived meanwhile (its cards may find the
+        # control chat gone: that is logged and audited, and the messages are stored).
+        await self.inbound.idle()
         await self.supervisor.stop()
         await self.inbound.stop()
         await self.indexer.stop()
