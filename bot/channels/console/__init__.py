@@ -92,6 +92,8 @@ class ConsoleChannel:
         self._run = f"{time.time_ns():x}"
         self._closed = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
+        self.bad_lines = 0
+        """How many lines could not be read."""
 
     async def start(self, on_event: EventHandler) -> None:
         self._on_event = on_event
@@ -160,9 +162,6 @@ class ConsoleChannel:
             )
             self.bad_lines += 1
             return None
-
-    bad_lines = 0
-    """How many lines could not be read."""
 
     def event_for(self, line: ConsoleLine) -> InboundEvent:
         now = utcnow()
