@@ -71,6 +71,18 @@ def test_any_text_or_name_a_platform_delivers_is_stored(store: Store) -> None:
     assert not store.messages.record(lost).created  # the same long ids find the same row
 
 
+def test_a_lone_surrogate_is_stored_as_a_replacement_character(store: Store) -> None:
+    """Text decoded with `surrogateescape` (or JSON with half a pair) cannot be encoded
+    as UTF-8; it is stored with U+FFFD for each lone half, and a pair written as two
+    halves as its character, never refused."""
+    broken = event("s\udcff", "bad \udcff byte \ud83d\ude00", sender="mal\ud800", chat="c\udcff")
+    recorded = store.messages.record(replace(broken, sender_name="Mal\udcffory"))
+    assert recorded.created
+    assert recorded.message.text == "bad \ufffd byte 😀"
+    assert recorded.contact is not None and recorded.contact.name == "Mal\ufffdory"
+    assert not store.messages.record(broken).created
+
+
 def test_record_sent_is_the_twins_own_message(store: Store) -> None:
     recorded = store.messages.record(event("m1", "dinner?"))
     sent = store.messages.record_sent(
