@@ -146,6 +146,17 @@ def test_two_people_with_one_name_get_distinct_contact_names(store: Store) -> No
     assert sorted(c.name for c in store.contacts.all()) == ["Alice", "Alice (slack)"]
 
 
+@pytest.mark.parametrize("name", ["Ольга", "Émile", "ΣΟΦΙΑ", "Bob\\", "100%_sure"])
+def test_two_people_with_any_one_name_are_both_stored(store: Store, name: str) -> None:
+    """SQLite's lower() and LIKE fold ASCII only, and LIKE reads `\\`, `%`, `_` as
+    patterns: the second person with such a name must still get a name of their own
+    (their message was refused as a duplicate contact name)."""
+    first = store.messages.record(replace(event("m1", sender="p1", chat="p1"), sender_name=name))
+    second = store.messages.record(replace(event("m2", sender="p2", chat="p2"), sender_name=name))
+    assert first.contact is not None and second.contact is not None
+    assert [first.contact.name, second.contact.name] == [name, f"{name} (telegram)"]
+
+
 def test_find_is_exact_never_a_prefix(store: Store) -> None:
     store.messages.record(event("m1", sender="bobby_mallory", chat="bm"))
     store.messages.record(event("m2", sender="albert", chat="albert"))

@@ -98,24 +98,25 @@ class ContactRepository:
                     .where(col(Handle.identity).in_(keys))
                     .order_by(col(Contact.id))
                 ).first()
-            if contact is None:
-                contact = Contact(name=self._free_name(session, name or handle_id, channel))
-                session.add(contact)
-                session.flush()
-            assert contact.id is not None
-            session.add(
-                Handle(
-                    contact_id=contact.id,
-                    channel=channel,
-                    external_id=handle_id,
-                    display_name=name,
-                    identity=keys[0] if keys else None,
-                )
-            )
             try:
+                if contact is None:
+                    contact = Contact(name=self._free_name(session, name or handle_id, channel))
+                    session.add(contact)
+                    session.flush()
+                assert contact.id is not None
+                session.add(
+                    Handle(
+                        contact_id=contact.id,
+                        channel=channel,
+                        external_id=handle_id,
+                        display_name=name,
+                        identity=keys[0] if keys else None,
+                    )
+                )
                 session.commit()
             except sa.exc.IntegrityError:
-                # Another writer created the same handle first: theirs wins.
+                # Another writer created the same handle (or took the same name) first:
+                # theirs wins, and this one looks again.
                 session.rollback()
                 return self.for_handle(channel, handle_id, name, identities)
             return contact
@@ -123,10 +124,17 @@ class ContactRepository:
     @staticmethod
     def _free_name(session: Session, wanted: str, channel: str) -> str:
         wanted = " ".join(wanted.split())[:MAX_NAME] or "unknown"
+        # SQL's lower() and LIKE fold ASCII letters only on SQLite ("Ольга" stays as it
+        # is), and `\`, `%` and `_` are patterns unless escaped: the names starting
+        # with exactly `wanted` are asked for too, so a name the database would refuse
+        # as a duplicate is always seen here.
         taken = {
             name.lower()
             for name in session.exec(
-                select(Contact.name).where(func.lower(Contact.name).startswith(wanted.lower()))
+                select(Contact.name).where(
+                    func.lower(Contact.name).startswith(wanted.lower(), autoescape=True)
+                    | col(Contact.name).startswith(wanted, autoescape=True)
+                )
             )
         }
         if wanted.lower() not in taken:
