@@ -209,6 +209,20 @@ def test_the_same_phone_number_or_address_on_two_platforms_is_one_contact(store:
     assert sorted(len(row["handles"]) for row in overview) == [2, 2]
 
 
+def test_what_is_too_long_to_be_a_number_or_address_is_no_identity(store: Store) -> None:
+    """A 40-digit "number" or a 400-character "address" is not one: it joins no one,
+    and the message is stored (PostgreSQL refused the too-long identity, and with it
+    the message)."""
+    for number, key in enumerate(["tel:" + "9" * 40, "email:" + "a" * 400 + "@example.com"]):
+        for side in ("a", "b"):
+            recorded = store.messages.record(
+                event(f"{number}{side}", sender=f"{number}{side}", identities=(key,))
+            )
+            assert recorded.created
+    mail = store.messages.record(event("m", sender="b" * 400 + "@x.org", channel="email"))
+    assert mail.created and len(store.contacts.all()) == 5
+
+
 def test_merge_moves_everything_and_keeps_the_kept_contacts_policy(store: Store) -> None:
     alice = store.messages.record(event("a1", sender="alice", chat="a")).contact
     other = store.messages.record(event("a2", sender="ali", chat="b", channel="slack")).contact
