@@ -274,6 +274,32 @@ def test_draft_moves_only_from_the_expected_state(store: Store) -> None:
     assert store.stats()["drafts"]["sending"] == 1
 
 
+def test_a_draft_holds_whatever_text_a_model_or_the_owner_wrote(store: Store) -> None:
+    """A model's answer (or an /edit) with NUL or a lone surrogate is kept as text,
+    made storable like every other text: PostgreSQL refused the NUL, every database
+    the surrogate, and the draft was lost."""
+    recorded = store.messages.record(event("m1"))
+    assert recorded.contact is not None
+    draft = store.drafts.add(
+        Draft(
+            conversation_id=recorded.conversation.id or 0,
+            contact_id=recorded.contact.id or 0,
+            message_id=recorded.message.id or 0,
+            text="ok\x00/pause \udcff",
+            confidence=0.5,
+            reasons=["because \x00"],
+            model="openai/x",
+        )
+    )
+    stored = store.drafts.get(draft.id or 0)
+    assert stored is not None and stored.text == "ok\u2400/pause \ufffd"
+    assert stored.reasons == ["because \u2400"]
+    moved = store.drafts.move(
+        draft.id or 0, [DraftStatus.PENDING], DraftStatus.APPROVED, text="sure\x00"
+    )
+    assert moved and (store.drafts.get(draft.id or 0) or draft).text == "sure\u2400"
+
+
 def test_policy_state_and_jobs(store: Store) -> None:
     contact = store.messages.record(event("m1")).contact
     assert contact is not None and contact.id is not None
