@@ -339,3 +339,20 @@ def test_a_conversation_is_the_same_across_channel_and_chat(store: Store) -> Non
     assert first.conversation.id == second.conversation.id
     assert ChatId("same") == first.conversation.external_id
     assert ChannelName("telegram") == first.conversation.channel
+
+
+@pytest.mark.parametrize("place", ["0", "-7", "NULL"])
+def test_an_audit_entry_forged_outside_the_chain_breaks_it(store: Store, place: str) -> None:
+    """The twin numbers entries from 1. A row inserted with place 0 or below (which
+    `twin audit` lists as the oldest entry) was never read by verify()."""
+    store.audit.record("twin", "sent", "Alice", "approved draft delivered")
+    assert store.audit.verify().broken is None
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO audit_entry (id, seq, at, actor, action, subject, why, detail, "
+            f"prev_hash, hash) SELECT 99, {place}, at, 'owner', 'approved', 'Mallory', "
+            "'you approved it', detail, prev_hash, hash FROM audit_entry WHERE seq = 1"
+        )
+    verdict = store.audit.verify()
+    assert verdict.broken is not None and "has no place in the chain" in verdict.broken
+    assert verdict.entry_id == 99
