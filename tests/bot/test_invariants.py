@@ -178,3 +178,15 @@ async def test_the_owner_merges_two_contacts_from_the_control_chat(h: Harness) -
     assert [c.name for c in h.twin.store.contacts.all()] == ["Alice"]
     [wrong] = await h.command('/merge alice "no one"')
     assert wrong.startswith("no contact named 'no one'")
+
+
+@pytest.mark.parametrize(
+    "name", ["you", "YOU", "ｙｏｕ", "yоu", "yo\u200bu", "you\u200d", "You (telegram)", "Me", "Sam"]
+)
+def test_a_contact_named_as_the_owner_is_shown_as_a_contact(name: str) -> None:
+    """In `/recall` the owner is "you": a contact whose name reads the same on screen
+    (case, fullwidth, a Cyrillic о, an invisible character, a channel suffix) is not."""
+    from bot.handlers.actions import speaker_label
+
+    assert speaker_label(name, "Sam") == f"{name} (a contact)"
+    assert speaker_label("Yousef", "Sam") == "Yousef"
