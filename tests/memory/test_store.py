@@ -183,6 +183,21 @@ def test_a_name_several_contacts_fit_lists_them_with_channels(store: Store) -> N
     assert store.contacts.find(f"#{console.id}").id == console.id
 
 
+def test_an_id_a_contact_took_as_their_name_is_ambiguous(store: Store) -> None:
+    """A contact called "#1" must not make the owner's "#1" (meaning them, from their
+    card) hit contact 1, nor "#2" hit them when the owner meant contact 2."""
+    alice = store.messages.record(event("a", sender="alice", chat="a")).contact
+    mallory = store.messages.record(replace(event("m", sender="m", chat="m"), sender_name="#1"))
+    assert alice is not None and alice.id == 1 and mallory.contact is not None
+    with pytest.raises(AmbiguousContact) as found:
+        store.contacts.find("#1")
+    assert {c.id for c in found.value.candidates} == {1, mallory.contact.id}
+    assert store.contacts.find("Alice").id == 1
+    assert store.contacts.find(f"#{mallory.contact.id}").id == mallory.contact.id
+    with pytest.raises(UnknownContact, match="no contact #9"):
+        store.contacts.find("#9")
+
+
 def test_numeric_ids_are_not_phone_numbers(store: Store) -> None:
     """A Telegram user id and a WhatsApp number with the same digits are two people."""
     store.messages.record(

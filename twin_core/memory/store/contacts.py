@@ -168,15 +168,12 @@ class ContactRepository:
         A name fits a contact when it equals (case-folded) its full name, its name
         without the ` (channel)` suffix, or the display name of one of its handles. No
         prefix matching: `/auto bob on` never reaches `bobby`. When several contacts fit,
-        `AmbiguousContact` lists them; when none does, `UnknownContact`.
+        `AmbiguousContact` lists them; when none does, `UnknownContact`. `#ID` is the
+        contact with that id, unless another contact is called so (a name a contact
+        chose to make the owner's `/auto #1 on` hit someone else): then it is ambiguous.
         """
         wanted = lookup_key(name)
         contacts = self.all()
-        if wanted.startswith("#") and wanted[1:].isdigit():
-            by_id = next((c for c in contacts if c.id == int(wanted[1:])), None)
-            if by_id is None:
-                raise UnknownContact(f"no contact #{wanted[1:]} (see twin contacts)")
-            return by_id
         if not wanted:
             raise UnknownContact("say which contact: a name, or #ID from the list")
         displayed: dict[int, set[str]] = {}
@@ -189,6 +186,12 @@ class ContactRepository:
             if wanted in (lookup_key(c.name), lookup_key(base_name(c.name)))
             or wanted in displayed.get(c.id or 0, ())
         ]
+        if wanted.startswith("#") and wanted[1:].isdigit():
+            by_id = next((c for c in contacts if c.id == int(wanted[1:])), None)
+            if by_id is None and not fits:
+                raise UnknownContact(f"no contact #{wanted[1:]} (see twin contacts)")
+            # A contact may call themselves "#1": then "#1" could mean either.
+            fits = list({c.id: c for c in [*([by_id] if by_id else []), *fits]}.values())
         if len(fits) == 1:
             return fits[0]
         if fits:
