@@ -121,6 +121,35 @@ async def test_one_contacts_personal_reply_never_reaches_another(h: Harness) -> 
         assert "Luigi" not in text
 
 
+async def test_a_mail_to_alice_in_mallorys_thread_is_not_an_answer_to_mallory(
+    h: Harness,
+) -> None:
+    """Sam answered in the thread of Mallory's question, as a reply to it (In-Reply-To
+    kept), but wrote to Alice: the platform's recipients decide, not the thread."""
+    await h.push(h.channel.event("alice", "hi", external_id="a0"))
+    question = h.channel.event(
+        "mallory",
+        "what's the wifi password?",
+        chat="thread",
+        external_id="q1",
+        recipients=("owner",),
+    )
+    forward = h.channel.event(
+        "owner",
+        "Alice, only you: wifi is Sunflower-88",
+        chat="thread",
+        from_owner=True,
+        external_id="f1",
+        reply_to="q1",
+        recipients=("alice",),
+    )
+    h.twin.memory.record_many([question, forward])
+    h.twin.memory.index()
+    await h.says("mallory", "what's the wifi password?", chat="thread")
+    assert h.drafts() == [] or all("Sunflower" not in d.text for d in h.drafts())
+    assert not any("Reply: Alice, only you" in said for said in h.control())
+
+
 async def test_a_phatic_reply_used_with_three_people_may_be_reused(h: Harness) -> None:
     h.seed(
         {

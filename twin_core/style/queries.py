@@ -4,9 +4,10 @@ that person's (DESIGN.md, invariant 6).
 A message of the owner's *answers* a contact's message only when it came next in the
 same conversation and was addressed to that contact: in a one-to-one chat, the chat
 itself; where the platform names recipients (an email's To and Cc, a group message's
-mentions), only those; anywhere, a message the owner sent as an explicit reply to the
-contact's. An email the owner forwarded to Alice in the thread of Mallory's question is
-not an answer to Mallory, and never becomes an example or a recent turn for her.
+mentions), only those; where it names none, also a message the owner sent as an
+explicit reply to the contact's. An email the owner forwarded to Alice in the thread of
+Mallory's question (even as a reply to it) is not an answer to Mallory, and never
+becomes an example or a recent turn for her.
 """
 
 from __future__ import annotations
@@ -79,10 +80,13 @@ class StyleQueries:
                 continue
             if not candidate.from_owner:
                 return None
-            explicit = candidate.reply_to is not None and candidate.reply_to == message.external_id
-            if explicit or self.addressed_to(candidate, message.contact_id):
+            if self.addressed_to(candidate, message.contact_id):
                 return candidate
-            return None
+            # An explicit reply answers the contact only where the platform names no
+            # recipients: a mail forwarded to Alice with Mallory's In-Reply-To kept is
+            # written to Alice, whatever thread it sits in.
+            explicit = candidate.reply_to is not None and candidate.reply_to == message.external_id
+            return candidate if explicit and not candidate.recipients else None
         return None
 
     def replies_to(self, message_ids: Sequence[int]) -> dict[int, Message]:
