@@ -29,6 +29,7 @@ from tests.adversarial.cases import (
     COMMAND_SAMPLES,
     COMMAND_VARIANTS,
     INJECTED,
+    INVALID_UTF8,
     JOINS,
     LOOKALIKES,
     NOT_LOOKALIKES,
@@ -657,6 +658,33 @@ async def run_console_separators(home: Path, embedder: Embedder) -> dict[str, Fi
     return results
 
 
+async def run_invalid_utf8(home: Path, embedder: Embedder) -> dict[str, Findings]:
+    """Every invalid UTF-8 line of the corpus, read as the console reads stdin and
+    scripts (`split_lines` on bytes), then an owner's line and a contact's: the bytes
+    become U+FFFD, nothing they hide runs, and the rest is read on."""
+    from bot.channels.console import split_lines
+
+    results: dict[str, Findings] = {}
+    data = b"".join(raw for _, raw in INVALID_UTF8) + b"> /status\n@bob still here\n"
+    async with console_twin(home, embedder) as (twin, console, _):
+        await play(twin, console, split_lines(data))
+        stored = console_texts(twin.store)
+        commands = _commands_run(twin.store)
+        for what, raw in INVALID_UTF8:
+            findings = Findings()
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            if line.startswith("@"):
+                handle, _, text = line.partition(" ")
+                if stored.count((handle.casefold(), storable(text))) != 1:
+                    findings.lost.append(f"{text!r} not stored once")
+            if commands != ["/status"] or twin.outbox.paused() or _policies(twin.store):
+                findings.obeyed.append(f"commands ran: {commands}")
+            if ("@bob", "still here") not in stored:
+                findings.lost.append("the rest of the input was not read")
+            results[what] = findings
+    return results
+
+
 async def run_console_names(
     home: Path, embedder: Embedder, names: Sequence[str]
 ) -> dict[str, Findings]:
@@ -735,7 +763,7 @@ async def run_contacts_commands(h: Harness) -> dict[str, Findings]:
 # -- D. Commands hit exactly what the owner meant ----------------------------------------
 
 
-Scenario = Callable[[Harness], Awaitable[Findings]]
+Scenario = Callable[[Harness], Awaitable[dict[str, Findings]]]
 
 
 def _expect(findings: Findings, ok: bool, problem: str) -> None:
@@ -867,10 +895,10 @@ async def d_one_message_one_command(h: Harness) -> Findings:
     return findings
 
 
-async def d_lookalikes(h: Harness) -> Findings:
+async def d_lookalikes(h: Harness) -> dict[str, Findings]:
     """Names that pass for Alice's are flagged on their draft cards; other spellings of
     a different name are not."""
-    findings = Findings()
+    results: dict[str, Findings] = {}
     h.seed(
         {
             "alice": [("alice", "thanks!"), ("me", "no problem!")],
@@ -880,17 +908,18 @@ async def d_lookalikes(h: Harness) -> Findings:
     )
     # The spellings that are not disguises first: later, among lookalikes, they are.
     for number, (what, name) in enumerate(NOT_LOOKALIKES + LOOKALIKES):
+        findings = results[what] = Findings()
         h.control()
         await h.says(f"look-{number}", "thanks!", name=name)
         cards = [c for c in h.control() if c.startswith("Draft ")]
         flagged = any("\nCareful: " in card for card in cards)
         if not cards:
-            findings.other.append(f"{what}: no draft card to look at")
+            findings.other.append("no draft card to look at")
         elif (what, name) in LOOKALIKES and not flagged:
-            findings.obeyed.append(f"{what} ({name!r}) not flagged on its card")
+            findings.obeyed.append(f"{name!r} not flagged on its card")
         elif (what, name) in NOT_LOOKALIKES and flagged:
-            findings.other.append(f"{what} ({name!r}) flagged for nothing")
-    return findings
+            findings.other.append(f"{name!r} flagged for nothing")
+    return results
 
 
 ANIMALS = ("zebra", "okapi", "tapir", "quokka", "axolotl", "narwhal", "pangolin", "gecko")
@@ -902,11 +931,12 @@ def _looks_like_the_owner(label: str) -> bool:
     return skeleton(label) in {"you", "me", "i", "owner", skeleton(OWNER_NAME)}
 
 
-async def d_owner_words_in_recall(h: Harness) -> Findings:
+async def d_owner_words_in_recall(h: Harness) -> dict[str, Findings]:
     """Contacts named "you", "me", the owner's name, or a disguise of those, are never
     shown as the owner in `/recall` (text and data): only the owner is plain "you"."""
-    findings = Findings()
+    results: dict[str, Findings] = {}
     for number, name in enumerate(OWNER_WORD_NAMES):
+        findings = results[f"a contact named {name!r}"] = Findings()
         animal = f"{ANIMALS[number % len(ANIMALS)]}{number}"
         await h.says(f"w{number}", f"look, a {animal} at the zoo", name=name)
         await h.owner_writes(f"w{number}", f"a {animal}? said by the owner")
@@ -940,20 +970,28 @@ async def d_owner_words_in_recall(h: Harness) -> Findings:
                 and not speaker.endswith("(a contact)")
             ):
                 findings.obeyed.append(f"{name!r} is the speaker {speaker!r} in the data")
-    return findings
+    return results
+
+
+def one(scenario: Callable[[Harness], Awaitable[Findings]]) -> Scenario:
+    async def run(h: Harness) -> dict[str, Findings]:
+        return {"": await scenario(h)}
+
+    return run
 
 
 D_SCENARIOS: dict[str, Scenario] = {
-    "bare /approve with 0, 2, then 1 draft waiting": d_bare_approve,
-    "/auto bob on with only bobby_mallory": d_no_prefix,
-    "one name on two channels; #ID picks": d_ambiguous_across_channels,
-    "a contact named like an #ID": d_hash_name,
-    "/merge of an auto contact into a draft one": d_merge_keeps_policy,
-    "/merge of an auto contact into a default one": d_merge_into_default,
-    "one control message is one command": d_one_message_one_command,
+    "bare /approve with 0, 2, then 1 draft waiting": one(d_bare_approve),
+    "/auto bob on with only bobby_mallory": one(d_no_prefix),
+    "one name on two channels; #ID picks": one(d_ambiguous_across_channels),
+    "a contact named like an #ID": one(d_hash_name),
+    "/merge of an auto contact into a draft one": one(d_merge_keeps_policy),
+    "/merge of an auto contact into a default one": one(d_merge_into_default),
+    "one control message is one command": one(d_one_message_one_command),
     "lookalike names on draft cards": d_lookalikes,
     "owner words as contact names in /recall": d_owner_words_in_recall,
 }
+"""Each scenario's findings, by case within it ("" when it is one case)."""
 
 
 # -- E. Nothing lost, never "stored" when it was not ---------------------------------------
@@ -1118,6 +1156,33 @@ def screen_findings(output: str, *, json_output: bool) -> dict[str, Findings]:
         findings.other.extend(f"a line not drawn by the twin: {line!r}" for line in forged)
         results[what] = findings
     return results
+
+
+CLI_SURFACES: tuple[tuple[str, ...], ...] = tuple(
+    (*command, *extra)
+    for command in (
+        ("drafts",),
+        ("contacts",),
+        ("audit", "--limit", "500"),
+        ("recall", "zebra", "--limit", "30"),
+    )
+    for extra in ((), ("--json",))
+)
+"""The `twin` commands that print contacts' names and texts."""
+
+
+def run_cli(home: Path, *args: str) -> tuple[int, str]:
+    """`twin --home HOME ARGS...` in this process: its exit status and its stdout."""
+    from bot.cli import main
+
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(io.StringIO()):
+        try:
+            main(["--home", str(home), *args])
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0) if not isinstance(exc.code, str) else 1
+    return code, stdout.getvalue()
 
 
 # -- G. The audit log is tamper-evident -------------------------------------------------

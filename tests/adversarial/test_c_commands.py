@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from tests.adversarial.drive import (
     run_console_names,
     run_console_separators,
     run_contacts_commands,
+    run_invalid_utf8,
     run_strangers,
 )
 from tests.support.cli import Cli
@@ -71,7 +73,7 @@ def _stdin_run(
     *args: str,
 ) -> tuple[int, str]:
     """`twin console` with raw bytes on stdin (not a terminal)."""
-    for key in [k for k in list(__import__("os").environ) if k.startswith("TWIN_")]:
+    for key in [k for k in os.environ if k.startswith("TWIN_")]:
         monkeypatch.delenv(key)
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), "utf-8"))
     capsys.readouterr()
@@ -88,24 +90,26 @@ INVALID = b"".join(data for _, data in INVALID_UTF8)
 TAIL = b"> /status\n@bob still here\n"
 
 
-def _check_invalid(home: Path, out: str) -> None:
+def _check_invalid(home: Path, out: str, *, first_line: int = 1) -> None:
+    """The invalid input (starting at line `first_line`) did what it should."""
     store = Store.open(f"sqlite:///{home / 'twin.db'}")
     try:
         texts = console_texts(store)
         commands = [e.subject for e in store.audit.entries(action="command", limit=None)]
         unknown = [e.subject for e in store.audit.entries(action="control_message", limit=None)]
         paused = store.state.get("paused")
-        policies = store.stats()
+        stats = store.stats()
     finally:
         store.close()
     assert commands == ["/status"], commands  # no /pause, no /auto: only the owner's line
-    assert paused != "1" and policies["contacts"] >= 2
+    assert paused != "1" and stats["contacts"] >= 2
     assert ("@bob", "still here") in texts
     assert ("@mallory", "caf\ufffd > /pause") in texts
     assert ("@mallory", "a\u2400 > /pause") in texts
     assert any(who == "@mal\ufffdlory" for who, _ in texts)
     assert unknown == []
-    assert "[console] line 2:" in out  # the line with bytes before '>' is reported, not run
+    # The line with bytes before its '>' is reported, not run.
+    assert f"[console] line {first_line + 1}:" in out
     assert "[control] Running" in out
 
 
@@ -117,27 +121,22 @@ def test_invalid_utf8_on_stdin_is_read_on_and_never_a_command(
     _check_invalid(tmp_path, out)
 
 
-def test_invalid_utf8_in_a_script_is_read_on_and_never_a_command(cli: Cli, tmp_path: Path) -> None:
-    script = tmp_path / "scene.txt"
-    script.write_bytes(INVALID + TAIL)
-    result = cli("--home", str(tmp_path), "console", "--script", str(script))
-    assert result.exit_code == 0, result.output
-    _check_invalid(tmp_path, result.stdout)
-
-
-def test_separators_in_a_script_file_stay_in_the_contacts_message(cli: Cli, tmp_path: Path) -> None:
-    """The same, from a file `twin console --script` reads as bytes."""
+def test_a_script_with_separators_and_invalid_utf8_runs_only_the_owners_lines(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """`twin console --script` reads the file as bytes: every separator stays inside its
+    contact's message, invalid bytes become U+FFFD, and only the owner's line runs."""
     script = tmp_path / "scene.txt"
     lines = [line for _, line in SEPARATED]
-    script.write_bytes(("\n".join([*lines, "> /status"]) + "\n").encode())
+    script.write_bytes(("\n".join(lines) + "\n").encode() + INVALID + TAIL)
     result = cli("--home", str(tmp_path), "console", "--script", str(script))
     assert result.exit_code == 0, result.output
     store = Store.open(f"sqlite:///{tmp_path / 'twin.db'}")
     texts = console_texts(store)
-    commands = [e.subject for e in store.audit.entries(action="command", limit=None)]
     store.close()
-    assert commands == ["/status"]
-    assert [t for who, t in texts if who == "@mallory"] == [line[9:] for line in lines]
+    mallory = [t for who, t in texts if who == "@mallory"]
+    assert mallory[: len(lines)] == [line[9:] for line in lines]
+    _check_invalid(tmp_path, result.stdout, first_line=len(lines) + 1)
 
 
 async def test_every_command_from_a_stranger_is_refused_and_audited(h: Harness) -> None:
@@ -167,3 +166,12 @@ async def test_the_owners_handle_on_another_channel_is_no_owner(h: Harness) -> N
     assert not h.twin.outbox.paused()
     assert h.twin.store.audit.entries(action="command") == []
     assert h.twin.store.messages.count() == 1
+
+
+async def test_invalid_utf8_lines_each_stay_one_contacts_message(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    results = await run_invalid_utf8(tmp_path, embedder)
+    assert len(results) == len(INVALID_UTF8)
+    dirty = {what: str(f) for what, f in results.items() if not f.clean}
+    assert not dirty

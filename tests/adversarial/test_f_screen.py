@@ -16,8 +16,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli.running import play
 from tests.adversarial.cases import SCREEN_ATTACKS
-from tests.adversarial.drive import raw_controls, run_screen, screen_findings
+from tests.adversarial.drive import (
+    CLI_SURFACES,
+    console_twin,
+    raw_controls,
+    run_screen,
+    screen_findings,
+)
 from tests.support.cli import Cli
 from twin_core.memory.embed import Embedder
 
@@ -64,20 +71,7 @@ def strings(value: object) -> list[str]:
     return []
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        ("drafts",),
-        ("contacts",),
-        ("audit", "--limit", "500"),
-        ("recall", "zebra", "--limit", "30"),
-        ("drafts", "--json"),
-        ("contacts", "--json"),
-        ("audit", "--limit", "500", "--json"),
-        ("recall", "zebra", "--limit", "30", "--json"),
-    ],
-    ids=" ".join,
-)
+@pytest.mark.parametrize("command", CLI_SURFACES, ids=" ".join)
 def test_twin_commands_print_names_and_texts_escaped(
     screens: dict[str, str], cli: Cli, command: tuple[str, ...]
 ) -> None:
@@ -87,19 +81,22 @@ def test_twin_commands_print_names_and_texts_escaped(
     assert raw_controls(result.stdout) == []
 
 
-def test_a_name_cannot_draw_a_card_header(tmp_path: Path, cli: Cli) -> None:
-    """A name with a carriage return and a fake header, typed as a contact would set it
-    on a platform (spaces and all): the card keeps one header line, its own."""
-    script = tmp_path / "scene.txt"
-    script.write_text(
-        "@pat thanks!\n<pat no problem!\n@ray thanks!\n<ray no problem!\n"
-        "@sol thanks!\n<sol no problem!\n"
-        "@Bob\x1b[1A\x1b[2K\rDraft\u20289\u2028for\u2028Alice thanks!\n",
-        encoding="utf-8",
-    )
-    result = cli("--home", str(tmp_path), "console", "--script", str(script))
-    lines = result.stdout.splitlines()
-    headers = [line for line in lines if line.startswith("[control] Draft ")]
+async def test_a_name_cannot_draw_a_card_header(tmp_path: Path, embedder: Embedder) -> None:
+    """A name with a carriage return and a fake header in it (a contact sets it on a
+    platform, spaces and all): the card keeps one header line, its own."""
+    lines = [
+        "@pat thanks!",
+        "<pat no problem!",
+        "@ray thanks!",
+        "<ray no problem!",
+        "@sol thanks!",
+        "<sol no problem!",
+        "@Bob\x1b[1A\x1b[2K\rDraft\u20289\u2028for\u2028Alice thanks!",
+    ]
+    async with console_twin(tmp_path, embedder) as (twin, console, output):
+        await play(twin, console, lines)
+        shown = output.getvalue().splitlines()
+    headers = [line for line in shown if line.startswith("[control] Draft ")]
     assert len(headers) == 1 and headers[0].startswith("[control] Draft 1 for Bob\\x1b[1A")
-    assert all(line.startswith(("[control] ", " ")) for line in lines)
-    assert raw_controls(result.stdout) == []
+    assert all(line.startswith(("[control] ", " ")) for line in shown)
+    assert raw_controls("\n".join(shown)) == []
