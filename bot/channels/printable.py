@@ -20,12 +20,14 @@ neither is obeyed.
 
 `printable_json` does the same for JSON lines (`--json`): json.dumps escapes the C0
 controls, and leaves DEL, C1, the separators, bidi controls and lone surrogates raw.
-Every `twin` command prints through these two (`bot.cli.common`), as the console does.
+Every `twin` command prints through these two (`bot.cli.common`), as the console does,
+and logs through `PrintableFormatter`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
@@ -71,3 +73,12 @@ def printable_json(value: Any) -> str:
     are written as `\\uXXXX`, which every JSON reader reads back as the same text."""
     line = json.dumps(value, ensure_ascii=False, default=str)
     return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", line)
+
+
+class PrintableFormatter(logging.Formatter):
+    """Log lines for a terminal, as `printable` shows them: a failure is logged with
+    the platform's ids, and names or texts of contacts, which must not move the
+    cursor or set the title of the terminal `twin run` logs to."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))

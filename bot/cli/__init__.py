@@ -16,7 +16,7 @@ from typing import Annotated
 import click
 import typer
 
-from bot.channels.printable import printable
+from bot.channels.printable import PrintableFormatter, printable
 from bot.cli import contacts, memory, owner, running
 from bot.cli.common import CliState, UserError
 from bot.cli.imports import import_app
@@ -37,11 +37,9 @@ def root(
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
 ) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(PrintableFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
     state = ctx.obj if isinstance(ctx.obj, CliState) else CliState()
     if home is not None:
         state.overrides["home"] = home.expanduser()
