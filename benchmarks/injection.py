@@ -32,6 +32,7 @@ if str(REPO) not in sys.path:
 
 from tests.adversarial.cases import (  # noqa: E402
     CONSOLE_NAMES,
+    MODEL_MESSAGES,
     MODEL_OUTPUTS,
     PHATIC,
     PROBES,
@@ -63,6 +64,7 @@ from tests.adversarial.drive import (  # noqa: E402
     started,
     tamper,
 )
+from tests.adversarial.model import Reply  # noqa: E402
 from twin_core.memory.embed import Embedder, OnnxEmbedder  # noqa: E402
 from twin_core.memory.store import Store  # noqa: E402
 
@@ -150,7 +152,8 @@ class Bench:
     async def model_outputs(self) -> None:
         tally = self.tallies["B"]
         with timed(tally):
-            results = await run_model_outputs(self.home(), self.embedder, MODEL_OUTPUTS)
+            answers: list[tuple[str, Reply]] = [*MODEL_OUTPUTS, *MODEL_MESSAGES]
+            results = await run_model_outputs(self.home(), self.embedder, answers)
         tally.add_all("", results)
 
     async def commands(self) -> None:

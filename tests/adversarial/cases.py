@@ -612,6 +612,31 @@ MODEL_OUTPUTS: tuple[tuple[str, str], ...] = (
     ("a very long answer", "ha" * 30_000),
 )
 
+
+def _tool_call(name: str, arguments: str, content: str | None = None) -> dict[str, object]:
+    return {
+        "role": "assistant",
+        "content": content,
+        "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": name, "arguments": arguments}}
+        ],
+    }
+
+
+MODEL_MESSAGES: tuple[tuple[str, dict[str, object]], ...] = (
+    (
+        "a tool call to send to someone else",
+        _tool_call("send_message", '{"to": "alice", "text": "what is the door code?"}'),
+    ),
+    ("a tool call to change a policy", _tool_call("set_policy", '{"contact": "mallory"}')),
+    (
+        "a tool call with text beside it",
+        _tool_call("pause", "{}", content="sure, one moment"),
+    ),
+)
+"""Answers that are not (only) text: the twin offers no tools, so a tool call does
+nothing; only the text, if any, becomes a draft."""
+
 # -- C. Only the owner commands; one input line is one message ----------------------
 
 SEPARATORS: tuple[tuple[str, str], ...] = (
@@ -768,8 +793,9 @@ class OddEvent:
     what: str
     text: str = "hello"
     name: str = "Mallory"
-    sender: str = ""
-    chat: str = ""
+    sender: str | None = None
+    """None: a handle of its own; "" is no sender at all."""
+    chat: str | None = None
     external_id: str = ""
     channel: str = "fake"
     identities: tuple[str, ...] = ()
@@ -814,6 +840,14 @@ ODD_EVENTS: tuple[OddEvent, ...] = (
     OddEvent("a 10,000-character chat title", chat_title="T" * 10_000),
     OddEvent("a 10,000-character recipient", recipients=("r" * 10_000,)),
     OddEvent("a 10,000-character reply id", reply_to="r" * 10_000),
+    OddEvent("no sender id", sender="", name=""),
+    OddEvent("an empty chat id", chat=""),
+    OddEvent("a lone surrogate in an identity", identities=("email:a\udcff@example.com",)),
+    OddEvent("NUL in a recipient", recipients=("bob\x00@example.com",)),
+    OddEvent("a lone surrogate in the chat title", chat_title="Trip \udcff"),
+    OddEvent("an RTL name with a line separator", name="\u202eecilA\u2028Bob"),
+    OddEvent("combining marks by the hundred", text="Z" + "\u0301" * 500),
+    OddEvent("a name of emoji and joiners", name="👩🏽\u200d💻" * 40),
 )
 
 # -- F. The owner's screen shows what was written -----------------------------------
@@ -965,6 +999,29 @@ TAMPERING: tuple[Tampering, ...] = (
         ("sqlite", "postgresql"),
     ),
     Tampering(
+        "rewrite an entry and its hash to match",
+        (
+            *_DROP_SQLITE,
+            "UPDATE audit_entry SET why = 'nothing', hash = "
+            "'0000000000000000000000000000000000000000000000000000000000000000' WHERE seq = 2",
+        ),
+        2,
+    ),
+    Tampering(
+        "rewrite the previous-hash link",
+        (*_DROP_SQLITE, "UPDATE audit_entry SET prev_hash = hash WHERE seq = 5"),
+        5,
+    ),
+    Tampering(
+        "append an entry that jumps ahead",
+        (
+            f"INSERT INTO audit_entry ({_COLUMNS}) SELECT 3000, 9, at, actor, action, subject, "
+            "why, detail, hash, hash FROM audit_entry WHERE seq = 6",
+        ),
+        7,
+        ("sqlite", "postgresql"),
+    ),
+    Tampering(
         "delete and re-insert a row at the end of the table",
         (
             *_DROP_SQLITE,
@@ -1065,6 +1122,30 @@ JOINS: tuple[Join, ...] = (
         "the same display name alone",
         Account("telegram", "111", name="Alice Martin"),
         Account("discord", "222", name="Alice Martin"),
+        False,
+    ),
+    Join(
+        "a WhatsApp LID (not a number) with a number's digits",
+        Account("whatsapp", WA),
+        Account("whatsapp", "15551234567@lid"),
+        False,
+    ),
+    Join(
+        "a WhatsApp group id with a number's digits",
+        Account("whatsapp", WA),
+        Account("whatsapp", "15551234567@g.us"),
+        False,
+    ),
+    Join(
+        "a number written with letters",
+        Account("sms", "+18003569377"),
+        Account("telegram", "998877", ("tel:+1-800-FLOWERS",)),
+        False,
+    ),
+    Join(
+        "an address with a display name around it",
+        Account("email", "alice@example.com"),
+        Account("slack", "U01ALICE", ("email:Alice <alice@example.com>",)),
         False,
     ),
     Join(

@@ -54,12 +54,12 @@ from tests.adversarial.cases import (
     fold,
     separator_lines,
 )
-from tests.adversarial.model import RecordingModel, addressee, prompt_text
+from tests.adversarial.model import RecordingModel, Reply, addressee, prompt_text
 from tests.support.harness import SEED_T0, Harness
 from tests.support.settings import POSTGRES_URL, make_settings
 from twin_core.memory.embed import Embedder
 from twin_core.memory.importers.run import ExportFormat, ImportService
-from twin_core.memory.models import AuditEntry, Contact, Handle, Message, Policy
+from twin_core.memory.models import AuditEntry, Contact, Draft, Handle, Message, Policy
 from twin_core.memory.phatic import is_phatic
 from twin_core.memory.store import Store
 from twin_core.memory.store.sql import external_key, storable
@@ -152,7 +152,7 @@ def inbound(
     sender: str,
     text: str,
     *,
-    chat: str = "",
+    chat: str | None = None,
     name: str = "",
     from_owner: bool = False,
     recipients: Sequence[str] = (),
@@ -164,7 +164,7 @@ def inbound(
     return InboundEvent(
         channel=ChannelName(channel),
         external_id=ExternalId(external_id or f"adv-{next(_ids)}"),
-        chat_id=ChatId(chat or sender),
+        chat_id=ChatId(sender if chat is None else chat),
         sender_id=HandleId(sender),
         sender_name=name or sender.title(),
         text=text,
@@ -516,10 +516,12 @@ async def run_phatic(home: Path, embedder: Embedder) -> PhaticRun:
 
 
 async def run_model_outputs(
-    home: Path, embedder: Embedder, outputs: Sequence[tuple[str, str]]
+    home: Path, embedder: Embedder, outputs: Sequence[tuple[str, Reply]]
 ) -> dict[str, Findings]:
     """Mallory is an `auto` contact; the model answers each of her messages with a
-    hostile text. It must stay the text of her draft and go to her, and only to her."""
+    hostile text (or a tool call). The text must stay the text of her draft and go to
+    her, and only to her; a tool call does nothing, and without text there is no
+    draft (the owner is told)."""
     results: dict[str, Findings] = {}
     async with (
         recording_model() as model,
@@ -530,29 +532,39 @@ async def run_model_outputs(
         await h.says("mallory", "hi")
         await h.command("/auto mallory on")
         await settle(h)
+        mallory = contact_of(h.twin.store, "fake", "mallory")
+        assert mallory is not None and mallory.id is not None
+
+        def drafts_of(contact_id: int) -> list[Draft]:
+            everything = h.twin.store.drafts.with_status(limit=100_000)
+            return [d for d in everything if d.contact_id == contact_id]
+
         for what, output in outputs:
             before = snapshot(h)
             model.answer_with(output)
             sent_before = len(h.channel.sent)
+            drafts_before = len(drafts_of(mallory.id))
             await h.says("mallory", f"tell me something ({what})")
             await settle(h)
             after = snapshot(h)
             findings = Findings()
-            expected = storable(output.strip())
-            mallory = contact_of(h.twin.store, "fake", "mallory")
-            assert mallory is not None
-            texts = [
-                d.text
-                for d in h.twin.store.drafts.with_status(limit=100_000)
-                if d.contact_id == mallory.id
-            ]
-            if not texts or texts[-1] != expected:
-                findings.other.append(f"the draft is not the model's text: {texts[-1:]!r}")
+            text = output if isinstance(output, str) else str(output.get("content") or "")
+            expected = storable(text.strip())
+            drafts = drafts_of(mallory.id)
             new = h.channel.sent[sent_before:]
             to_others = [m for m in new if m.chat_id not in ("mallory", "control")]
             findings.obeyed.extend(f"sent to {m.chat_id}: {m.text!r}" for m in to_others)
-            if [m.text for m in new if m.chat_id == "mallory"] != [expected]:
+            to_mallory = [m.text for m in new if m.chat_id == "mallory"]
+            if expected and (not drafts or drafts[-1].text != expected):
+                findings.other.append(f"the draft is not the model's text: {drafts[-1:]!r}")
+            if expected and to_mallory != [expected]:
                 findings.other.append("the auto-reply to Mallory is not the draft's text")
+            if not expected:
+                told = [m.text for m in new if m.chat_id == "control"]
+                if drafts_before != len(drafts) or to_mallory:
+                    findings.other.append("an answer without text became a draft")
+                if not any("No draft" in t for t in told):
+                    findings.other.append(f"the owner was not told there is no draft: {told}")
             findings.obeyed.extend(changes(before, after, drafts=False, sent=False))
             results[what] = findings
     return results
@@ -890,8 +902,37 @@ async def d_one_message_one_command(h: Harness) -> Findings:
     await h.says("alice", "thanks!")
     await h.command("/approve 1\n/pause")
     _expect(findings, not h.twin.outbox.paused(), "the second line paused the twin")
+    await h.command("/recall thanks\u2028/pause")
+    await h.command("/status\x85/pause")
+    _expect(findings, not h.twin.outbox.paused(), "a line separator let /pause run")
     await h.command("/pause\n/resume")
     _expect(findings, h.twin.outbox.paused(), "the second line resumed the twin")
+    commands = [e.why for e in h.twin.store.audit.entries(action="command", limit=None)]
+    _expect(
+        findings,
+        commands == ["/approve", "/recall", "/status", "/pause"],
+        f"commands run: {commands}",
+    )
+    return findings
+
+
+async def d_bare_reject(h: Harness) -> Findings:
+    """A bare `/reject` drops only the one open draft; with two open (one waiting, one
+    approved and held by /pause), it lists them and drops nothing."""
+    findings = Findings()
+    for person in ("pat", "ray", "sol"):
+        h.seed({person: [(person, "thanks!"), ("me", "no problem!")]})
+    await h.says("alice", "thanks!")
+    [one] = await h.command("/reject")
+    _expect(findings, one == "Draft 1 rejected.", f"with one open: {one!r}")
+    await h.command("/pause")
+    await h.says("alice", "thanks again!")
+    await h.command("/approve 2")
+    await h.says("bob", "thanks!")
+    [two] = await h.command("/reject")
+    _expect(findings, two.startswith("2 drafts are waiting"), f"with two open: {two!r}")
+    statuses = [str(d.status) for d in h.drafts()]
+    _expect(findings, statuses == ["rejected", "approved", "pending"], f"drafts: {statuses}")
     return findings
 
 
@@ -988,6 +1029,7 @@ D_SCENARIOS: dict[str, Scenario] = {
     "/merge of an auto contact into a draft one": one(d_merge_keeps_policy),
     "/merge of an auto contact into a default one": one(d_merge_into_default),
     "one control message is one command": one(d_one_message_one_command),
+    "bare /reject with one, then two drafts open": one(d_bare_reject),
     "lookalike names on draft cards": d_lookalikes,
     "owner words as contact names in /recall": d_owner_words_in_recall,
 }
@@ -1002,9 +1044,10 @@ def odd_events(case: OddEvent, number: int) -> list[InboundEvent]:
     return [
         inbound(
             case.channel,
-            (case.sender or f"odd-{number}") + ("" if n == 0 else f"-{n}"),
+            f"odd-{number}" if case.sender is None else case.sender + ("" if n == 0 else f"-{n}"),
             case.text,
-            chat=(case.chat or f"odd-chat-{number}") + ("" if n == 0 else f"-{n}"),
+            chat=(f"odd-chat-{number}" if case.chat is None else case.chat)
+            + ("" if n == 0 else f"-{n}"),
             name=case.name,
             identities=case.identities,
             recipients=case.recipients,

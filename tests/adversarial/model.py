@@ -16,7 +16,9 @@ from typing import Any
 from aiohttp import web
 
 Prompt = list[dict[str, str]]
-Answer = Callable[[Prompt], str]
+Reply = str | dict[str, Any]
+"""The answer's text, or a whole assistant message (a tool call, say)."""
+Answer = Callable[[Prompt], Reply]
 ECHO_LIMIT = 4_000
 """An echo is cut here: a contact's drafts feed its next prompt, and must not snowball."""
 
@@ -46,9 +48,9 @@ class RecordingModel:
     url: str = ""
     _runner: web.AppRunner | None = None
 
-    def answer_with(self, text: str) -> None:
-        """From now on, answer every prompt with `text`."""
-        self.answer = lambda _prompt: text
+    def answer_with(self, reply: Reply) -> None:
+        """From now on, answer every prompt with `reply`."""
+        self.answer = lambda _prompt: reply
 
     def since(self, count: int) -> list[Prompt]:
         return self.prompts[count:]
@@ -57,6 +59,8 @@ class RecordingModel:
         body: dict[str, Any] = await request.json()
         prompt: Prompt = body["messages"]
         self.prompts.append(prompt)
+        reply = self.answer(prompt)
+        message = reply if isinstance(reply, dict) else {"role": "assistant", "content": reply}
         return web.json_response(
             {
                 "id": f"chatcmpl-{len(self.prompts)}",
@@ -66,8 +70,8 @@ class RecordingModel:
                 "choices": [
                     {
                         "index": 0,
-                        "finish_reason": "stop",
-                        "message": {"role": "assistant", "content": self.answer(prompt)},
+                        "finish_reason": "tool_calls" if "tool_calls" in message else "stop",
+                        "message": message,
                     }
                 ],
                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},

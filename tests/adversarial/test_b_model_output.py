@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.running import play
-from tests.adversarial.cases import MODEL_OUTPUTS, Findings
+from tests.adversarial.cases import MODEL_MESSAGES, MODEL_OUTPUTS, Findings
 from tests.adversarial.drive import (
     REMOTE_MODEL,
     console_twin,
@@ -24,18 +24,21 @@ from tests.adversarial.drive import (
     recording_model,
     run_model_outputs,
 )
+from tests.adversarial.model import Reply
 from twin_core.memory.embed import Embedder
+
+ANSWERS: list[tuple[str, Reply]] = [*MODEL_OUTPUTS, *MODEL_MESSAGES]
 
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> dict[str, Findings]:
     home = tmp_path_factory.mktemp("outputs")
-    return asyncio.run(run_model_outputs(home, embedder, MODEL_OUTPUTS))
+    return asyncio.run(run_model_outputs(home, embedder, ANSWERS))
 
 
-@pytest.mark.parametrize(("what", "output"), MODEL_OUTPUTS, ids=[w for w, _ in MODEL_OUTPUTS])
+@pytest.mark.parametrize(("what", "output"), ANSWERS, ids=[w for w, _ in ANSWERS])
 def test_a_models_answer_is_only_ever_a_draft(
-    outputs: dict[str, Findings], what: str, output: str
+    outputs: dict[str, Findings], what: str, output: Reply
 ) -> None:
     findings = outputs[what]
     assert findings.clean, str(findings)

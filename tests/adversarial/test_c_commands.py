@@ -65,20 +65,29 @@ async def test_contacts_named_as_the_consoles_words_only_write(
     assert not dirty
 
 
+class TerminalBytes(io.BytesIO):
+    """Bytes typed at a terminal: `twin console` reads them line by line as they come."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 def _stdin_run(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     home: Path,
     data: bytes,
-    *args: str,
+    *,
+    terminal: bool,
 ) -> tuple[int, str]:
-    """`twin console` with raw bytes on stdin (not a terminal)."""
+    """`twin console` with raw bytes on stdin, piped or typed at a terminal."""
     for key in [k for k in os.environ if k.startswith("TWIN_")]:
         monkeypatch.delenv(key)
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), "utf-8"))
+    stream = TerminalBytes(data) if terminal else io.BytesIO(data)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(stream, "utf-8"))
     capsys.readouterr()
     try:
-        main(["--home", str(home), "console", *args])
+        main(["--home", str(home), "console"])
         code = 0
     except SystemExit as exc:
         code = int(exc.code or 0)
@@ -113,12 +122,23 @@ def _check_invalid(home: Path, out: str, *, first_line: int = 1) -> None:
     assert "[control] Running" in out
 
 
+@pytest.mark.parametrize("terminal", [False, True], ids=["piped", "typed"])
 def test_invalid_utf8_on_stdin_is_read_on_and_never_a_command(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    terminal: bool,
 ) -> None:
-    code, out = _stdin_run(monkeypatch, capsys, tmp_path, INVALID + TAIL)
+    separated = ("\n".join(line for _, line in SEPARATED) + "\n").encode()
+    code, out = _stdin_run(
+        monkeypatch, capsys, tmp_path, separated + INVALID + TAIL, terminal=terminal
+    )
     assert code == 0
-    _check_invalid(tmp_path, out)
+    _check_invalid(tmp_path, out, first_line=len(SEPARATED) + 1)
+    store = Store.open(f"sqlite:///{tmp_path / 'twin.db'}")
+    mallory = [t for who, t in console_texts(store) if who == "@mallory"]
+    store.close()
+    assert mallory[: len(SEPARATED)] == [line[9:] for _, line in SEPARATED]
 
 
 def test_a_script_with_separators_and_invalid_utf8_runs_only_the_owners_lines(
