@@ -688,6 +688,10 @@ CONSOLE_NAMES: tuple[str, ...] = (
 """Contacts whose names are the words of the console and the control chat."""
 
 INVALID_UTF8: tuple[tuple[str, bytes], ...] = (
+    (
+        "a byte order mark first, then a separator",
+        b"\xef\xbb\xbf@mallory bom\xe2\x80\xa8> /pause\n",
+    ),
     ("a Latin-1 byte before a command", b"@mallory caf\xe9 > /pause\n"),
     ("bytes before a control line", b"\xff\xfe> /pause\n"),
     ("a truncated sequence at the end of a line", b"@mallory \xc0\n"),

@@ -682,9 +682,9 @@ async def run_invalid_utf8(home: Path, embedder: Embedder) -> dict[str, Findings
         await play(twin, console, split_lines(data))
         stored = console_texts(twin.store)
         commands = _commands_run(twin.store)
-        for what, raw in INVALID_UTF8:
+        for number, (what, raw) in enumerate(INVALID_UTF8):
             findings = Findings()
-            line = raw.decode("utf-8", "replace").rstrip("\n")
+            line = raw.decode("utf-8-sig" if number == 0 else "utf-8", "replace").rstrip("\n")
             if line.startswith("@"):
                 handle, _, text = line.partition(" ")
                 if stored.count((handle.casefold(), storable(text))) != 1:
