@@ -24,6 +24,7 @@ from bot.cli import main
 from tests.adversarial.cases import (
     COMMAND_SAMPLES,
     CONSOLE_NAMES,
+    INJECTED,
     INVALID_UTF8,
     Findings,
     separator_lines,
@@ -131,7 +132,9 @@ def test_invalid_utf8_on_stdin_is_read_on_and_never_a_command(
     tmp_path: Path,
     terminal: bool,
 ) -> None:
-    separated = ("\n".join(line for _, line in SEPARATED) + "\n").encode()
+    # Typed, each line is handled before the next is read: one line per separator.
+    lines = SEPARATED if not terminal else SEPARATED[:: len(INJECTED)]
+    separated = ("\n".join(line for _, line in lines) + "\n").encode()
     code, out = _stdin_run(
         monkeypatch, capsys, tmp_path, INVALID + separated + TAIL, terminal=terminal
     )
@@ -141,7 +144,7 @@ def test_invalid_utf8_on_stdin_is_read_on_and_never_a_command(
     mallory = [t for who, t in console_texts(store) if who == "@mallory"]
     store.close()
     assert mallory[0] == "bom\u2028> /pause"  # the BOM that starts the input is dropped
-    assert mallory[-len(SEPARATED) :] == [line[9:] for _, line in SEPARATED]
+    assert mallory[-len(lines) :] == [line[9:] for _, line in lines]
 
 
 def test_a_script_with_separators_and_invalid_utf8_runs_only_the_owners_lines(

@@ -28,8 +28,8 @@ CASES = [
 
 
 @pytest.mark.parametrize(("case", "dialect"), CASES)
-def test_twin_audit_verify_names_the_first_broken_entry(
-    cli: Cli, tmp_path: Path, request: pytest.FixtureRequest, case: Tampering, dialect: str
+def test_verify_names_the_first_broken_entry(
+    tmp_path: Path, request: pytest.FixtureRequest, case: Tampering, dialect: str
 ) -> None:
     url = (
         f"sqlite:///{tmp_path / 'twin.db'}"
@@ -45,25 +45,35 @@ def test_twin_audit_verify_names_the_first_broken_entry(
     finally:
         store.close()
     assert findings.clean, str(findings)
-    broken = cli("audit", "--verify", env={"TWIN_HOME": str(tmp_path), "TWIN_DATABASE_URL": url})
-    assert broken.exit_code == 1, broken.output
-    assert broken.stdout.startswith("audit log BROKEN at ")
-    if case.first is not None:
-        assert f"entry {case.first} " in broken.stdout
 
 
-def test_verify_says_intact_then_broken_in_text_and_json(cli: Cli, tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'twin.db'}")
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_twin_audit_verify_exits_1_naming_the_entry(
+    cli: Cli, tmp_path: Path, request: pytest.FixtureRequest, dialect: str
+) -> None:
+    """What the owner runs: intact, then after tampering exit status 1 and the first
+    broken entry named, in text and in JSON."""
+    url = (
+        f"sqlite:///{tmp_path / 'twin.db'}"
+        if dialect == "sqlite"
+        else str(request.getfixturevalue("postgres_url"))
+    )
+    env = {"TWIN_HOME": str(tmp_path), "TWIN_DATABASE_URL": url}
+    store = Store.open(url)
     audit_some(store)
     store.close()
-    intact = cli("--home", str(tmp_path), "audit", "--verify")
+    intact = cli("audit", "--verify", env=env)
     assert intact.exit_code == 0 and "audit log intact: 6 entries" in intact.stdout
-    store = Store.open(f"sqlite:///{tmp_path / 'twin.db'}")
-    tamper(store, TAMPERING[0])
+    case = next(c for c in TAMPERING if dialect in c.dialects and c.first is not None)
+    store = Store.open(url)
+    tamper(store, case)
     store.close()
-    as_json = cli("--home", str(tmp_path), "audit", "--verify", "--json")
+    broken = cli("audit", "--verify", env=env)
+    assert broken.exit_code == 1, broken.output
+    assert broken.stdout.startswith(f"audit log BROKEN at entry {case.first} ")
+    as_json = cli("audit", "--verify", "--json", env=env)
     assert as_json.exit_code == 1
-    assert json.loads(as_json.stdout)["broken"].startswith("entry 3 ")
+    assert json.loads(as_json.stdout)["broken"].startswith(f"entry {case.first} ")
 
 
 def test_cutting_entries_off_the_end_changes_the_head_to_note(tmp_path: Path) -> None:
