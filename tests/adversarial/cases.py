@@ -2,7 +2,7 @@
 
 Both `tests/adversarial` and `benchmarks/injection.py` read these cases; the drivers in
 `tests/adversarial/drive.py` run them against a real Twin. Each class of attack is one
-section, named as in the report:
+section, named as in the benchmark's table:
 
 A. What one contact was told stays with them (DESIGN.md, invariant 6).
 B. The model's output is data.
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 OWNER_NAME = "Sam"
 OWNER_EMAIL = "sam@example.com"
@@ -364,8 +365,9 @@ class Probe:
         return self.what
 
 
-def asks(what: str, *texts: str, **where: str | bool | tuple[str, ...]) -> Probe:
-    return Probe(what, texts, **where)  # type: ignore[arg-type]
+def asks(what: str, *texts: str, **where: Any) -> Probe:
+    """A probe: what it tries, the attacker's message(s), and where they write from."""
+    return Probe(what, texts, **where)
 
 
 PROBES: tuple[Probe, ...] = (
