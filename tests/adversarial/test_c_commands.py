@@ -43,6 +43,11 @@ from twin_core.memory.embed import Embedder
 from twin_core.memory.store import Store
 
 SEPARATED = separator_lines()
+EACH_SEPARATOR = [
+    SEPARATED[n * len(INJECTED) + n % len(INJECTED)] for n in range(len(SEPARATED) // len(INJECTED))
+]
+"""Every separator once, each followed by one of the injected lines in turn (the whole
+matrix runs through the console channel above; through the command line, these)."""
 
 
 @pytest.fixture(scope="module")
@@ -132,8 +137,7 @@ def test_invalid_utf8_on_stdin_is_read_on_and_never_a_command(
     tmp_path: Path,
     terminal: bool,
 ) -> None:
-    # Typed, each line is handled before the next is read: one line per separator.
-    lines = SEPARATED if not terminal else SEPARATED[:: len(INJECTED)]
+    lines = EACH_SEPARATOR
     separated = ("\n".join(line for _, line in lines) + "\n").encode()
     code, out = _stdin_run(
         monkeypatch, capsys, tmp_path, INVALID + separated + TAIL, terminal=terminal
@@ -153,7 +157,7 @@ def test_a_script_with_separators_and_invalid_utf8_runs_only_the_owners_lines(
     """`twin console --script` reads the file as bytes: every separator stays inside its
     contact's message, invalid bytes become U+FFFD, and only the owner's line runs."""
     script = tmp_path / "scene.txt"
-    lines = [line for _, line in SEPARATED]
+    lines = [line for _, line in EACH_SEPARATOR]
     script.write_bytes(("\n".join(lines) + "\n").encode() + INVALID + TAIL)
     result = cli("--home", str(tmp_path), "console", "--script", str(script))
     assert result.exit_code == 0, result.output
