@@ -74,6 +74,9 @@ from twin_core.types import (
 )
 
 REMOTE_MODEL = "openai/recorded"
+QUIET = "off"
+"""The default policy where drafting is beside the point (how lines are read, what is
+stored): messages are recorded and handled, and the twin answers none of them."""
 
 
 # -- running a twin ---------------------------------------------------------------------
@@ -631,7 +634,7 @@ async def run_console_separators(home: Path, embedder: Embedder) -> dict[str, Fi
     from bot.channels.console import split_lines
 
     results: dict[str, Findings] = {}
-    async with console_twin(home, embedder) as (twin, console, output):
+    async with console_twin(home, embedder, default_policy=QUIET) as (twin, console, output):
         await play(twin, console, split_lines(script))
         store = twin.store
         stored = console_texts(store)
@@ -677,7 +680,7 @@ async def run_invalid_utf8(home: Path, embedder: Embedder) -> dict[str, Findings
 
     results: dict[str, Findings] = {}
     data = b"".join(raw for _, raw in INVALID_UTF8) + b"> /status\n@bob still here\n"
-    async with console_twin(home, embedder) as (twin, console, _):
+    async with console_twin(home, embedder, default_policy=QUIET) as (twin, console, _):
         await play(twin, console, split_lines(data))
         stored = console_texts(twin.store)
         commands = _commands_run(twin.store)
@@ -701,7 +704,7 @@ async def run_console_names(
 ) -> dict[str, Findings]:
     """Contacts named as the console's and the control chat's words write commands."""
     results: dict[str, Findings] = {}
-    async with console_twin(home, embedder) as (twin, console, _):
+    async with console_twin(home, embedder, default_policy=QUIET) as (twin, console, _):
         lines = [
             line for name in names for line in (f"@{name} /pause", f"@{name} > /auto {name} on")
         ]

@@ -30,6 +30,7 @@ from tests.adversarial.cases import (
     separator_lines,
 )
 from tests.adversarial.drive import (
+    QUIET,
     console_texts,
     run_console_names,
     run_console_separators,
@@ -89,6 +90,7 @@ def _stdin_run(
     """`twin console` with raw bytes on stdin, piped or typed at a terminal."""
     for key in [k for k in os.environ if k.startswith("TWIN_")]:
         monkeypatch.delenv(key)
+    monkeypatch.setenv("TWIN_DEFAULT_POLICY", QUIET)
     stream = TerminalBytes(data) if terminal else io.BytesIO(data)
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(stream, "utf-8"))
     capsys.readouterr()
@@ -159,7 +161,14 @@ def test_a_script_with_separators_and_invalid_utf8_runs_only_the_owners_lines(
     script = tmp_path / "scene.txt"
     lines = [line for _, line in EACH_SEPARATOR]
     script.write_bytes(("\n".join(lines) + "\n").encode() + INVALID + TAIL)
-    result = cli("--home", str(tmp_path), "console", "--script", str(script))
+    result = cli(
+        "--home",
+        str(tmp_path),
+        "console",
+        "--script",
+        str(script),
+        env={"TWIN_DEFAULT_POLICY": QUIET},
+    )
     assert result.exit_code == 0, result.output
     store = Store.open(f"sqlite:///{tmp_path / 'twin.db'}")
     texts = console_texts(store)
