@@ -185,9 +185,8 @@ class Bench:
         with timed(tally):
             for dialect in self.dialects:
                 with database_url(dialect, self.home()) as url:
-                    policy = "draft" if dialect == "sqlite" else QUIET
                     async with started(
-                        self.home(), self.embedder, database_url=url, default_policy=policy
+                        self.home(), self.embedder, database_url=url, default_policy=QUIET
                     ) as h:
                         tally.add_all(f"{dialect}: ", await run_odd_events(h))
                         tally.add_all(f"{dialect}: refused, ", await e_not_stored(h))

@@ -1160,8 +1160,9 @@ def raw_controls(output: str) -> list[str]:
 
 
 def screen_script() -> list[str]:
-    """The screen attacks as contacts' texts and (without spaces) as their names; the
-    names also say "thanks!" so that they get draft cards."""
+    """The screen attacks as contacts' texts (five at a time, as bursts: each card shows
+    all five) and, without spaces, as their names, who say "thanks!" so that they get
+    draft cards too; then the owner's /drafts and /recall show them again."""
     lines = [
         "@pat thanks!",
         "<pat no problem!",
@@ -1171,8 +1172,9 @@ def screen_script() -> list[str]:
         "<sol no problem!",
     ]
     for number, (_, attack) in enumerate(SCREEN_ATTACKS):
-        name = attack.replace(" ", "")
-        lines += [f"@text{number} zebra {attack}", f"@{name}{number} thanks!"]
+        lines.append(f"@texts{number // 5} zebra {attack}")
+    for number, (_, attack) in enumerate(SCREEN_ATTACKS):
+        lines.append(f"@{attack.replace(' ', '')}{number} thanks!")
     return [*lines, "> /drafts", "> /recall zebra"]
 
 
