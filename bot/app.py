@@ -164,6 +164,7 @@ class Twin:
             concurrency=settings.inbound_concurrency,
             burst_window_s=settings.burst_window_s,
         )
+        self.outbox.on_sent = self.inbound.queries.owner_wrote
         self.indexer = LiveIndexer(
             self.memory, self._queue_backlog, gather_s=settings.index_gather_s
         )

@@ -17,11 +17,19 @@ script, emoji and their zero-width joiners, the left-to-right and right-to-left 
 that Arabic and Hebrew text needs. A backslash already in the text stays as it is, so
 `\\x1b` typed by a contact and an escaped ESC look the same; what matters is that
 neither is obeyed.
+
+`printable_json` does the same for JSON lines (`--json`): json.dumps escapes the C0
+controls, and leaves DEL, C1, the separators, bidi controls and lone surrogates raw.
+Every `twin` command prints through these two (`bot.cli.common`), as the console does,
+and logs through `PrintableFormatter`.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import re
+from typing import Any
 
 
 def _escape(code: int) -> str:
@@ -50,3 +58,27 @@ def printable(text: str, *, newlines: bool = True) -> str:
     if newlines:
         return _LONE_CR.sub(r"\\r", text).translate(_KEEP_NEWLINES)
     return text.translate(_ESCAPE_NEWLINES)
+
+
+# In JSON, json.dumps already writes C0 controls as \u escapes; these it leaves raw.
+_JSON_UNSAFE = re.compile(
+    "[\x7f\u0080-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+
+def printable_json(value: Any) -> str:
+    """`value` as one line of JSON that a terminal shows as written: besides the C0
+    controls json.dumps escapes, DEL, the C1 controls, the line and paragraph
+    separators, the bidi marks, embeddings, overrides and isolates, and lone surrogates
+    are written as `\\uXXXX`, which every JSON reader reads back as the same text."""
+    line = json.dumps(value, ensure_ascii=False, default=str)
+    return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", line)
+
+
+class PrintableFormatter(logging.Formatter):
+    """Log lines for a terminal, as `printable` shows them: a failure is logged with
+    the platform's ids, and names or texts of contacts, which must not move the
+    cursor or set the title of the terminal `twin run` logs to."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))

@@ -16,6 +16,7 @@ from typing import Annotated
 import click
 import typer
 
+from bot.channels.printable import PrintableFormatter, printable
 from bot.cli import contacts, memory, owner, running
 from bot.cli.common import CliState, UserError
 from bot.cli.imports import import_app
@@ -36,11 +37,9 @@ def root(
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
 ) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(PrintableFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
     state = ctx.obj if isinstance(ctx.obj, CliState) else CliState()
     if home is not None:
         state.overrides["home"] = home.expanduser()
@@ -105,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
         context = getattr(exc, "ctx", None)
         hint = f" (see {context.command_path} --help)" if isinstance(context, click.Context) else ""
 
-        print(f"twin: {exc.format_message()}{hint}", file=sys.stderr)
+        print(f"twin: {printable(exc.format_message())}{hint}", file=sys.stderr)
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         print("twin: stopped", file=sys.stderr)
@@ -120,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
             )
             if logging.getLogger().isEnabledFor(logging.INFO):
                 logging.getLogger("twin").exception("unexpected error")
-        print(f"twin: {line}", file=sys.stderr)
+        print(f"twin: {printable(line)}", file=sys.stderr)
         raise SystemExit(2) from None
     finally:
         sys.stdout = real_stdout

@@ -3,7 +3,6 @@ one error style (`twin: <what is wrong>` on stderr, exit status 2)."""
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import IO, Annotated, Any
 
 import typer
 
+from bot.channels.printable import printable, printable_json
 from twin_core.settings import Settings, load_settings, prepare_home
 
 
@@ -62,12 +62,16 @@ def out(ctx: typer.Context) -> IO[str]:
 
 
 def emit_json(ctx: typer.Context, value: Any) -> None:
+    """One line of JSON; the characters a terminal would obey are escaped in it."""
     stream = out(ctx)
-    stream.write(json.dumps(value, ensure_ascii=False, default=str) + "\n")
+    stream.write(printable_json(value) + "\n")
     stream.flush()
 
 
 def echo(ctx: typer.Context, text: str) -> None:
+    """A line for the owner's terminal. Contacts' names and texts are in it (drafts,
+    contacts, audit, recall), so nothing in it may move the cursor, set the title or
+    turn the line around: it is written as `printable` shows it."""
     stream = out(ctx)
-    stream.write(text + "\n")
+    stream.write(printable(text) + "\n")
     stream.flush()

@@ -9,7 +9,6 @@ summary table.
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,6 +30,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.app import install_id, open_memory, open_store
+from bot.channels.printable import printable, printable_json
 from bot.cli.common import CliState, UserError
 from bot.progress import indexing_bar, optimize_if_large
 from twin_core.memory.embed import EmbedderError
@@ -185,14 +185,14 @@ def _run(
     if json_output:
         state = ctx.find_root().obj
         stream = state.json_stream if isinstance(state, CliState) and state.json_stream else None
-        typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False), file=stream)
+        typer.echo(printable_json(summary.as_dict()), file=stream)
         return
     console.print(f"Imported {summary.path}", markup=False, highlight=False, soft_wrap=True)
     console.print(_summary_table(summary))
     if summary.problems:
         console.print(f"[yellow]{summary.problems} line(s) or record(s) skipped or repaired:")
         for problem in summary.problem_list[:10]:
-            console.print(f"  {problem}", markup=False, highlight=False)
+            console.print(f"  {printable(str(problem))}", markup=False, highlight=False)
         if summary.problems > 10:
             console.print(f"  ... and {summary.problems - 10} more (--json lists them)")
     if summary.owner.source == "nobody":

@@ -17,7 +17,7 @@ import typer
 from bot.app import Twin, install_id, open_memory, open_store
 from bot.channels.console import ConsoleChannel, ConsoleLine, split_lines
 from bot.channels.console.lines import ConsoleLineError, iter_lines, parse_line
-from bot.channels.printable import printable
+from bot.channels.printable import PrintableFormatter, printable
 from bot.cli.common import HomeOption, JsonOption, UserError, out, settings_of
 from twin_core.settings import Settings
 
@@ -279,7 +279,7 @@ def worker(
     if not logging.getLogger().handlers:
         logging.basicConfig(stream=sys.stderr)
     logging.getLogger().handlers[0].setFormatter(
-        logging.Formatter("%(asctime)s %(name)s %(message)s")
+        PrintableFormatter("%(asctime)s %(name)s %(message)s")
     )
     store = open_store(settings)
     install = install_id(store)

@@ -21,10 +21,11 @@ from typing import Any, Protocol, TypeVar
 
 from bot.handlers.outbox import PAUSED_KEY, SendOutcome, SendResult
 from twin_core.memory.models import Contact, Draft, DraftStatus
+from twin_core.memory.names import skeleton
 from twin_core.memory.recall import RecallError, RecallHit
 from twin_core.memory.service import Memory
 from twin_core.memory.store import OWNER_ACTOR, Store, UnknownContact
-from twin_core.memory.store.contacts import AmbiguousContact, lookup_key
+from twin_core.memory.store.contacts import AmbiguousContact, base_name, lookup_key
 from twin_core.memory.text import shorten
 from twin_core.settings import Settings
 from twin_core.types import ContactId, DraftId, PolicyMode
@@ -300,9 +301,11 @@ class RecallAnswer(Outcome):
             "hits": [
                 {
                     "message_id": h.message.id,
-                    "speaker": "you" if h.message.from_owner else h.speaker,
+                    "speaker": "you"
+                    if h.message.from_owner
+                    else speaker_label(h.speaker, self.owner_name),
                     "from_owner": h.message.from_owner,
-                    "conversation": h.conversation,
+                    "conversation": speaker_label(h.conversation, self.owner_name),
                     "sent_at": h.message.sent_at.isoformat(),
                     "text": h.message.text,
                     "score": round(h.score, 3),
@@ -328,9 +331,13 @@ class RecallFailed(Outcome):
 
 def speaker_label(name: str, owner_name: str = "") -> str:
     """How a contact is named where the owner is "you": a contact whose name is one of
-    the words for the owner (or the owner's own name) is marked as a contact."""
-    key = lookup_key(name)
-    if key in OWNER_WORDS or (owner_name and key == lookup_key(owner_name)):
+    the words for the owner (or the owner's own name) is marked as a contact. Names
+    are compared as they look (`names.skeleton`): "yоu" with a Cyrillic о, "yo\u200bu"
+    with an invisible space and fullwidth "ｙｏｕ" all read as "you" on screen, and so
+    does "You (telegram)", a second "You" told apart by its channel."""
+    keys = {lookup_key(name), skeleton(name), skeleton(base_name(name))}
+    owner = {lookup_key(owner_name), skeleton(owner_name)} if owner_name else set()
+    if keys & (OWNER_WORDS | owner):
         return f"{name} (a contact)"
     return name
 
@@ -344,7 +351,8 @@ def format_recall(
     lines = [f'{len(hits)} moment(s) for "{shorten(query, 80)}":']
     for number, hit in enumerate(hits, start=1):
         lines.append(
-            f"{number}. {hit.conversation}, {hit.message.sent_at.astimezone():%Y-%m-%d %H:%M} "
+            f"{number}. {speaker_label(hit.conversation, owner_name)}, "
+            f"{hit.message.sent_at.astimezone():%Y-%m-%d %H:%M} "
             f"(score {hit.score:.2f}; {hit.why})"
         )
         for message in hit.context:

@@ -22,7 +22,7 @@ def draft_card(
     name = speaker_label(contact.name)
     lines = [f"Draft {draft.id} for {name} (confidence {draft.confidence:.2f})"]
     if warning:
-        lines.append(f"Careful: {name} {warning}")
+        lines.append(careful(contact, warning).rstrip("\n"))
     lines += [f"{name}: {shorten(m.text, 300)}" for m in burst[-5:]]
     if len(burst) > 5:
         lines.insert(1 + bool(warning), f"({len(burst) - 5} earlier message(s) not shown)")
@@ -33,6 +33,12 @@ def draft_card(
     else:
         lines.append(f"/approve {draft.id} · /edit {draft.id} <text> · /reject {draft.id}")
     return "\n".join(lines)
+
+
+def careful(contact: Contact, warning: str | None) -> str:
+    """The line every notice about a contact carries when their name passes for
+    another's (with its newline), or nothing."""
+    return f"Careful: {speaker_label(contact.name)} {warning}\n" if warning else ""
 
 
 def name_warning(contact: Contact, others: Sequence[str]) -> str | None:

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from bot.handlers.cards import draft_card, draft_data, name_warning
+from bot.handlers.cards import careful, draft_card, draft_data, name_warning
 from bot.handlers.outbox import Outbox
 from bot.handlers.services import Services
 from twin_core.aio import TaskGroup
@@ -170,6 +170,13 @@ class InboundProcessor:
             last = batch[-1]
             log.exception("handling %s/%s failed", last.message.channel, last.message.external_id)
             sender = last.contact.name if last.contact else "you"
+            warning = ""
+            if last.contact is not None:
+                with contextlib.suppress(Exception):
+                    names = await asyncio.to_thread(self.services.store.contacts.names)
+                    warning = careful(
+                        last.contact, name_warning(last.contact, list(names.values()))
+                    )
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(
                     self.services.store.audit.record,
@@ -181,7 +188,7 @@ class InboundProcessor:
             await self.services.tell_owner(
                 f"Something went wrong with a message from {sender}: "
                 f"{type(exc).__name__}: {shorten(str(exc), 200)}. The message is stored; "
-                "answer it yourself."
+                "answer it yourself." + (f"\n{warning.strip()}" if warning else "")
             )
 
     # -- one conversation's batch -----------------------------------------------------
@@ -191,6 +198,8 @@ class InboundProcessor:
         conversation = batch[-1].conversation
         assert conversation.id is not None
         owner_at = [i for i, r in enumerate(batch) if r.message.from_owner]
+        for index in owner_at:
+            self.queries.owner_wrote(batch[index].message.text)
         if owner_at:
             await asyncio.to_thread(self._owner_answered, conversation.id)
         fresh = [
@@ -230,7 +239,8 @@ class InboundProcessor:
             )
             await self.services.tell_owner(
                 f'{contact.name} wrote: "{shorten(plan.burst[-1].text, 200)}"\n'
-                f"No draft: {exc}. Answer them yourself."
+                + careful(contact, name_warning(contact, plan.others))
+                + f"No draft: {exc}. Answer them yourself."
             )
             return
         await self._route(plan, proposal)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.handlers.services import Services
@@ -49,8 +50,12 @@ class SendOutcome:
 
 
 class Outbox:
-    def __init__(self, services: Services) -> None:
+    def __init__(
+        self, services: Services, on_sent: Callable[[str], None] = lambda text: None
+    ) -> None:
         self.services = services
+        self.on_sent = on_sent
+        """Told each text that went out (the composer's counts of who was told what)."""
 
     def paused(self) -> bool:
         return self.services.store.state.get(PAUSED_KEY) == "1"
@@ -106,6 +111,7 @@ class Outbox:
     ) -> None:
         store = self.services.store
         store.messages.record_sent(conversation, text, external_id, draft_id=DraftId(draft_id))
+        self.on_sent(text)
         store.drafts.move(draft_id, [DraftStatus.SENDING], DraftStatus.SENT)
         store.audit.record(TWIN_ACTOR, "sent", name, "approved draft delivered", draft_id=draft_id)
 

@@ -200,6 +200,18 @@ def test_contacts_lists_and_merges_through_the_owner_actions(cli: Cli, tmp_path:
     assert audit[0]["subject"] == "Alice" and audit[0]["detail"]["policy"] == "draft"
 
 
+def test_names_and_texts_reach_the_terminal_escaped(cli: Cli, tmp_path: Path) -> None:
+    """`twin contacts`, `audit` and `recall` print what contacts chose: an escape
+    sequence (or an 8-bit CSI) in it is shown, never obeyed, in text and in JSON."""
+    home = ["--home", str(tmp_path)]
+    cli(*home, "console", input="@Eve\x1b]0;owned\x07 zebra \x9b2J\x1b[2J\n")
+    for command in (["contacts"], ["audit"], ["recall", "zebra"]):
+        for extra in ([], ["--json"]):
+            shown = cli(*home, *command, *extra).stdout
+            assert "\x1b" not in shown and "\x9b" not in shown and "\x07" not in shown
+            assert "\\x1b" in shown or "\\u001b" in shown, (command, extra, shown)
+
+
 def test_cli_approval_is_sent_by_the_running_twin(cli: Cli, tmp_path: Path) -> None:
     """`twin approve` has no channels: it queues the send for the bot process."""
     home = ["--home", str(tmp_path)]

@@ -150,3 +150,22 @@ async def test_bad_input_of_every_kind_gets_an_answer_and_nothing_is_lost(
     texts = {m.text for m in store.messages.iter_after()}
     assert {huge, "привет! 👋", "/approve 1"} <= texts
     store.close()
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_line() -> None:
+    """Windows editors start a UTF-8 file with a BOM: the first line is still read
+    (it was reported as unreadable, and its message never stored)."""
+    import asyncio
+    import io
+
+    from bot.channels.console.lines import aiter_lines, iter_lines, split_lines
+
+    data = "\ufeff@Alice hi\n\ufeff> /status\n".encode()
+
+    async def read_async() -> list[str]:
+        return [line async for line in aiter_lines(io.BytesIO(data))]
+
+    expected = ["@Alice hi", "\ufeff> /status"]  # a BOM inside the text is the text's
+    assert split_lines(data) == expected
+    assert list(iter_lines(io.BytesIO(data))) == expected
+    assert asyncio.run(read_async()) == expected

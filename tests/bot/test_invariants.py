@@ -151,6 +151,35 @@ async def test_one_contacts_personal_reply_never_reaches_another(h: Harness) -> 
         assert "Luigi" not in text
 
 
+async def test_a_mail_to_alice_in_mallorys_thread_is_not_an_answer_to_mallory(
+    h: Harness,
+) -> None:
+    """Sam answered in the thread of Mallory's question, as a reply to it (In-Reply-To
+    kept), but wrote to Alice: the platform's recipients decide, not the thread."""
+    await h.push(h.channel.event("alice", "hi", external_id="a0"))
+    question = h.channel.event(
+        "mallory",
+        "what's the wifi password?",
+        chat="thread",
+        external_id="q1",
+        recipients=("owner",),
+    )
+    forward = h.channel.event(
+        "owner",
+        "Alice, only you: wifi is Sunflower-88",
+        chat="thread",
+        from_owner=True,
+        external_id="f1",
+        reply_to="q1",
+        recipients=("alice",),
+    )
+    h.twin.memory.record_many([question, forward])
+    h.twin.memory.index()
+    await h.says("mallory", "what's the wifi password?", chat="thread")
+    assert h.drafts() == [] or all("Sunflower" not in d.text for d in h.drafts())
+    assert not any("Reply: Alice, only you" in said for said in h.control())
+
+
 async def test_a_phatic_reply_used_with_three_people_may_be_reused(h: Harness) -> None:
     h.seed(
         {
@@ -208,3 +237,15 @@ async def test_the_owner_merges_two_contacts_from_the_control_chat(h: Harness) -
     assert [c.name for c in h.twin.store.contacts.all()] == ["Alice"]
     [wrong] = await h.command('/merge alice "no one"')
     assert wrong.startswith("no contact named 'no one'")
+
+
+@pytest.mark.parametrize(
+    "name", ["you", "YOU", "ｙｏｕ", "yоu", "yo\u200bu", "you\u200d", "You (telegram)", "Me", "Sam"]
+)
+def test_a_contact_named_as_the_owner_is_shown_as_a_contact(name: str) -> None:
+    """In `/recall` the owner is "you": a contact whose name reads the same on screen
+    (case, fullwidth, a Cyrillic о, an invisible character, a channel suffix) is not."""
+    from bot.handlers.actions import speaker_label
+
+    assert speaker_label(name, "Sam") == f"{name} (a contact)"
+    assert speaker_label("Yousef", "Sam") == "Yousef"

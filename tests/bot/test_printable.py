@@ -126,3 +126,36 @@ def test_exactly_the_listed_characters_are_escaped(block: int) -> None:
             assert shown == (f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"), hex(code)
         else:
             assert shown == char, hex(code)
+
+
+def test_json_for_the_terminal_escapes_what_json_dumps_leaves_raw() -> None:
+    """json.dumps escapes C0 controls only: DEL, C1 controls (8-bit CSI, NEL), the
+    separators, bidi controls and lone surrogates would reach the terminal raw (or,
+    for a surrogate, fail to print at all)."""
+    import json
+
+    from bot.channels.printable import printable_json
+
+    value = {"name": "\x9b2J\x7f\u202eAlice\u2028", "text": "\x1b[2J bad \udcff ok 👋"}
+    line = printable_json(value)
+    assert line.isascii() is False  # letters and emoji stay as they are
+    assert not [c for c in line if ord(c) in MUST_ESCAPE or ord(c) < 0x20]
+    assert json.loads(line) == value
+
+
+def test_log_lines_are_escaped_for_the_terminal() -> None:
+    """`twin run` logs failures with platform ids and contacts' names to the terminal."""
+    import io
+    import logging
+
+    from bot.channels.printable import PrintableFormatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(PrintableFormatter("%(levelname)s %(message)s"))
+    logger = logging.getLogger("twin.test-printable")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.error("recording %s failed", "id\x1b]0;owned\x07\u202e\x9b2J")
+    logger.removeHandler(handler)
+    assert stream.getvalue() == "ERROR recording id\\x1b]0;owned\\x07\\u202e\\x9b2J failed\n"

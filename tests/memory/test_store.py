@@ -71,6 +71,18 @@ def test_any_text_or_name_a_platform_delivers_is_stored(store: Store) -> None:
     assert not store.messages.record(lost).created  # the same long ids find the same row
 
 
+def test_a_lone_surrogate_is_stored_as_a_replacement_character(store: Store) -> None:
+    """Text decoded with `surrogateescape` (or JSON with half a pair) cannot be encoded
+    as UTF-8; it is stored with U+FFFD for each lone half, and a pair written as two
+    halves as its character, never refused."""
+    broken = event("s\udcff", "bad \udcff byte \ud83d\ude00", sender="mal\ud800", chat="c\udcff")
+    recorded = store.messages.record(replace(broken, sender_name="Mal\udcffory"))
+    assert recorded.created
+    assert recorded.message.text == "bad \ufffd byte 😀"
+    assert recorded.contact is not None and recorded.contact.name == "Mal\ufffdory"
+    assert not store.messages.record(broken).created
+
+
 def test_record_sent_is_the_twins_own_message(store: Store) -> None:
     recorded = store.messages.record(event("m1", "dinner?"))
     sent = store.messages.record_sent(
@@ -134,6 +146,17 @@ def test_two_people_with_one_name_get_distinct_contact_names(store: Store) -> No
     assert sorted(c.name for c in store.contacts.all()) == ["Alice", "Alice (slack)"]
 
 
+@pytest.mark.parametrize("name", ["Ольга", "Émile", "ΣΟΦΙΑ", "Bob\\", "100%_sure"])
+def test_two_people_with_any_one_name_are_both_stored(store: Store, name: str) -> None:
+    """SQLite's lower() and LIKE fold ASCII only, and LIKE reads `\\`, `%`, `_` as
+    patterns: the second person with such a name must still get a name of their own
+    (their message was refused as a duplicate contact name)."""
+    first = store.messages.record(replace(event("m1", sender="p1", chat="p1"), sender_name=name))
+    second = store.messages.record(replace(event("m2", sender="p2", chat="p2"), sender_name=name))
+    assert first.contact is not None and second.contact is not None
+    assert [first.contact.name, second.contact.name] == [name, f"{name} (telegram)"]
+
+
 def test_find_is_exact_never_a_prefix(store: Store) -> None:
     store.messages.record(event("m1", sender="bobby_mallory", chat="bm"))
     store.messages.record(event("m2", sender="albert", chat="albert"))
@@ -160,6 +183,21 @@ def test_a_name_several_contacts_fit_lists_them_with_channels(store: Store) -> N
     assert store.contacts.find(f"#{console.id}").id == console.id
 
 
+def test_an_id_a_contact_took_as_their_name_is_ambiguous(store: Store) -> None:
+    """A contact called "#1" must not make the owner's "#1" (meaning them, from their
+    card) hit contact 1, nor "#2" hit them when the owner meant contact 2."""
+    alice = store.messages.record(event("a", sender="alice", chat="a")).contact
+    mallory = store.messages.record(replace(event("m", sender="m", chat="m"), sender_name="#1"))
+    assert alice is not None and alice.id == 1 and mallory.contact is not None
+    with pytest.raises(AmbiguousContact) as found:
+        store.contacts.find("#1")
+    assert {c.id for c in found.value.candidates} == {1, mallory.contact.id}
+    assert store.contacts.find("Alice").id == 1
+    assert store.contacts.find(f"#{mallory.contact.id}").id == mallory.contact.id
+    with pytest.raises(UnknownContact, match="no contact #9"):
+        store.contacts.find("#9")
+
+
 def test_numeric_ids_are_not_phone_numbers(store: Store) -> None:
     """A Telegram user id and a WhatsApp number with the same digits are two people."""
     store.messages.record(
@@ -184,6 +222,20 @@ def test_the_same_phone_number_or_address_on_two_platforms_is_one_contact(store:
     overview = store.contacts.overview()
     assert len(overview) == 2
     assert sorted(len(row["handles"]) for row in overview) == [2, 2]
+
+
+def test_what_is_too_long_to_be_a_number_or_address_is_no_identity(store: Store) -> None:
+    """A 40-digit "number" or a 400-character "address" is not one: it joins no one,
+    and the message is stored (PostgreSQL refused the too-long identity, and with it
+    the message)."""
+    for number, key in enumerate(["tel:" + "9" * 40, "email:" + "a" * 400 + "@example.com"]):
+        for side in ("a", "b"):
+            recorded = store.messages.record(
+                event(f"{number}{side}", sender=f"{number}{side}", identities=(key,))
+            )
+            assert recorded.created
+    mail = store.messages.record(event("m", sender="b" * 400 + "@x.org", channel="email"))
+    assert mail.created and len(store.contacts.all()) == 5
 
 
 def test_merge_moves_everything_and_keeps_the_kept_contacts_policy(store: Store) -> None:
@@ -237,6 +289,32 @@ def test_draft_moves_only_from_the_expected_state(store: Store) -> None:
     assert store.stats()["drafts"]["sending"] == 1
 
 
+def test_a_draft_holds_whatever_text_a_model_or_the_owner_wrote(store: Store) -> None:
+    """A model's answer (or an /edit) with NUL or a lone surrogate is kept as text,
+    made storable like every other text: PostgreSQL refused the NUL, every database
+    the surrogate, and the draft was lost."""
+    recorded = store.messages.record(event("m1"))
+    assert recorded.contact is not None
+    draft = store.drafts.add(
+        Draft(
+            conversation_id=recorded.conversation.id or 0,
+            contact_id=recorded.contact.id or 0,
+            message_id=recorded.message.id or 0,
+            text="ok\x00/pause \udcff",
+            confidence=0.5,
+            reasons=["because \x00"],
+            model="openai/x",
+        )
+    )
+    stored = store.drafts.get(draft.id or 0)
+    assert stored is not None and stored.text == "ok\u2400/pause \ufffd"
+    assert stored.reasons == ["because \u2400"]
+    moved = store.drafts.move(
+        draft.id or 0, [DraftStatus.PENDING], DraftStatus.APPROVED, text="sure\x00"
+    )
+    assert moved and (store.drafts.get(draft.id or 0) or draft).text == "sure\u2400"
+
+
 def test_policy_state_and_jobs(store: Store) -> None:
     contact = store.messages.record(event("m1")).contact
     assert contact is not None and contact.id is not None
@@ -276,3 +354,20 @@ def test_a_conversation_is_the_same_across_channel_and_chat(store: Store) -> Non
     assert first.conversation.id == second.conversation.id
     assert ChatId("same") == first.conversation.external_id
     assert ChannelName("telegram") == first.conversation.channel
+
+
+@pytest.mark.parametrize("place", ["0", "-7", "NULL"])
+def test_an_audit_entry_forged_outside_the_chain_breaks_it(store: Store, place: str) -> None:
+    """The twin numbers entries from 1. A row inserted with place 0 or below (which
+    `twin audit` lists as the oldest entry) was never read by verify()."""
+    store.audit.record("twin", "sent", "Alice", "approved draft delivered")
+    assert store.audit.verify().broken is None
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO audit_entry (id, seq, at, actor, action, subject, why, detail, "
+            f"prev_hash, hash) SELECT 99, {place}, at, 'owner', 'approved', 'Mallory', "
+            "'you approved it', detail, prev_hash, hash FROM audit_entry WHERE seq = 1"
+        )
+    verdict = store.audit.verify()
+    assert verdict.broken is not None and "has no place in the chain" in verdict.broken
+    assert verdict.entry_id == 99

@@ -16,9 +16,14 @@ import re
 from collections.abc import Iterable
 
 _PHONE = re.compile(r"\+?[\d\s().-]{8,}")
-_EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
+_EMAIL = re.compile(r"[^@\s<>\ud800-\udfff]+@[^@\s<>\ud800-\udfff]+\.[^@\s<>\ud800-\udfff]+")
 _WHATSAPP_JID = re.compile(r"(\d{6,})(?::\d+)?@(s\.whatsapp\.net|c\.us)")
 MIN_PHONE_DIGITS = 8
+MAX_PHONE_DIGITS = 15
+"""E.164: no phone number has more digits. Longer is not a number, and not a key."""
+MAX_ADDRESS = 254
+"""RFC 5321 (with its erratum): no deliverable address is longer. Longer is not an
+address, and not a key; it could not be stored as one either (`Handle.identity`)."""
 
 PHONE_CHANNELS = frozenset({"whatsapp", "sms", "signal"})
 """Channels whose user handles are phone numbers (a WhatsApp JID is the number)."""
@@ -31,14 +36,16 @@ def phone_key(number: str) -> str | None:
     number = number.strip()
     if not _PHONE.fullmatch(number):
         return None
-    digits = "".join(c for c in number if c.isdigit())
-    return f"tel:{digits.lstrip('0')}" if len(digits) >= MIN_PHONE_DIGITS else None
+    digits = "".join(c for c in number if c.isdigit()).lstrip("0")
+    return f"tel:{digits}" if MIN_PHONE_DIGITS <= len(digits) <= MAX_PHONE_DIGITS else None
 
 
 def email_key(address: str) -> str | None:
     """`email:<address>` for an email address, else None."""
     address = address.strip()
-    return f"email:{address.casefold()}" if _EMAIL.fullmatch(address) else None
+    if len(address) > MAX_ADDRESS or not _EMAIL.fullmatch(address):
+        return None
+    return f"email:{address.casefold()}"
 
 
 def identity_of(channel: str, handle: str) -> str | None:

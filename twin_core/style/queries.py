@@ -4,9 +4,10 @@ that person's (DESIGN.md, invariant 6).
 A message of the owner's *answers* a contact's message only when it came next in the
 same conversation and was addressed to that contact: in a one-to-one chat, the chat
 itself; where the platform names recipients (an email's To and Cc, a group message's
-mentions), only those; anywhere, a message the owner sent as an explicit reply to the
-contact's. An email the owner forwarded to Alice in the thread of Mallory's question is
-not an answer to Mallory, and never becomes an example or a recent turn for her.
+mentions), only those; where it names none, also a message the owner sent as an
+explicit reply to the contact's. An email the owner forwarded to Alice in the thread of
+Mallory's question (even as a reply to it) is not an answer to Mallory, and never
+becomes an example or a recent turn for her.
 """
 
 from __future__ import annotations
@@ -97,8 +98,14 @@ class StyleQueries:
             nxt = following.get(message.id)
             if nxt is None or not nxt.from_owner:
                 continue
+            if self.addressed_to(nxt, message.contact_id):
+                found[message.id] = nxt
+                continue
+            # An explicit reply answers the contact only where the platform names no
+            # recipients: a mail forwarded to Alice with Mallory's In-Reply-To kept is
+            # written to Alice, whatever thread it sits in.
             explicit = nxt.reply_to is not None and nxt.reply_to == message.external_id
-            if explicit or self.addressed_to(nxt, message.contact_id):
+            if explicit and not nxt.recipients:
                 found[message.id] = nxt
         return found
 
@@ -132,6 +139,10 @@ class StyleQueries:
         message of the owner's with that text."""
         count: int = self._cached(self._people, text, lambda: self._count_people(text))
         return count
+
+    def owner_wrote(self, text: str) -> None:
+        """The owner (or the twin for them) just sent `text`: count its people afresh."""
+        self._people.pop(text, None)
 
     def _count_people(self, text: str) -> int:
         with self.database.session() as session:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
-import re
 import time
 from typing import IO, Any
 
@@ -29,7 +27,7 @@ from bot.channels.console.lines import (
     parse_line,
     split_lines,
 )
-from bot.channels.printable import printable
+from bot.channels.printable import printable, printable_json
 from twin_core.settings import Settings
 from twin_core.types import (
     ChannelName,
@@ -57,8 +55,6 @@ __all__ = [
 CONSOLE = ChannelName("console")
 CONTROL_CHAT = ChatId("control")
 OWNER = HandleId("owner")
-# Characters that must not reach a terminal raw even inside JSON output.
-_JSON_UNSAFE = re.compile("[\u0080-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def contact_chat(name: str) -> ChatId:
@@ -138,9 +134,7 @@ class ConsoleChannel:
 
     def _emit(self, event: dict[str, Any], prefix: str, text: str = "") -> None:
         if self.json_output:
-            line = json.dumps(event, ensure_ascii=False, default=str)
-            line = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
-            self.output.write(line + "\n")
+            self.output.write(printable_json(event) + "\n")
         else:
             shown = printable(text)
             self.output.write(prefix + shown.replace("\n", "\n" + " " * len(prefix)) + "\n")

@@ -4,7 +4,8 @@ Lines are split on `\\n` alone (`\\r\\n` tolerated), never on the other characte
 `str.splitlines()` treats as line breaks (U+2028, U+2029, NEL, VT, FF, FS, GS, RS, a
 lone CR): those are part of what a contact wrote, and splitting on them would let the
 rest of a contact's message run as the owner's command. Bytes that are not UTF-8 become
-U+FFFD and the rest of the input is read on.
+U+FFFD and the rest of the input is read on. A byte order mark at the very start (as
+Windows editors write one) is not part of the first line.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import IO, Literal
 
 LineKind = Literal["contact", "control", "owner"]
+BOM = "\ufeff"
 
 
 class ConsoleLineError(ValueError):
@@ -31,7 +33,7 @@ class ConsoleLine:
 def split_lines(data: bytes | str) -> list[str]:
     """`data` as lines: split on LF only, a CR right before the LF dropped."""
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-    lines = text.split("\n")
+    lines = text.removeprefix(BOM).split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     return [line[:-1] if line.endswith("\r") else line for line in lines]
@@ -39,17 +41,23 @@ def split_lines(data: bytes | str) -> list[str]:
 
 def iter_lines(stream: IO[bytes]) -> Iterator[str]:
     """Lines of a binary stream as they come (for stdin), split as `split_lines` does."""
+    first = True
     for raw in stream:  # a binary stream yields at b"\n" only
-        yield raw.decode("utf-8", "replace").removesuffix("\n").removesuffix("\r")
+        line = raw.decode("utf-8", "replace").removesuffix("\n").removesuffix("\r")
+        yield line.removeprefix(BOM) if first else line
+        first = False
 
 
 async def aiter_lines(stream: IO[bytes]) -> AsyncIterator[str]:
     """`iter_lines` without blocking the event loop."""
+    first = True
     while True:
         raw = await asyncio.to_thread(stream.readline)
         if not raw:
             return
-        yield raw.decode("utf-8", "replace").removesuffix("\n").removesuffix("\r")
+        line = raw.decode("utf-8", "replace").removesuffix("\n").removesuffix("\r")
+        yield line.removeprefix(BOM) if first else line
+        first = False
 
 
 def parse_line(line: str) -> ConsoleLine | None:

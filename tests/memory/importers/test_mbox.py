@@ -162,6 +162,19 @@ def test_group_mail_and_one_to_one() -> None:
     assert not found["root-1@example.es"].is_group
 
 
+def test_recipients_are_the_to_and_cc_addresses_but_the_sender() -> None:
+    """Whom a mail was written to decides whose it is: Sam's answer to José is José's,
+    and a group mail names everyone it went to (lower-cased, as handles are)."""
+    found = by_id(events(parse_mbox(TAKEOUT)))
+    assert found["reply-2@mail.example.com"].recipients == ("jose.nunez@example.es",)
+    assert found["root-1@example.es"].recipients == ("sam@example.com",)
+    assert found["outlook-4@example.org"].recipients == (
+        "bo@example.net",
+        "sam@example.com",
+        "team@example.org",
+    )
+
+
 def test_single_eml_dated_by_its_received_header() -> None:
     found, problems = split(parse_mbox(HERE / "single.eml"))
     (event,) = found

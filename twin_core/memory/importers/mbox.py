@@ -253,6 +253,9 @@ class _Reader:
             chat_title=topic,
             is_group=len(recipients) > 1,
             reply_to=ExternalId(parent) if parent else None,
+            # Whom it was written to: an email the owner forwarded to Alice in the
+            # thread of Mallory's question is Alice's, never an answer to Mallory.
+            recipients=tuple(HandleId(address) for address in sorted(recipients)),
             kind=kind,
             raw=raw,
         )

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, or_, select
 
 from twin_core.memory.db import Database
 from twin_core.memory.models import AuditEntry
@@ -163,10 +163,14 @@ class AuditLog:
             return session.exec(select(func.count()).select_from(AuditEntry)).one()
 
     def _chain(self, batch: int = 5_000) -> Iterator[AuditEntry]:
-        """Every entry by its place in the chain (then by id, for rows with no place)."""
+        """Every entry: first the rows with no place in the chain (no `seq`, or one
+        below 1, which the twin never writes: a forged row `twin audit` would list as
+        the oldest), then the chain by place."""
         with self._session() as session:
             unplaced = session.exec(
-                select(AuditEntry).where(col(AuditEntry.seq).is_(None)).order_by(col(AuditEntry.id))
+                select(AuditEntry)
+                .where(or_(col(AuditEntry.seq).is_(None), col(AuditEntry.seq) < 1))
+                .order_by(col(AuditEntry.id))
             ).all()
         yield from unplaced
         last_seq = 0
@@ -190,7 +194,7 @@ class AuditLog:
         for entry in self._chain():
             count += 1
             where = f"entry {entry.seq if entry.seq is not None else '?'} (id {entry.id})"
-            if entry.seq is None:
+            if entry.seq is None or entry.seq < 1:
                 return Verdict(count, prev, f"{where} has no place in the chain", entry.id)
             if entry.seq != expected_seq:
                 return Verdict(

@@ -98,24 +98,25 @@ class ContactRepository:
                     .where(col(Handle.identity).in_(keys))
                     .order_by(col(Contact.id))
                 ).first()
-            if contact is None:
-                contact = Contact(name=self._free_name(session, name or handle_id, channel))
-                session.add(contact)
-                session.flush()
-            assert contact.id is not None
-            session.add(
-                Handle(
-                    contact_id=contact.id,
-                    channel=channel,
-                    external_id=handle_id,
-                    display_name=name,
-                    identity=keys[0] if keys else None,
-                )
-            )
             try:
+                if contact is None:
+                    contact = Contact(name=self._free_name(session, name or handle_id, channel))
+                    session.add(contact)
+                    session.flush()
+                assert contact.id is not None
+                session.add(
+                    Handle(
+                        contact_id=contact.id,
+                        channel=channel,
+                        external_id=handle_id,
+                        display_name=name,
+                        identity=keys[0] if keys else None,
+                    )
+                )
                 session.commit()
             except sa.exc.IntegrityError:
-                # Another writer created the same handle first: theirs wins.
+                # Another writer created the same handle (or took the same name) first:
+                # theirs wins, and this one looks again.
                 session.rollback()
                 return self.for_handle(channel, handle_id, name, identities)
             return contact
@@ -123,10 +124,17 @@ class ContactRepository:
     @staticmethod
     def _free_name(session: Session, wanted: str, channel: str) -> str:
         wanted = " ".join(wanted.split())[:MAX_NAME] or "unknown"
+        # SQL's lower() and LIKE fold ASCII letters only on SQLite ("Ольга" stays as it
+        # is), and `\`, `%` and `_` are patterns unless escaped: the names starting
+        # with exactly `wanted` are asked for too, so a name the database would refuse
+        # as a duplicate is always seen here.
         taken = {
             name.lower()
             for name in session.exec(
-                select(Contact.name).where(func.lower(Contact.name).startswith(wanted.lower()))
+                select(Contact.name).where(
+                    func.lower(Contact.name).startswith(wanted.lower(), autoescape=True)
+                    | col(Contact.name).startswith(wanted, autoescape=True)
+                )
             )
         }
         if wanted.lower() not in taken:
@@ -160,15 +168,12 @@ class ContactRepository:
         A name fits a contact when it equals (case-folded) its full name, its name
         without the ` (channel)` suffix, or the display name of one of its handles. No
         prefix matching: `/auto bob on` never reaches `bobby`. When several contacts fit,
-        `AmbiguousContact` lists them; when none does, `UnknownContact`.
+        `AmbiguousContact` lists them; when none does, `UnknownContact`. `#ID` is the
+        contact with that id, unless another contact is called so (a name a contact
+        chose to make the owner's `/auto #1 on` hit someone else): then it is ambiguous.
         """
         wanted = lookup_key(name)
         contacts = self.all()
-        if wanted.startswith("#") and wanted[1:].isdigit():
-            by_id = next((c for c in contacts if c.id == int(wanted[1:])), None)
-            if by_id is None:
-                raise UnknownContact(f"no contact #{wanted[1:]} (see twin contacts)")
-            return by_id
         if not wanted:
             raise UnknownContact("say which contact: a name, or #ID from the list")
         displayed: dict[int, set[str]] = {}
@@ -181,6 +186,12 @@ class ContactRepository:
             if wanted in (lookup_key(c.name), lookup_key(base_name(c.name)))
             or wanted in displayed.get(c.id or 0, ())
         ]
+        if wanted.startswith("#") and wanted[1:].isdigit():
+            by_id = next((c for c in contacts if c.id == int(wanted[1:])), None)
+            if by_id is None and not fits:
+                raise UnknownContact(f"no contact #{wanted[1:]} (see twin contacts)")
+            # A contact may call themselves "#1": then "#1" could mean either.
+            fits = list({c.id: c for c in [*([by_id] if by_id else []), *fits]}.values())
         if len(fits) == 1:
             return fits[0]
         if fits:

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, func, select
 
 from twin_core.memory.db import Database
 from twin_core.memory.models import Draft, DraftStatus
+from twin_core.memory.store.sql import storable
 from twin_core.types import ConversationId, DraftId, utcnow
 
 OPEN = (DraftStatus.PENDING, DraftStatus.APPROVED)
@@ -29,6 +30,11 @@ class DraftRepository:
         return self.database.session()
 
     def add(self, draft: Draft) -> Draft:
+        """Store `draft`. Its text is what a model wrote, and kept as text whatever it
+        holds: NUL and lone surrogates are made storable (`store.sql.storable`), as in
+        every other table, so no answer can make the draft fail to be written."""
+        draft.text = storable(draft.text)
+        draft.reasons = [storable(reason) for reason in draft.reasons]
         with self._session() as session:
             session.add(draft)
             session.commit()
@@ -75,7 +81,7 @@ class DraftRepository:
         """
         values: dict[str, Any] = {"status": to_status, "decided_at": utcnow()}
         if text is not None:
-            values["text"] = text
+            values["text"] = storable(text)
         with self._session() as session:
             result = session.execute(
                 sa.update(Draft)

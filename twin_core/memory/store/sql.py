@@ -4,6 +4,7 @@ storable in any database."""
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,14 +13,22 @@ from sqlalchemy.dialects import postgresql, sqlite
 NUL_STAND_IN = "\u2400"
 """PostgreSQL's text cannot hold NUL: it is stored as U+2400 SYMBOL FOR NULL, on every
 database alike, so a message is never refused (or different) for it."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A surrogate on its own (text decoded with `surrogateescape`, or a JSON `\\ud83d`
+without its pair) cannot be encoded as UTF-8, so no database can take it."""
 MAX_KEY = 300
 """External ids longer than this (some Message-IDs) are stored as their hash, which
 keeps the unique (channel, external id) index within every database's limits."""
 
 
 def storable(text: str) -> str:
-    """`text` as stored: whole, with NUL shown as U+2400."""
-    return text.replace("\x00", NUL_STAND_IN) if "\x00" in text else text
+    """`text` as stored: whole, with NUL shown as U+2400, a surrogate pair written as
+    two halves joined into its character, and a lone surrogate as U+FFFD."""
+    if "\x00" in text:
+        text = text.replace("\x00", NUL_STAND_IN)
+    if _SURROGATE.search(text):
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 def external_key(value: str) -> str:
