@@ -165,6 +165,7 @@ class Twin:
             burst_window_s=settings.burst_window_s,
         )
         self.outbox.on_sent = self.inbound.queries.owner_wrote
+        self.actions.on_merged = self.inbound.queries.contacts_changed
         self.indexer = LiveIndexer(
             self.memory, self._queue_backlog, gather_s=settings.index_gather_s
         )

@@ -378,11 +378,14 @@ class OwnerActions:
         store: Store,
         delivery: Delivery,
         memory: Memory | None = None,
+        on_merged: Callable[[], None] = lambda: None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.delivery = delivery
         self.memory = memory
+        self.on_merged = on_merged
+        """Told after a merge (the composer's caches of who is whom)."""
 
     @staticmethod
     async def _run(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -501,6 +504,7 @@ class OwnerActions:
             result = await self._run(self.memory.merge_contacts, merged.id, kept.id)
         else:
             result = await self._run(self.store.contacts.merge, merged.id, kept.id)
+        self.on_merged()
         policy = result.kept_policy or PolicyMode(self.settings.default_policy)
         handles = await self._run(self.store.contacts.handles, kept.id)
         outcome = MergeDone(

@@ -42,9 +42,11 @@ def register_local_provider() -> None:
 def warm_language_model(model: str) -> None:
     """Import litellm (seconds) and register the local provider ahead of the first
     draft; blocking, so callers run it off the event loop."""
-    import_litellm()
+    litellm = import_litellm()
     if model.startswith(f"{LOCAL_PROVIDER}/"):
         register_local_provider()
+        # One offline call: litellm imports the rest of itself on its first completion.
+        litellm.completion(model=model, messages=[{"role": "user", "content": "hi"}])
 
 
 async def complete(

@@ -26,7 +26,13 @@ from twin_core.memory.store import Store
 from twin_core.types import ContactId, ConversationId, MessageId
 
 CACHE_TTL_S = 30.0
-"""How long a looked-up handle set, conversation or count of people is reused."""
+"""How long a looked-up handle set or conversation is reused."""
+PEOPLE_TTL_S = 300.0
+"""How long a count of people told a phrase is reused. Sends from this process refresh
+it at once (`owner_wrote`), merges too (`contacts_changed`); what another process
+changes (an import, a merge from the CLI) is seen within this time. The counts only
+decide whether a *phatic* reply may serve someone new: nothing that carries
+information rides on them."""
 
 
 class StyleQueries:
@@ -37,12 +43,18 @@ class StyleQueries:
         self._conversations: dict[Any, tuple[float, Any]] = {}
         self._people: dict[Any, tuple[float, Any]] = {}
 
-    def _cached(self, cache: dict[Any, tuple[float, Any]], key: Any, compute: Any) -> Any:
-        """`compute()`, reused for `CACHE_TTL_S`: a long-lived StyleQueries (the inbound
+    def _cached(
+        self,
+        cache: dict[Any, tuple[float, Any]],
+        key: Any,
+        compute: Any,
+        ttl: float = CACHE_TTL_S,
+    ) -> Any:
+        """`compute()`, reused for `ttl` seconds: a long-lived StyleQueries (the inbound
         processor's) sees merges and new handles within that time."""
         now = time.monotonic()
         hit = cache.get(key)
-        if hit is not None and now - hit[0] < CACHE_TTL_S:
+        if hit is not None and now - hit[0] < ttl:
             return hit[1]
         value = compute()
         cache[key] = (now, value)
@@ -134,15 +146,23 @@ class StyleQueries:
     def people_told(self, text: str) -> int:
         """How many different people the owner sent exactly `text` to, one-to-one or
         addressed to them (merged identities, and accounts that are plainly the same
-        person, count once: `ContactRepository.people`). Kept for `CACHE_TTL_S`: the
+        person, count once: `ContactRepository.people`). Kept for `PEOPLE_TTL_S`: the
         same few phatic replies come up draft after draft, and each count reads every
         message of the owner's with that text."""
-        count: int = self._cached(self._people, text, lambda: self._count_people(text))
+        count: int = self._cached(
+            self._people, text, lambda: self._count_people(text), PEOPLE_TTL_S
+        )
         return count
 
     def owner_wrote(self, text: str) -> None:
         """The owner (or the twin for them) just sent `text`: count its people afresh."""
         self._people.pop(text, None)
+
+    def contacts_changed(self) -> None:
+        """Contacts were merged: who is one person, and whose handles, is read again."""
+        self._people.clear()
+        self._handles.clear()
+        self._conversations.clear()
 
     def _count_people(self, text: str) -> int:
         with self.database.session() as session:
