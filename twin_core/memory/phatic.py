@@ -38,6 +38,7 @@ compared without accents ("tschuss", "esta bien").
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -1598,7 +1599,9 @@ def phatic_units(text: str) -> list[str] | None:
     return units or None
 
 
+@functools.lru_cache(maxsize=65_536)
 def is_phatic(text: str) -> bool:
     """True when every part of `text` is a greeting, thanks, acknowledgement, laughter,
-    goodbye, well-wish or reaction emoji, so it may be reused with anyone."""
+    goodbye, well-wish or reaction emoji, so it may be reused with anyone. Cached: the
+    same short texts ("ok", "haha") come up draft after draft."""
     return phatic_units(text) is not None

@@ -108,7 +108,7 @@ def _examples(
 ) -> list[Example]:
     candidates = [MessageId(h.doc_id) for h in hits if h.doc_id not in exclude]
     messages = memory.store.messages.by_ids(candidates)
-    replies = queries.replies_to(candidates)
+    replies = queries.replies_to(list(messages.values()))
     found: list[Example] = []
     for message_id in candidates:
         message, reply = messages.get(message_id), replies.get(message_id)

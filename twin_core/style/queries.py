@@ -19,9 +19,10 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
-from twin_core.memory.models import Conversation, Message, UTCDateTime
+from twin_core.memory.models import Conversation, Message
 from twin_core.memory.store import Store
 from twin_core.types import ContactId, ConversationId, MessageId
 
@@ -97,13 +98,13 @@ class StyleQueries:
             return None
         return self._answers([message]).get(message.id)
 
-    def replies_to(self, message_ids: Sequence[MessageId]) -> dict[MessageId, Message]:
-        """For each contact message id, the owner's answer to it when there is one."""
-        return self._answers(list(self.store.messages.by_ids(message_ids).values()))
+    def replies_to(self, messages: Sequence[Message]) -> dict[MessageId, Message]:
+        """For each of these contact messages, the owner's answer when there is one."""
+        return self._answers(messages)
 
     def _answers(self, messages: Sequence[Message]) -> dict[MessageId, Message]:
         asked = [m for m in messages if m.contact_id is not None and not m.from_owner and m.id]
-        following = self._following(asked)
+        following = self._following([MessageId(m.id or 0) for m in asked])
         found: dict[MessageId, Message] = {}
         for message in asked:
             assert message.id is not None and message.contact_id is not None
@@ -121,27 +122,37 @@ class StyleQueries:
                 found[message.id] = nxt
         return found
 
-    def _following(self, messages: Sequence[Message]) -> dict[MessageId, Message]:
+    def _following(self, message_ids: Sequence[MessageId]) -> dict[MessageId, Message]:
         """For each message, the next text message of its conversation (by time, then
-        id), in one round trip of small indexed look-ups."""
-        if not messages:
+        id): one query, a correlated look-up per message on the conversation's index."""
+        if not message_ids:
             return {}
-        parts: list[str] = []
-        params: dict[str, Any] = {}
-        bind: list[sa.BindParameter[Any]] = []
-        for n, message in enumerate(messages):
-            params[f"c{n}"], params[f"i{n}"] = message.conversation_id, message.id
-            bind.append(sa.bindparam(f"t{n}", message.sent_at, type_=UTCDateTime()))
-            parts.append(
-                f"SELECT {n} AS k, id FROM (SELECT id FROM message WHERE conversation_id = "
-                f":c{n} AND kind = 'text' AND (sent_at > :t{n} OR (sent_at = :t{n} AND "
-                f"id > :i{n})) ORDER BY sent_at, id LIMIT 1) AS f{n}"
+        asked, later = aliased(Message), aliased(Message)
+        next_id = (
+            select(later.id)
+            .where(
+                later.conversation_id == asked.conversation_id,
+                later.kind == "text",
+                sa.or_(
+                    col(later.sent_at) > asked.sent_at,
+                    sa.and_(col(later.sent_at) == asked.sent_at, col(later.id) > asked.id),
+                ),
             )
-        statement = sa.text(" UNION ALL ".join(parts)).bindparams(*bind, **params)
-        with self.database.engine.connect() as connection:
-            pairs = connection.execute(statement).all()
-        rows = self.store.messages.by_ids([MessageId(row.id) for row in pairs])
-        return {MessageId(messages[row.k].id or 0): rows[row.id] for row in pairs if row.id in rows}
+            .order_by(col(later.sent_at), col(later.id))
+            .limit(1)
+            .correlate(asked)
+            .scalar_subquery()
+        )
+        pairs = (
+            select(col(asked.id).label("asked"), next_id.label("next"))
+            .where(col(asked.id).in_(list(message_ids)))
+            .subquery()
+        )
+        with self.database.session() as session:
+            rows = session.exec(
+                select(pairs.c.asked, Message).join(Message, col(Message.id) == pairs.c.next)
+            ).all()
+        return {MessageId(asked_id): message for asked_id, message in rows}
 
     def people_told(self, text: str) -> int:
         """How many different people the owner sent exactly `text` to, one-to-one or
