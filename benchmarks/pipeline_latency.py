@@ -117,6 +117,7 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     watcher = asyncio.create_task(monitor(lags, stop))
     pushed_at: dict[str, float] = {}
     callback_s: list[float] = []
+    cpu_before = time.process_time()
     began = time.perf_counter()
     for number, (who, text) in enumerate(arrivals):
         event = channel.event(
@@ -132,6 +133,7 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         await asyncio.sleep(gap)
     await twin.idle()
     elapsed = time.perf_counter() - began
+    cpu = time.process_time() - cpu_before
     stop.set()
     await watcher
 
@@ -154,6 +156,7 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         "p95_ms": 1000 * percentile(latencies, 0.95),
         "max_ms": 1000 * max(latencies),
         "callback_p95_ms": 1000 * percentile(callback_s, 0.95),
+        "cpu_per_message_ms": 1000 * cpu / len(arrivals),
         "lag_max_ms": 1000 * max(lags),
         "lag_p99_ms": 1000 * percentile(lags, 0.99),
     }
@@ -195,6 +198,8 @@ def main() -> None:
         f"inbound -> draft: p50 {figures['p50_ms']:.0f} ms, p95 {figures['p95_ms']:.0f} ms, "
         f"max {figures['max_ms']:.0f} ms\n"
         f"channel callback (record and return): p95 {figures['callback_p95_ms']:.1f} ms\n"
+        f"CPU per message (recording, indexing, drafting; all threads): "
+        f"{figures['cpu_per_message_ms']:.0f} ms\n"
         f"event loop lag: worst {figures['lag_max_ms']:.1f} ms, p99 {figures['lag_p99_ms']:.1f} ms"
     )
 

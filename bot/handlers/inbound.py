@@ -295,7 +295,7 @@ class InboundProcessor:
         prepared = prepare(
             self.services.memory, contact, burst, self.compose_settings, queries=self.queries
         )
-        others = list(store.contacts.names().values())
+        others = list(self.queries.names().values())
         return _Plan(contact, conversation, burst, policy, prepared, superseded, others)
 
     def _burst(

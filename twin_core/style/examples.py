@@ -26,9 +26,9 @@ from twin_core.memory.service import Memory
 from twin_core.style.queries import StyleQueries
 from twin_core.types import ContactId, MessageId
 
-OWN_CANDIDATES = 16
+OWN_CANDIDATES = 12
 """This contact's messages most like the new one, whose answers are looked up."""
-SHARED_CANDIDATES = 24
+SHARED_CANDIDATES = 16
 """Everyone's messages most like it; only the phatic ones among them are looked at."""
 MIN_PEOPLE_FOR_SHARING = 3
 """A phatic reply serves anyone once the owner has used it with this many people."""
@@ -60,7 +60,7 @@ def select_examples(
 ) -> list[Example]:
     """Past exchanges most like `incoming`: this contact's first, then phatic ones."""
     queries = queries or StyleQueries(memory.store)
-    names = memory.store.contacts.names()
+    names = queries.names()
     excluded = exclude or set()
     own = _examples(
         memory,

@@ -26,6 +26,8 @@ from twin_core.memory.models import Conversation, Message
 from twin_core.memory.store import Store
 from twin_core.types import ContactId, ConversationId, MessageId
 
+EXCHANGES_READ = 60
+"""How far back a contact's latest exchanges are looked for (when too few are alike)."""
 CACHE_TTL_S = 30.0
 """How long a looked-up handle set or conversation is reused."""
 PEOPLE_TTL_S = 300.0
@@ -36,6 +38,36 @@ decide whether a *phatic* reply may serve someone new: nothing that carries
 information rides on them."""
 
 
+def _following_statement() -> Any:
+    """Built once (building it costs more than running it): for each message id in
+    `:ids`, the id and the next text message of its conversation."""
+    asked, later = aliased(Message), aliased(Message)
+    next_id = (
+        select(later.id)
+        .where(
+            later.conversation_id == asked.conversation_id,
+            later.kind == "text",
+            sa.or_(
+                col(later.sent_at) > asked.sent_at,
+                sa.and_(col(later.sent_at) == asked.sent_at, col(later.id) > asked.id),
+            ),
+        )
+        .order_by(col(later.sent_at), col(later.id))
+        .limit(1)
+        .correlate(asked)
+        .scalar_subquery()
+    )
+    pairs = (
+        select(col(asked.id).label("asked"), next_id.label("next"))
+        .where(col(asked.id).in_(sa.bindparam("ids", expanding=True)))
+        .subquery()
+    )
+    return select(pairs.c.asked, Message).join(Message, col(Message.id) == pairs.c.next)
+
+
+_FOLLOWING = _following_statement()
+
+
 class StyleQueries:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -43,6 +75,7 @@ class StyleQueries:
         self._handles: dict[Any, tuple[float, Any]] = {}
         self._conversations: dict[Any, tuple[float, Any]] = {}
         self._people: dict[Any, tuple[float, Any]] = {}
+        self._names: dict[Any, tuple[float, Any]] = {}
 
     def _cached(
         self,
@@ -60,6 +93,11 @@ class StyleQueries:
         value = compute()
         cache[key] = (now, value)
         return value
+
+    def names(self) -> dict[ContactId, str]:
+        """Every contact's name (for labels and lookalike checks), reused briefly."""
+        found: dict[ContactId, str] = self._cached(self._names, None, self.store.contacts.names)
+        return found
 
     def handles_of(self, contact_id: ContactId) -> frozenset[str]:
         found: frozenset[str] = self._cached(
@@ -127,31 +165,8 @@ class StyleQueries:
         id): one query, a correlated look-up per message on the conversation's index."""
         if not message_ids:
             return {}
-        asked, later = aliased(Message), aliased(Message)
-        next_id = (
-            select(later.id)
-            .where(
-                later.conversation_id == asked.conversation_id,
-                later.kind == "text",
-                sa.or_(
-                    col(later.sent_at) > asked.sent_at,
-                    sa.and_(col(later.sent_at) == asked.sent_at, col(later.id) > asked.id),
-                ),
-            )
-            .order_by(col(later.sent_at), col(later.id))
-            .limit(1)
-            .correlate(asked)
-            .scalar_subquery()
-        )
-        pairs = (
-            select(col(asked.id).label("asked"), next_id.label("next"))
-            .where(col(asked.id).in_(list(message_ids)))
-            .subquery()
-        )
         with self.database.session() as session:
-            rows = session.exec(
-                select(pairs.c.asked, Message).join(Message, col(Message.id) == pairs.c.next)
-            ).all()
+            rows = session.exec(_FOLLOWING, params={"ids": list(message_ids)}).all()  # type: ignore[call-overload]
         return {MessageId(asked_id): message for asked_id, message in rows}
 
     def people_told(self, text: str) -> int:
@@ -174,6 +189,7 @@ class StyleQueries:
         self._people.clear()
         self._handles.clear()
         self._conversations.clear()
+        self._names.clear()
 
     def _count_people(self, text: str) -> int:
         with self.database.session() as session:
@@ -226,7 +242,7 @@ class StyleQueries:
         their one-to-one conversations, oldest first."""
         found: list[tuple[Message, Message]] = []
         for conversation_id in self.store.conversations.with_contact(contact_id):
-            history = self.store.messages.in_conversation(conversation_id, limit=200)
+            history = self.store.messages.in_conversation(conversation_id, limit=EXCHANGES_READ)
             for earlier, later in itertools.pairwise(history):
                 if (
                     earlier.contact_id == contact_id
