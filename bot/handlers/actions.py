@@ -109,6 +109,15 @@ def _plain(value: Any) -> Any:
 
 
 @dataclass(frozen=True, slots=True)
+class Failure(Outcome):
+    """An outcome that did not do what was asked (the text says why)."""
+
+    @property
+    def ok(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True, slots=True)
 class Drafts(Outcome):
     drafts: list[DraftLine]
 
@@ -120,15 +129,11 @@ class Drafts(Outcome):
 
 
 @dataclass(frozen=True, slots=True)
-class ChooseDraft(Outcome):
+class ChooseDraft(Failure):
     """A bare `/approve` with no draft, or several, waiting."""
 
     command: str
     waiting: list[DraftLine]
-
-    @property
-    def ok(self) -> bool:
-        return False
 
     @property
     def text(self) -> str:
@@ -139,12 +144,8 @@ class ChooseDraft(Outcome):
 
 
 @dataclass(frozen=True, slots=True)
-class NoSuchDraft(Outcome):
+class NoSuchDraft(Failure):
     number: int
-
-    @property
-    def ok(self) -> bool:
-        return False
 
     @property
     def text(self) -> str:
@@ -152,13 +153,9 @@ class NoSuchDraft(Outcome):
 
 
 @dataclass(frozen=True, slots=True)
-class DraftClosed(Outcome):
+class DraftClosed(Failure):
     number: int
     status: str
-
-    @property
-    def ok(self) -> bool:
-        return False
 
     @property
     def text(self) -> str:
@@ -207,16 +204,12 @@ class Rejected(Outcome):
 
 
 @dataclass(frozen=True, slots=True)
-class ContactNotFound(Outcome):
+class ContactNotFound(Failure):
     """No contact, or several, fit the name: `candidates` lists the latter."""
 
     query: str
     message: str
     candidates: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return False
 
     @property
     def text(self) -> str:
@@ -235,12 +228,8 @@ class PolicySet(Outcome):
 
 
 @dataclass(frozen=True, slots=True)
-class UsageProblem(Outcome):
+class UsageProblem(Failure):
     message: str
-
-    @property
-    def ok(self) -> bool:
-        return False
 
     @property
     def text(self) -> str:
@@ -317,12 +306,8 @@ class RecallAnswer(Outcome):
 
 
 @dataclass(frozen=True, slots=True)
-class RecallFailed(Outcome):
+class RecallFailed(Failure):
     message: str
-
-    @property
-    def ok(self) -> bool:
-        return False
 
     @property
     def text(self) -> str:
