@@ -10,6 +10,7 @@ inside the bot process (`BotWorker`), the `work` queue by `twin worker`s.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
@@ -178,6 +179,8 @@ class ArqJobQueue:
         self.redis_url = redis_url
         self.names = dict(names)
         self._pool: Any = None
+        self._queued: dict[str, tuple[Any, float]] = {}
+        """Jobs this process queued and may be asked to wait for: key -> (job, due)."""
 
     async def start(self) -> None:
         from arq import create_pool
@@ -210,7 +213,16 @@ class ArqJobQueue:
             _defer_by=timedelta(seconds=defer_s),
             _queue_name=self.names[queue or spec.queue],
         )
+        if queued is not None:
+            self._queued[key] = (queued, asyncio.get_running_loop().time() + defer_s)
         return queued is not None
 
     async def drain(self, horizon_s: float = 1.0) -> None:
-        """Jobs run in workers, the bot's own included; nothing to wait for here."""
+        """Wait for the jobs this process queued that are due within `horizon_s` to be
+        run by their workers (the bot's own, or `twin worker`s); never for later ones."""
+        now = asyncio.get_running_loop().time()
+        due = [(key, job) for key, (job, at) in self._queued.items() if at - now <= horizon_s]
+        for key, job in due:
+            with contextlib.suppress(Exception):  # its failure is the job's to report
+                await asyncio.wait_for(job.result(poll_delay=0.05), timeout=horizon_s + 30)
+            self._queued.pop(key, None)
