@@ -12,11 +12,18 @@ import io
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -110,6 +117,10 @@ class Settings(BaseSettings):
 
     control_chat: str = "console:control"
     """`channel:chat_id` of the owner's private control chat."""
+
+    _environ: Mapping[str, str] | None = PrivateAttr(default=None)
+    """The environment these settings were read from (`load_section` reads a
+    channel's own settings from the same one)."""
 
     max_message_chars: Annotated[int, Field(gt=0)] = 20_000
     """Longer inbound texts are stored whole but shown and composed from a truncated copy."""
@@ -277,6 +288,54 @@ def prepare_home(home: Path) -> Path:
     return home
 
 
+class Section(BaseSettings):
+    """A part of the configuration kept next to the code it configures (a channel's
+    token and URLs in its own package), read from the same environment as `Settings`:
+
+        class TelegramSettings(Section):
+            model_config = SettingsConfigDict(env_prefix="TWIN_TELEGRAM_", frozen=True)
+            token: SecretStr
+
+        telegram = load_section(TelegramSettings, settings)
+    """
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, _InjectedEnvSource(settings_cls), file_secret_settings)
+
+
+SectionT = TypeVar("SectionT", bound=Section)
+
+
+def load_section(cls: type[SectionT], settings: Settings, **overrides: object) -> SectionT:
+    """`cls` read from the environment `settings` came from; bad values are refused
+    like `load_settings` refuses them, each naming its variable."""
+    token = _environ.set(settings._environ)
+    try:
+        return cls(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        prefix = str(cls.model_config.get("env_prefix", "TWIN_"))
+        raise SettingsError(_describe(exc, prefix)) from None
+    finally:
+        _environ.reset(token)
+
+
+def _describe(exc: ValidationError, prefix: str) -> str:
+    lines = []
+    for error in exc.errors():
+        where = "__".join(str(p) for p in error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"{prefix}{where.upper()}: {message}" if where else message)
+    return "bad configuration:\n  " + "\n  ".join(lines)
+
+
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     """Build `Settings` from `environ` (default: the process environment) and overrides.
 
@@ -284,14 +343,11 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     """
     token = _environ.set(environ)
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+        settings._environ = environ
+        return settings
     except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            where = "__".join(str(p) for p in error["loc"])
-            message = str(error["msg"]).removeprefix("Value error, ")
-            lines.append(f"TWIN_{where.upper()}: {message}" if where else message)
-        raise SettingsError("bad configuration:\n  " + "\n  ".join(lines)) from None
+        raise SettingsError(_describe(exc, "TWIN_")) from None
     except SourceError as exc:
         # A complex value (list, dict) that is not valid JSON.
         field = str(exc).split('"')[1] if '"' in str(exc) else "?"

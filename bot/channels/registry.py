@@ -8,6 +8,7 @@ import importlib
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 
 from bot.channels.base import Channel
 from twin_core.settings import Settings
@@ -44,6 +45,17 @@ REGISTRY: dict[str, ChannelEntry] = {
 def load_channel(name: str, settings: Settings) -> Channel:
     """The channel `name`, built from `settings`. Raises `ChannelUnavailable` naming the
     fix: an unknown name, a missing extra, or a platform not built into this version."""
+    make: Callable[[Settings], Channel] = channel_module(name).make_channel
+    return make(settings)
+
+
+def channel_module(name: str) -> ModuleType:
+    """The package of channel `name`, imported. Besides `make_channel(settings)` it may
+    define the hooks `twin pair` and `twin doctor` call:
+
+        async def pair(settings: Settings, say: Callable[[str], None]) -> str
+        async def doctor(settings: Settings) -> list[str]   # problems; [] when fine
+    """
     entry = REGISTRY.get(name)
     if entry is None:
         raise ChannelUnavailable(
@@ -58,9 +70,7 @@ def load_channel(name: str, settings: Settings) -> Channel:
         raise ChannelUnavailable(
             f"the {name} channel needs its library: pip install 'twin[{entry.extra}]'"
         )
-    module = importlib.import_module(entry.module)
-    make: Callable[[Settings], Channel] = module.make_channel
-    return make(settings)
+    return importlib.import_module(entry.module)
 
 
 def load_channels(settings: Settings) -> list[Channel]:

@@ -724,6 +724,7 @@ STRANGERS: tuple[Stranger, ...] = (
 COMMAND_SAMPLES: dict[str, str] = {
     "approve": "/approve 1",
     "auto": "/auto mallory on",
+    "cancel": "/cancel",
     "drafts": "/drafts",
     "edit": "/edit 1 the door code is 4472",
     "help": "/help",

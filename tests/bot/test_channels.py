@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from bot.channels.fake import FakeChannel
 from bot.channels.registry import ChannelUnavailable, load_channel, load_channels
 from bot.channels.supervisor import ChannelSupervisor, backoff
 from tests.conftest import TwinFactory
+from tests.support.cli import Cli
 from tests.support.settings import make_settings
 from twin_core.types import InboundEvent
 
@@ -151,3 +153,19 @@ def test_a_console_twin_imports_no_platform_library(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_doctor_checks_each_configured_channel(cli: Cli, tmp_path: Path) -> None:
+    fine = cli("doctor", "--json", env={"TWIN_HOME": str(tmp_path)})
+    assert fine.exit_code == 0 and json.loads(fine.stdout) == {
+        "console": {"ok": True, "problems": []}
+    }
+    env = {"TWIN_HOME": str(tmp_path), "TWIN_CHANNELS": '["console", "icq"]'}
+    bad = cli("doctor", env=env)
+    assert bad.exit_code == 1
+    assert "console: ok" in bad.stdout and "icq: TWIN_CHANNELS names 'icq'" in bad.stdout
+
+
+def test_pair_says_when_a_channel_needs_none(cli: Cli, tmp_path: Path) -> None:
+    result = cli("pair", "console", env={"TWIN_HOME": str(tmp_path)})
+    assert result.exit_code == 2 and "console needs no pairing" in result.stderr

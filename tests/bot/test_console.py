@@ -138,7 +138,7 @@ async def test_bad_input_of_every_kind_gets_an_answer_and_nothing_is_lost(
         embedder,
     )
     assert "[control] There is no draft 99 (see /drafts)." in out
-    assert "[control] say which draft and what to send instead: /edit N your text" in out
+    assert "[control] Send the text for draft 1 as your next message" in out
     assert "[control] no contact named 'nobody'" in out
     assert "[control] empty query" in out
     assert "[control] Commands start with '/'" in out

@@ -198,3 +198,19 @@ async def test_conversations_are_handled_concurrently_each_in_order(
         assert texts == [f"note {n} from {who}" for n in range(3)]
     assert any(overlapped)
     assert h.twin.inbound.busy == 0
+
+
+async def test_edit_alone_takes_the_next_message_as_the_text(h: Harness) -> None:
+    """What a platform's Edit button does: `/edit N`, then the owner's next message."""
+    h.seed(HISTORY)
+    await h.says("bob", "can you review my PR today?")
+    assert await h.command("/edit 1") == [
+        "Send the text for draft 1 as your next message (/cancel to keep it)."
+    ]
+    assert await h.command("after lunch, promise") == ["Sent to Bob."]
+    assert h.sent_to("bob") == ["after lunch, promise"]
+    await h.says("bob", "and the other PR?")
+    await h.command("/edit 2")
+    await h.command("/drafts")  # anything else first: the pending edit is dropped
+    assert await h.command("tomorrow") == ["Commands start with '/'. /help lists them."]
+    assert h.sent_to("bob") == ["after lunch, promise"]

@@ -38,8 +38,9 @@ class ControlHandler:
     ) -> None:
         self.services = services
         self.actions = actions
+        self.drafts = DraftCommands(actions)
         self.registry = CommandRegistry.of(
-            DraftCommands(actions),
+            self.drafts,
             ContactCommands(actions),
             MemoryCommands(actions),
             SystemCommands(actions, services, lambda: self.registry, extra_status),
@@ -79,6 +80,11 @@ class ControlHandler:
             )
             return
         if not head.startswith("/"):
+            edited = await self.drafts.edited_text(text) if text else None
+            if edited is not None:
+                await self._audit(actor, "control_message", text, "the new text for /edit")
+                await self._reply(edited)
+                return
             await self._audit(actor, "control_message", text, "not a command")
             await tell(
                 "Commands start with '/'. /help lists them."
@@ -91,6 +97,10 @@ class ControlHandler:
             await tell(f"Unknown command {shorten(head, 40)}. /help lists them.")
             return
         await self._audit(actor, "command", text, f"/{found.name}")
+        if found.name != "edit":
+            # A pending /edit takes the very next message only; a command in between
+            # means the owner moved on.
+            self.drafts.editing = None
         try:
             reply: Reply = await found.function(args)
         except UsageError as exc:
@@ -98,6 +108,10 @@ class ControlHandler:
         except Exception as exc:
             log.exception("/%s failed", found.name)
             reply = f"/{found.name} failed: {type(exc).__name__}: {shorten(str(exc), 200)}"
+        await self._reply(reply)
+
+    async def _reply(self, reply: Reply) -> None:
+        tell = self.services.tell_owner
         if isinstance(reply, Outcome):
             await tell(reply.text, data=reply.data())
         elif isinstance(reply, tuple):
