@@ -73,6 +73,9 @@ class InboundEvent:
     recipients: tuple[HandleId, ...] = ()
     """Whom it was addressed to, where the platform says so: an email's To and Cc, the
     people a group message mentions. Empty for a one-to-one chat (the other person)."""
+    to_bot: bool = False
+    """Sent to the twin's own bot account (a DM to the bot), not to the owner: such a
+    message is the control chat, a pairing code, or a stranger's, never a contact's."""
     identities: tuple[str, ...] = ()
     """Keys that tie the sender to the same person elsewhere, taken only from fields the
     platform documents as a phone number or address (`tel:<digits>`, `email:<address>`;

@@ -1,10 +1,14 @@
-"""Where every channel's events arrive: the control chat, or a contact's message.
+"""Where every channel's events arrive: the control chat, the bot itself, or a
+contact's message.
 
-The control chat is recognized by channel + chat + the owner's identity together,
-never by a name a contact can take. A contact's message is recorded first (fast,
-idempotent, off the event loop) and handed to the inbound processor; the callback then
-returns, so no channel waits on drafting. A message that cannot be recorded is kept as
-a dead letter and the owner is told the truth.
+The control chat is recognized by its channel and chat (`OwnerIdentity.control_chat`:
+the settings, or pairing), never by a name a contact can take; the owner's identity is
+checked there, and anyone else is refused and audited. A message sent to the twin's own
+bot account elsewhere (`InboundEvent.to_bot`) is a pairing code, or a stranger's: it
+gets one fixed refusal and an audit entry, and is never a contact's message. A
+contact's message is recorded first (fast, idempotent, off the event loop) and handed
+to the inbound processor; the callback then returns, so no channel waits on drafting.
+A message that cannot be recorded is kept as a dead letter and the owner is told.
 """
 
 from __future__ import annotations
@@ -13,14 +17,17 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from bot.channels.base import Channel
 from bot.handlers.control import ControlHandler
 from bot.handlers.inbound import InboundProcessor
 from bot.handlers.services import Services
-from twin_core.memory.store import SYSTEM_ACTOR
+from twin_core.memory.store import OWNER_ACTOR, SYSTEM_ACTOR
 from twin_core.memory.text import shorten
-from twin_core.types import InboundEvent
+from twin_core.types import InboundEvent, OutboundMessage
 
 log = logging.getLogger("twin.dispatch")
+
+STRANGER_ANSWER = "This is a private assistant. It does not take messages here."
 
 
 class Dispatcher:
@@ -37,16 +44,17 @@ class Dispatcher:
         self.recorded = recorded
         """Called after each new message (the indexer wakes up)."""
 
-    def is_control_chat(self, event: InboundEvent) -> bool:
-        settings = self.services.settings
-        return (
-            event.channel == settings.control_channel and event.chat_id == settings.control_chat_id
-        )
+    async def is_control_chat(self, event: InboundEvent) -> bool:
+        control = await asyncio.to_thread(self.services.identity().control_chat)
+        return event.channel == control.channel and event.chat_id == control.chat_id
 
     async def __call__(self, event: InboundEvent) -> None:
-        if self.is_control_chat(event):
+        if await self.is_control_chat(event):
             # Strangers who reach the control chat are refused there, and audited.
             await self.control.handle(event)
+            return
+        if event.to_bot:
+            await self._to_bot(event)
             return
         try:
             recorded = await asyncio.to_thread(self.services.store.messages.record, event)
@@ -58,6 +66,50 @@ class Dispatcher:
             return
         self.recorded()
         self.inbound.submit(recorded)
+
+    async def _to_bot(self, event: InboundEvent) -> None:
+        """A message to the bot outside the control chat: a pairing code, or nothing the
+        twin acts on (one fixed answer, and the audit log)."""
+        identity = self.services.identity()
+        store = self.services.store
+        paired = await asyncio.to_thread(
+            identity.try_pair, event.channel, event.sender_id, event.chat_id, event.text
+        )
+        channel = self.services.channels.get(event.channel)
+        if paired is not None:
+            await asyncio.to_thread(
+                store.audit.record,
+                OWNER_ACTOR,
+                "paired",
+                f"{event.channel}:{event.sender_id}",
+                f"sent the pairing code; {event.channel}:{event.chat_id} is the control chat",
+                sender_name=event.sender_name,
+            )
+            await self._answer(
+                channel, event, "Paired: you are the owner here, and this is your control chat."
+            )
+            return
+        await asyncio.to_thread(
+            store.audit.record,
+            f"{event.channel}:{event.sender_id}",
+            "refused",
+            event.text,
+            "a message to the bot from someone who is not the owner",
+            sender_name=event.sender_name,
+            chat=event.chat_id,
+        )
+        await self._answer(channel, event, STRANGER_ANSWER)
+
+    @staticmethod
+    async def _answer(channel: Channel | None, event: InboundEvent, text: str) -> None:
+        if channel is None:
+            return
+        try:
+            await channel.send(
+                OutboundMessage(channel=event.channel, chat_id=event.chat_id, text=text)
+            )
+        except Exception:
+            log.exception("could not answer %s:%s", event.channel, event.chat_id)
 
     async def _dead_letter(self, event: InboundEvent, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {shorten(str(exc), 300)}"

@@ -10,10 +10,11 @@ from typing import Any
 
 from bot.channels.base import Channel
 from bot.channels.supervisor import ChannelHealth
+from bot.handlers.owner import OwnerIdentity
 from twin_core.memory.service import Memory
 from twin_core.memory.store import SYSTEM_ACTOR, Store
 from twin_core.settings import Settings
-from twin_core.types import ChannelName, ChatId, HandleId, OutboundMessage
+from twin_core.types import HandleId, OutboundMessage
 from workers.queue import JobQueue
 
 log = logging.getLogger("twin")
@@ -29,6 +30,13 @@ class Services:
     """Tells this twin's jobs from another's on a shared Redis."""
     health: Mapping[str, ChannelHealth] = field(default_factory=dict)
     """Each channel's `ChannelHealth`, for `/status`."""
+    owner: OwnerIdentity | None = None
+    """Who the owner is and where the control chat is (settings and pairing)."""
+
+    def identity(self) -> OwnerIdentity:
+        if self.owner is None:
+            self.owner = OwnerIdentity(self.settings, self.store)
+        return self.owner
 
     @property
     def store(self) -> Store:
@@ -38,26 +46,23 @@ class Services:
         return ":".join([self.install_id, *(str(p) for p in parts)])
 
     def owner_handle(self, channel: str) -> HandleId:
-        handles = self.settings.owner_handles.get(channel)
-        return HandleId(handles[0] if handles else "owner")
+        return self.identity().owner_handle(channel)
 
     async def tell_owner(self, text: str, data: Mapping[str, Any] | None = None) -> bool:
         """Say something in the owner's control chat (never held by /pause). Never
         raises: a control chat that cannot be reached is logged and audited, and False
         returned, so no job or handler fails for want of telling the owner."""
-        channel = self.channels.get(self.settings.control_channel)
         try:
+            control = await asyncio.to_thread(self.identity().control_chat)
+            channel = self.channels.get(control.channel)
             if channel is None:
                 raise ConnectionError(
-                    f"the control chat is on {self.settings.control_channel!r}, "
+                    f"the control chat is on {control.channel!r}, "
                     "which is not connected in this process"
                 )
             await channel.send(
                 OutboundMessage(
-                    channel=ChannelName(self.settings.control_channel),
-                    chat_id=ChatId(self.settings.control_chat_id),
-                    text=text,
-                    data=data,
+                    channel=control.channel, chat_id=control.chat_id, text=text, data=data
                 )
             )
             return True

@@ -60,7 +60,9 @@ class ControlHandler:
     async def _handle(self, event: InboundEvent) -> None:
         tell = self.services.tell_owner
         text = event.text.strip()
-        is_owner = self.services.settings.is_owner(event.channel, event.sender_id)
+        is_owner = await asyncio.to_thread(
+            self.services.identity().is_owner, event.channel, event.sender_id
+        )
         actor = OWNER_ACTOR if is_owner else f"{event.channel}:{event.sender_id}"
         words = text.split(maxsplit=1)
         head = words[0] if words else ""
