@@ -43,6 +43,7 @@ from workers.queue import ArqJobQueue, JobQueue, LocalJobQueue, queue_names
 log = logging.getLogger("twin")
 
 INSTALL_KEY = "install_id"
+_frozen = False
 
 
 class StartError(RuntimeError):
@@ -179,8 +180,11 @@ class Twin:
         # What start-up loaded (litellm, the models, SQLAlchemy's machinery) lives as
         # long as the process: keep it out of the collector's full passes, which
         # otherwise stop every thread, the event loop included, for hundreds of ms.
-        gc.collect()
-        gc.freeze()
+        global _frozen
+        if not _frozen:  # once per process: a second Twin (tests) finds it done
+            gc.collect()
+            gc.freeze()
+            _frozen = True
         await self.supervisor.start()
         # Due jobs run once the channels they send through are up.
         await self._run_jobs(install)

@@ -186,9 +186,10 @@ class ArqJobQueue:
         from arq import create_pool
         from arq.connections import RedisSettings
 
-        self._pool = await create_pool(
-            RedisSettings.from_dsn(self.redis_url), default_queue_name=self.names["bot"]
-        )
+        redis = RedisSettings.from_dsn(self.redis_url)
+        # Two tries, not arq's five a second apart: a wrong URL is said at once.
+        redis.conn_retries, redis.conn_retry_delay = 2, 1
+        self._pool = await create_pool(redis, default_queue_name=self.names["bot"])
 
     async def run(self) -> None:
         """The bot's own arq worker runs its jobs (`workers.settings.make_worker`)."""
