@@ -54,6 +54,7 @@ app.add_typer(import_app, name="import")
 def error_line(exc: BaseException) -> str | None:
     """The one line a user sees for a failure they can fix; None for a bug."""
     from bot.app import StartError
+    from bot.channels.base import ChannelAuthError
     from bot.channels.registry import ChannelUnavailable
     from twin_core.memory.db import DatabaseError
     from twin_core.memory.embed import EmbedderError
@@ -72,6 +73,7 @@ def error_line(exc: BaseException) -> str | None:
         EmbedderError,
         StartError,
         ChannelUnavailable,
+        ChannelAuthError,
     )
     if isinstance(exc, known):
         return str(exc.args[0]) if exc.args else str(exc)

@@ -126,13 +126,20 @@ class OwnerIdentity:
             return None
         codes.pop(channel)
         self.store.state.set(CODE_KEY, json.dumps(codes))
+        return self.link(channel, handle, chat_id)
+
+    def link(self, channel: str, handle: str, chat_id: str, *, control: bool = True) -> Paired:
+        """Record `handle` as the owner on `channel`, and (with `control`) `chat_id` as
+        the control chat: what a pairing code proves, or what linking the twin as a
+        device of the owner's own account (`twin pair whatsapp`) shows."""
         raw = self.store.state.get(PAIRED_KEY)
         data = json.loads(raw) if raw else {}
         handles = data.setdefault("handles", {})
         handles.setdefault(channel, [])
         if handle not in handles[channel]:
             handles[channel].append(handle)
-        data["control"] = [channel, chat_id]
+        if control:
+            data["control"] = [channel, chat_id]
         self.store.state.set(PAIRED_KEY, json.dumps(data))
         with self._lock:
             self._read_at = 0.0
