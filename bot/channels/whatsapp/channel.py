@@ -151,7 +151,8 @@ class WhatsAppChannel:
         self._ended: asyncio.Future[None] | None = None
         self._sent_ids: OrderedDict[str, None] = OrderedDict()
         self._group_titles: dict[str, str] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.handled = 0
+        """WhatsApp messages taken from neonize so far (handed on or dropped)."""
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -208,7 +209,13 @@ class WhatsAppChannel:
             self._connected.set()
 
         async def message(_: Any, event: Any) -> None:
-            await self.receive(event)
+            # neonize runs this as a detached coroutine: nothing would see it fail.
+            try:
+                await self.receive(event)
+            except Exception:
+                log.exception("a WhatsApp message could not be handled")
+            finally:
+                self.handled += 1
 
         async def logged_out(_: Any, event: Any) -> None:
             self._end(logout_reason("logged_out", ConnectFailureReason.Name(event.Reason)))
@@ -273,8 +280,6 @@ class WhatsAppChannel:
         self._on_event = None
         if self._ended is not None and not self._ended.done():
             self._ended.set_result(None)
-        for task in list(self._tasks):
-            task.cancel()
         if client is not None:
             with contextlib.suppress(Exception):
                 await client.disconnect()
