@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 from pathlib import Path
 
@@ -81,7 +82,7 @@ async def test_gaps_between_sends_are_jittered_not_machine_regular() -> None:
     clock = FakeClock()
     b = budget(clock, per_minute=60, per_hour=1000, gap_s=4.0, jitter=1.0)
     times = [await send(b, clock, "alice") for _ in range(8)]
-    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert all(4.0 <= gap <= 8.0 for gap in gaps)
     assert len({round(gap, 3) for gap in gaps}) == len(gaps)  # no two alike
 
