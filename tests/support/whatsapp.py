@@ -155,3 +155,19 @@ def message(
 
 def text(body: str, **kwargs: Any) -> pb.Message:
     return message(E2EMessage(conversation=body), **kwargs)
+
+
+class FakeClock:
+    """Time that passes only when someone sleeps (the budget, typing presence)."""
+
+    def __init__(self, start: float = 1_780_000_000.0) -> None:
+        self.t = start
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.t += seconds
+        await asyncio.sleep(0)

@@ -203,7 +203,7 @@ class WhatsAppChannel:
             StreamReplacedEv,
             TemporaryBanEv,
         )
-        from neonize.proto.Neonize_pb2 import ConnectFailureReason, TempBanReason
+        from neonize.proto.Neonize_pb2 import ConnectFailureReason, TemporaryBan
 
         async def connected(_: Any, event: Any) -> None:
             self._connected.set()
@@ -221,7 +221,8 @@ class WhatsAppChannel:
             self._end(logout_reason("logged_out", ConnectFailureReason.Name(event.Reason)))
 
         async def banned(_: Any, event: Any) -> None:
-            reason = TempBanReason.Name(event.Code) if event.Code in TempBanReason.values() else ""
+            reasons = TemporaryBan.TempBanReason
+            reason = reasons.Name(event.Code) if event.Code in reasons.values() else ""
             self._end(logout_reason("banned", reason, int(event.Expire)))
 
         async def failed(_: Any, event: Any) -> None:

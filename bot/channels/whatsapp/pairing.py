@@ -54,7 +54,7 @@ async def link(
         PairStatusEv,
         TemporaryBanEv,
     )
-    from neonize.proto.Neonize_pb2 import ConnectFailureReason
+    from neonize.proto.Neonize_pb2 import ConnectFailureReason, PairStatus
 
     session.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     loop = asyncio.get_running_loop()
@@ -92,7 +92,7 @@ async def link(
         )
 
     async def on_pair(_: Any, event: Any) -> None:
-        if event.Status != 1:  # PStatus.SUCCESS
+        if event.Status != PairStatus.PStatus.Value("SUCCESS"):
             finish(f"the phone did not link the twin: {event.Error or 'refused'}")
         else:
             say("Linked; finishing the first sync…")

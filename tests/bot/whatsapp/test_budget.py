@@ -9,28 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.whatsapp import FakeClock
 from bot.channels.whatsapp.budget import (
     BudgetLimits,
     HeldBack,
     KnownChats,
     SendingBudget,
 )
-
-
-class FakeClock:
-    """Time that passes only when someone sleeps."""
-
-    def __init__(self, start: float = 1_780_000_000.0) -> None:
-        self.t = start
-        self.sleeps: list[float] = []
-
-    def now(self) -> float:
-        return self.t
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.t += seconds
-        await asyncio.sleep(0)
 
 
 def budget(clock: FakeClock, known: set[str] | None = None, **limits: float) -> SendingBudget:
