@@ -152,6 +152,8 @@ class WhatsAppChannel:
         self._sent_ids: OrderedDict[str, None] = OrderedDict()
         self._group_titles: dict[str, str] = {}
         self.handled = 0
+        self.gone = ""
+        """Why the session ended for good (logged out, banned); nothing is sent after."""
         """WhatsApp messages taken from neonize so far (handed on or dropped)."""
 
     # -- lifecycle --------------------------------------------------------------------
@@ -168,6 +170,7 @@ class WhatsAppChannel:
         # neonize hands the Go side's callbacks to one module-wide loop: this one.
         neonize_events.event_global_loop = loop
         self._on_event = on_event
+        self.gone = ""
         self._connected = asyncio.Event()
         self._ended = loop.create_future()
         client = self._client_factory(str(self.session))
@@ -257,6 +260,7 @@ class WhatsAppChannel:
 
     def _end(self, why: str) -> None:
         """The session is over for good: say it once, and end `wait_closed`."""
+        self.gone = self.gone or why
         if self._ended is not None and not self._ended.done():
             log.error("whatsapp: %s", why)
             self._ended.set_exception(ChannelAuthError(why))
@@ -337,6 +341,8 @@ class WhatsAppChannel:
 
     async def send(self, message: OutboundMessage) -> ExternalId:
         client = self.client
+        if self.gone:
+            raise SendError(self.gone)
         if client is None:
             raise SendError("WhatsApp is not connected")
         jid = self._jid(message.chat_id)
