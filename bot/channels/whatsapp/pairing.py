@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.channels.base import ChannelAuthError
-from bot.channels.whatsapp.channel import ClientFactory, logout_reason, new_client
+from bot.channels.whatsapp import channel as whatsapp_channel
+from bot.channels.whatsapp.channel import ClientFactory, logout_reason
 from bot.channels.whatsapp.normalize import Me, jid_text
 
 log = logging.getLogger("twin.whatsapp")
@@ -41,7 +42,7 @@ async def link(
     *,
     phone: str | None = None,
     timeout_s: float = 180.0,
-    client_factory: ClientFactory = new_client,
+    client_factory: ClientFactory | None = None,
 ) -> Me:
     """Connect with the session in `session`, showing a QR code (or, with `phone`, a
     pairing code) until the phone links it; returns whose account it is. An already
@@ -60,7 +61,7 @@ async def link(
     loop = asyncio.get_running_loop()
     neonize_events.event_global_loop = loop
     done: asyncio.Future[None] = loop.create_future()
-    client = client_factory(str(session))
+    client = (client_factory or whatsapp_channel.new_client)(str(session))
     codes_shown = 0
 
     def finish(error: str | None = None) -> None:

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.whatsapp import FakeClock
 from bot.channels.whatsapp.budget import (
     BudgetLimits,
     HeldBack,
     KnownChats,
     SendingBudget,
 )
+from tests.support.whatsapp import FakeClock
 
 
 def budget(clock: FakeClock, known: set[str] | None = None, **limits: float) -> SendingBudget:

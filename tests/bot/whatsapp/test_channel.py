@@ -15,7 +15,7 @@ import pytest
 from neonize.proto import Neonize_pb2 as pb
 
 from bot.app import Twin
-from bot.channels.base import ChannelAuthError, ChannelState, SendError
+from bot.channels.base import ChannelState, SendError
 from bot.channels.whatsapp import WhatsAppChannel, WhatsAppSettings
 from bot.channels.whatsapp.budget import HeldBack
 from tests.support.harness import SEED_T0
@@ -110,7 +110,10 @@ async def make_wa(tmp_path: Path, embedder: Embedder) -> AsyncIterator[Factory]:
     started: list[Twin] = []
 
     async def make(
-        *, linked: bool = True, home: Path | None = None, on_connect: list[Any] | None = None,
+        *,
+        linked: bool = True,
+        home: Path | None = None,
+        on_connect: list[Any] | None = None,
         **budget: Any,
     ) -> WA:
         settings = make_settings(
@@ -240,7 +243,9 @@ async def test_status_shows_the_sending_budget_and_what_it_held_back(make_wa: Fa
 
 async def test_the_twin_does_not_start_new_chats_in_bulk(make_wa: Factory) -> None:
     wa = await make_wa(new_chats_per_day=0)
-    stranger = OutboundMessage(ChannelName("whatsapp"), ChatId("4915112345678@s.whatsapp.net"), "hi")
+    stranger = OutboundMessage(
+        ChannelName("whatsapp"), ChatId("4915112345678@s.whatsapp.net"), "hi"
+    )
     with pytest.raises(HeldBack, match="never wrote to you"):
         await wa.channel.send(stranger)
     assert isinstance(HeldBack("x"), SendError)
@@ -275,7 +280,9 @@ async def test_a_group_message_is_recorded_with_the_groups_name(make_wa: Factory
     wa = await make_wa()
     group = "120363025246125888@g.us"
     wa.client.groups[group] = "Climbing crew"
-    await wa.feed(text("who's in for saturday?", chat=group, sender=ALICE, group=True, pushname="Alice"))
+    await wa.feed(
+        text("who's in for saturday?", chat=group, sender=ALICE, group=True, pushname="Alice")
+    )
     [message] = list(wa.twin.store.messages.iter_after(0))
     conversation = wa.twin.store.conversations.get(message.conversation_id)
     assert conversation is not None and conversation.external_id == group
@@ -296,11 +303,17 @@ async def test_an_unlinked_session_fails_once_with_what_to_do(make_wa: Factory) 
     [
         (pb.LoggedOut(Reason=pb.ConnectFailureReason.Value("LOGGED_OUT")), "logged the twin out"),
         (
-            pb.TemporaryBan(Code=pb.TemporaryBan.TempBanReason.Value("SEND_TO_TOO_MANY_PEOPLE"), Expire=1_790_000_000),
+            pb.TemporaryBan(
+                Code=pb.TemporaryBan.TempBanReason.Value("SEND_TO_TOO_MANY_PEOPLE"),
+                Expire=1_790_000_000,
+            ),
             "banned this number from sending until 2026-",
         ),
         (pb.StreamReplaced(), "another program took over"),
-        (pb.ConnectFailure(Reason=pb.ConnectFailureReason.Value("MAIN_DEVICE_GONE")), "logged the twin out"),
+        (
+            pb.ConnectFailure(Reason=pb.ConnectFailureReason.Value("MAIN_DEVICE_GONE")),
+            "logged the twin out",
+        ),
     ],
 )
 async def test_logged_out_or_banned_fails_for_good_with_one_clear_message(
