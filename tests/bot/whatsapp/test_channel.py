@@ -42,6 +42,8 @@ from twin_core.types import (
 
 ALICE = "351912345678@s.whatsapp.net"
 BOB = "351934567890@s.whatsapp.net"
+TOO_MANY_PEOPLE = pb.TemporaryBan.TempBanReason.Value("SEND_TO_TOO_MANY_PEOPLE")
+DEVICE_GONE = pb.ConnectFailureReason.Value("MAIN_DEVICE_GONE")
 
 
 @dataclass
