@@ -15,6 +15,7 @@ from typing import IO, Annotated
 import typer
 
 from bot.app import Twin, install_id, open_memory, open_store
+from bot.channels.base import ChannelState
 from bot.channels.console import ConsoleChannel, ConsoleLine, split_lines
 from bot.channels.console.lines import ConsoleLineError, iter_lines, parse_line
 from bot.channels.printable import PrintableFormatter, printable
@@ -246,7 +247,13 @@ async def _run(settings: Settings) -> None:
     stopped.cancel()
     await twin.idle()
     await twin.jobs.drain(settings.auto_send_max_delay_s)
+    health = twin.supervisor.health.values()
+    failed = [f"{h.name} failed: {h.last_error}" for h in health if h.state is ChannelState.FAILED]
     await twin.stop()
+    if failed and len(failed) == len(health):
+        # Nothing is left running: say why, and exit as a failure (a service manager
+        # then shows it; starting again would fail the same way).
+        raise UserError("; ".join(failed))
 
 
 def run(ctx: typer.Context, home: HomeOption = None) -> None:

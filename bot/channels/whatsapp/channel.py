@@ -152,6 +152,7 @@ class WhatsAppChannel:
         self._sent_ids: OrderedDict[str, None] = OrderedDict()
         self._group_titles: dict[str, str] = {}
         self.handled = 0
+        self._closing: asyncio.Future[None] | None = None
         self.gone = ""
         """Why the session ended for good (logged out, banned); nothing is sent after."""
         """WhatsApp messages taken from neonize so far (handed on or dropped)."""
@@ -262,8 +263,19 @@ class WhatsAppChannel:
         """The session is over for good: say it once, and end `wait_closed`."""
         self.gone = self.gone or why
         if self._ended is not None and not self._ended.done():
-            log.error("whatsapp: %s", why)
+            # Said once, by the supervisor (terminal, control chat, /status).
+            log.debug("whatsapp: %s", why)
             self._ended.set_exception(ChannelAuthError(why))
+            if self.client is not None:
+                # Stop the library's own reconnecting (and any further QR codes).
+                self._closing = asyncio.ensure_future(self._disconnect(self.client))
+
+    @staticmethod
+    async def _disconnect(client: Any) -> None:
+        try:
+            await client.disconnect()
+        except Exception as exc:
+            log.debug("disconnecting after the session ended: %s", exc)
 
     async def _learn_me(self) -> None:
         device = await self.client.get_me()

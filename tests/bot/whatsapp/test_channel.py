@@ -332,7 +332,8 @@ async def test_logged_out_or_banned_fails_for_good_with_one_clear_message(
     await asyncio.sleep(0.05)
     assert len(wa.clients) == 1, "no reconnect loop"
     said = [r.getMessage() for r in caplog.records if says in r.getMessage()]
-    assert said, "the terminal is told"
+    assert len(said) == 2, "the terminal is told, once (and that the owner could not be)"
+    assert ("disconnect", "", "") in wa.client.outgoing.calls  # no library reconnects
     # The owner's chat is on WhatsApp itself, which is gone: the audit log keeps it.
     entries = wa.twin.store.audit.entries(action="owner_not_told")
     assert any(says in e.subject for e in entries)

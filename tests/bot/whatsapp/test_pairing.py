@@ -126,3 +126,14 @@ def test_a_bad_phone_number_is_refused_naming_the_variable(cli: Cli, tmp_path: P
     env = {"TWIN_HOME": str(tmp_path), "TWIN_WHATSAPP_PHONE": "call me"}
     result = cli("pair", "whatsapp", env=env)
     assert result.exit_code == 2 and "TWIN_WHATSAPP_PHONE" in result.stderr
+
+
+def test_twin_run_on_an_unlinked_whatsapp_says_so_and_exits(cli: Cli, tmp_path: Path) -> None:
+    env = {"TWIN_HOME": str(tmp_path), "TWIN_CHANNELS": '["whatsapp"]'}
+    result = cli("run", env=env)
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"twin: whatsapp failed: WhatsApp is not linked yet (no session in "
+        f"{tmp_path / 'whatsapp' / 'session.sqlite3'}): run `twin pair whatsapp` and scan "
+        "the code with your phone"
+    )
