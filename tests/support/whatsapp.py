@@ -72,7 +72,8 @@ class WhatsAppClient(NewAClient):
                 await self.event._qr(self, event)
             else:
                 await feed(self, event)
-        return self.loop.create_future()  # "runs" until disconnected
+        self.running: asyncio.Future[None] = self.loop.create_future()
+        return self.running  # "runs" until the library gives up
 
     async def get_me(self) -> pb.Device:
         return pb.Device(JID=jid(self.me_jid, TWIN_DEVICE), LID=jid(OWNER_LID), PushName="Sam")

@@ -153,6 +153,8 @@ class WhatsAppChannel:
         self._group_titles: dict[str, str] = {}
         self.handled = 0
         self._closing: asyncio.Future[None] | None = None
+        self._running: asyncio.Future[Any] | None = None
+        """neonize's connection task: it ends only when the library gives up."""
         self.gone = ""
         """Why the session ended for good (logged out, banned); nothing is sent after."""
         """WhatsApp messages taken from neonize so far (handed on or dropped)."""
@@ -171,6 +173,7 @@ class WhatsAppChannel:
         # neonize hands the Go side's callbacks to one module-wide loop: this one.
         neonize_events.event_global_loop = loop
         self._on_event = on_event
+        self._running = None
         self.gone = ""
         self._connected = asyncio.Event()
         self._ended = loop.create_future()
@@ -181,6 +184,7 @@ class WhatsAppChannel:
         connected = asyncio.ensure_future(self._connected.wait())
         waiters: list[asyncio.Future[Any]] = [connected, self._ended]
         if isinstance(connecting, asyncio.Future):
+            self._running = connecting
             waiters.append(connecting)
         done, _ = await asyncio.wait(
             waiters, timeout=self.settings.connect_timeout_s, return_when=asyncio.FIRST_COMPLETED
@@ -288,15 +292,30 @@ class WhatsAppChannel:
         self.me = Me(phone_jid=phone, lid=jid_text(device.LID), device=int(device.JID.Device))
 
     async def wait_closed(self) -> None:
+        """Until stopped, or the session ended for good (`ChannelAuthError`), or the
+        library's connection ended by itself (`ConnectionError`: connect again)."""
         if self._ended is None:
             return
-        await asyncio.shield(self._ended)
+        waiters: list[asyncio.Future[Any]] = [self._ended]
+        if self._running is not None:
+            waiters.append(self._running)
+        # asyncio.wait cancels none of them, whoever cancels this.
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        if self._ended.done():
+            self._ended.result()
+            return
+        running = self._running
+        error = running.exception() if running is not None and not running.cancelled() else None
+        raise ConnectionError(f"the WhatsApp connection ended: {error or 'closed'}")
 
     async def stop(self) -> None:
         client, self.client = self.client, None
         self._on_event = None
         if self._ended is not None and not self._ended.done():
             self._ended.set_result(None)
+        running, self._running = self._running, None
+        if running is not None and not running.done():
+            running.cancel()  # neonize tells its Go side to stop
         if client is not None:
             with contextlib.suppress(Exception):
                 await client.disconnect()

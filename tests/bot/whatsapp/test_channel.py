@@ -343,3 +343,21 @@ async def test_a_qr_code_during_run_means_the_session_is_gone(make_wa: Factory) 
     wa = await make_wa(on_connect=[b"2@qr-data"])
     health = wa.twin.supervisor.health["whatsapp"]
     assert health.state is ChannelState.FAILED and "twin pair whatsapp" in health.last_error
+
+
+async def test_when_the_library_gives_up_the_connection_the_channel_connects_again(
+    make_wa: Factory,
+) -> None:
+    wa = await make_wa()
+    first = wa.client
+    first.running.set_exception(RuntimeError("websocket closed"))
+    for _ in range(300):
+        if len(wa.clients) == 2 and wa.twin.supervisor.health["whatsapp"].state is (
+            ChannelState.CONNECTED
+        ):
+            break
+        await asyncio.sleep(0.01)
+    assert len(wa.clients) == 2 and ("stop", "", "") in first.outgoing.calls
+    assert wa.twin.supervisor.health["whatsapp"].state is ChannelState.CONNECTED
+    await wa.contact_says(ALICE, "still there?")
+    assert [m.text for m in wa.twin.store.messages.iter_after(0)] == ["still there?"]
