@@ -63,6 +63,7 @@ class WhatsAppClient(NewAClient):
         self.on_connect: list[Any] = []
         """Events fed right after connect() (default: Connected); bytes are QR codes."""
         self.groups: dict[str, str] = {}
+        self.contact = SavedContacts()  # type: ignore[assignment]
         self._ids = itertools.count(1)
 
     async def connect(self, proxy_settings: Any = None) -> asyncio.Future[None]:
@@ -103,6 +104,17 @@ class WhatsAppClient(NewAClient):
 
     async def stop(self) -> None:
         self.outgoing.calls.append(("stop", "", ""))
+
+
+class SavedContacts:
+    """The phone's address book as neonize's contact store answers for it."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+
+    async def get_contact(self, user: Any) -> pb.ContactInfo:
+        name = self.names.get(f"{user.User}@{user.Server}")
+        return pb.ContactInfo(Found=name is not None, FullName=name or "")
 
 
 async def feed(client: NewAClient, event: Any) -> None:

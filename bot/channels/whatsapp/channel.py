@@ -151,6 +151,7 @@ class WhatsAppChannel:
         self._ended: asyncio.Future[None] | None = None
         self._sent_ids: OrderedDict[str, None] = OrderedDict()
         self._group_titles: dict[str, str] = {}
+        self._saved_names: dict[str, str] = {}
         self.handled = 0
         self._closing: asyncio.Future[None] | None = None
         self._running: asyncio.Future[Any] | None = None
@@ -343,13 +344,29 @@ class WhatsAppChannel:
         title = ""
         if source.Chat.Server == GROUP_SERVER:
             title = await self._group_title(source.Chat)
-        event = parse_message(raw, me, chat_title=title)
+        name = "" if source.IsFromMe else await self._saved_name(source)
+        event = parse_message(raw, me, chat_title=title, saved_name=name)
         if event is None:
             return
         if not event.from_owner or event.chat_id != (me.phone_jid if me else ""):
             # The chat now talks with this number: answering it starts nothing new.
             await asyncio.to_thread(self.budget.known.add, [event.chat_id])
         await self._on_event(event)
+
+    async def _saved_name(self, source: Any) -> str:
+        """The name the owner saved this sender under in the phone's address book."""
+        sender = source.SenderAlt if source.Sender.Server == "lid" else source.Sender
+        key = jid_text(sender)
+        if not key or self.client is None:
+            return ""
+        if key not in self._saved_names:
+            try:
+                info = await self.client.contact.get_contact(self._jid(key))
+            except Exception as exc:
+                log.debug("no saved name for %s: %s", key, exc)
+                return ""
+            self._saved_names[key] = str(info.FullName or info.FirstName) if info.Found else ""
+        return self._saved_names[key]
 
     async def _group_title(self, chat: Any) -> str:
         key = jid_text(chat)

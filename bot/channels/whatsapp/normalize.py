@@ -164,9 +164,13 @@ def _media(message: Any) -> tuple[str, str] | None:
     return None
 
 
-def parse_message(event: Any, me: Me | None, *, chat_title: str = "") -> InboundEvent | None:
+def parse_message(
+    event: Any, me: Me | None, *, chat_title: str = "", saved_name: str = ""
+) -> InboundEvent | None:
     """`event` (a neonize `MessageEv`) as the twin's `InboundEvent`; None for what is
-    not a conversation message (see the module docstring)."""
+    not a conversation message (see the module docstring). `saved_name` is the name the
+    owner saved the sender under (the one chat exports show), before the sender's own
+    profile name."""
     info = event.Info
     source = info.MessageSource
     chat_server = source.Chat.Server
@@ -241,7 +245,7 @@ def parse_message(event: Any, me: Me | None, *, chat_title: str = "") -> Inbound
         external_id=ExternalId(info.ID),
         chat_id=ChatId(chat),
         sender_id=HandleId(sender),
-        sender_name="you" if from_me else (info.Pushname or _shown_number(sender)),
+        sender_name="you" if from_me else (saved_name or info.Pushname or _shown_number(sender)),
         text=text,
         sent_at=datetime.fromtimestamp(stamp, UTC) if stamp > 0 else datetime.now(UTC),
         from_owner=from_me,

@@ -271,7 +271,10 @@ async def test_a_contacts_number_joins_them_with_the_same_person_from_an_export(
     assert result.exit_code == 0, result.output
     wa = await make_wa(home=home)
     [imported] = wa.twin.store.contacts.all()
+    wa.client.contact.names[ALICE] = "Alice Martins"  # saved in the phone
     await wa.contact_says(ALICE, "see you friday", name="Alice M.")
+    [handle] = [h for h in wa.twin.store.contacts.handles(imported.id) if "@" in h.external_id]
+    assert handle.display_name == "Alice Martins"  # the owner's name for her, not hers
     assert wa.twin.store.contacts.all() == [imported]
     messages = list(wa.twin.store.messages.iter_after(0))
     assert len(messages) == 3
