@@ -348,7 +348,8 @@ class WhatsAppChannel:
         event = parse_message(raw, me, chat_title=title, saved_name=name)
         if event is None:
             return
-        if not event.from_owner or event.chat_id != (me.phone_jid if me else ""):
+        own_chat = me is not None and event.chat_id == me.phone_jid
+        if not own_chat and event.chat_id not in self.budget.known:
             # The chat now talks with this number: answering it starts nothing new.
             await asyncio.to_thread(self.budget.known.add, [event.chat_id])
         await self._on_event(event)
