@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -71,14 +72,14 @@ def session_is_linked(session: Path) -> bool:
     return bool(NeonizeFactory.get_all_devices_from_db(str(session)))
 
 
-def logout_reason(kind: str, reason: str = "", expires: int = 0) -> str:
-    """The one sentence the owner reads when WhatsApp ends the session."""
+def logout_reason(kind: str, reason: str = "", expires: int = 0, now: float = 0.0) -> str:
+    """The one sentence the owner reads when WhatsApp ends the session. A ban's
+    `expires` is how long it lasts in seconds (whatsmeow's duration), or a time."""
     if kind == "banned":
-        until = (
-            f" until {datetime.fromtimestamp(expires, UTC):%Y-%m-%d %H:%M} UTC"
-            if expires > 0
-            else ""
-        )
+        until = ""
+        if expires > 0:
+            end = expires if expires > 10**9 else (now or time.time()) + expires
+            until = f" until {datetime.fromtimestamp(end, UTC):%Y-%m-%d %H:%M} UTC"
         why = f" ({reason.lower().replace('_', ' ')})" if reason else ""
         return (
             f"WhatsApp has banned this number from sending{until}{why}. The twin stopped "
@@ -153,12 +154,12 @@ class WhatsAppChannel:
         self._group_titles: dict[str, str] = {}
         self._saved_names: dict[str, str] = {}
         self.handled = 0
+        """WhatsApp messages taken from neonize so far (handed on or dropped)."""
         self._closing: asyncio.Future[None] | None = None
         self._running: asyncio.Future[Any] | None = None
         """neonize's connection task: it ends only when the library gives up."""
         self.gone = ""
         """Why the session ended for good (logged out, banned); nothing is sent after."""
-        """WhatsApp messages taken from neonize so far (handed on or dropped)."""
 
     # -- lifecycle --------------------------------------------------------------------
 

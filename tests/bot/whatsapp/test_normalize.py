@@ -162,3 +162,13 @@ def test_what_is_not_a_conversation_message_is_none() -> None:
     assert parse_message(text("status", chat="status@broadcast", sender=ALICE), ME) is None
     assert parse_message(text("news", chat="120363@newsletter"), ME) is None
     assert parse_message(message(E2EMessage(), chat=ALICE), ME) is None
+
+
+def test_a_ban_says_until_when_whether_given_as_a_duration_or_a_time() -> None:
+    from bot.channels.whatsapp.channel import logout_reason
+
+    now = 1_780_000_000.0  # 2026-05-28 20:26:40 UTC
+    for expires in (86_400, 1_780_086_400):
+        text = logout_reason("banned", "BLOCKED_BY_USERS", expires, now=now)
+        assert "until 2026-05-29 20:26 UTC (blocked by users)" in text
+    assert "until" not in logout_reason("banned")
