@@ -291,7 +291,12 @@ class WhatsAppChannel:
                 "WhatsApp connected but did not say whose account this is; "
                 "run `twin pair whatsapp` again"
             )
-        self.me = Me(phone_jid=phone, lid=jid_text(device.LID), device=int(device.JID.Device))
+        self.me = Me(
+            phone_jid=phone,
+            lid=jid_text(device.LID),
+            device=int(device.JID.Device),
+            name=str(device.PushName),
+        )
 
     async def wait_closed(self) -> None:
         """Until stopped, or the session ended for good (`ChannelAuthError`), or the

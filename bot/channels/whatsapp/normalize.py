@@ -90,6 +90,9 @@ class Me:
     """The owner's privacy id (`<digits>@lid`), when known."""
     device: int = 0
     """This linked device's number: a message from it is the twin's own."""
+    name: str = ""
+    """The owner's WhatsApp profile name: a mention of the owner reads `@<name>`, as
+    the phone shows it, not `@<digits>`."""
 
     @property
     def handle(self) -> HandleId:
@@ -231,6 +234,10 @@ def parse_message(
         recipients = tuple(
             HandleId(_person(_jid_of(m), None, me)) for m in context.mentionedJID if "@" in m
         )
+        if me is not None and me.name:
+            for mentioned in context.mentionedJID:
+                if _person(_jid_of(mentioned), None, me) == me.phone_jid:
+                    text = text.replace("@" + mentioned.partition("@")[0], "@" + me.name)
 
     identities: tuple[str, ...] = ()
     if not from_me and sender.endswith("@" + USER_SERVER):

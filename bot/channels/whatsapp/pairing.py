@@ -132,7 +132,12 @@ async def link(
         phone_jid = jid_text(device.JID)
         if not phone_jid:
             raise ChannelAuthError("WhatsApp linked, but did not say whose account it is")
-        return Me(phone_jid=phone_jid, lid=jid_text(device.LID), device=int(device.JID.Device))
+        return Me(
+            phone_jid=phone_jid,
+            lid=jid_text(device.LID),
+            device=int(device.JID.Device),
+            name=str(device.PushName),
+        )
     finally:
         for step in (client.disconnect, client.stop):
             try:

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from neonize.proto import Neonize_pb2 as pb
+from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import ContextInfo, ExtendedTextMessage
+from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import Message as E2EMessage
 
 from bot.app import Twin
 from bot.channels.base import ChannelState, SendError
@@ -28,6 +30,7 @@ from tests.support.whatsapp import (
     feed,
     text,
 )
+from tests.support.whatsapp import message as wrap
 from twin_core.memory.embed import Embedder
 from twin_core.memory.models import DraftStatus
 from twin_core.settings import load_section
@@ -293,6 +296,15 @@ async def test_a_group_message_is_recorded_with_the_groups_name(make_wa: Factory
     assert conversation is not None and conversation.external_id == group
     assert conversation.is_group and conversation.title == "Climbing crew"
     assert message.text == "who's in for saturday?" and message.contact_id is not None
+    assert wa.control() == []  # a group message that does not mention the owner
+    mention = E2EMessage(
+        extendedTextMessage=ExtendedTextMessage(
+            text="@15550001111 are you coming?", contextInfo=ContextInfo(mentionedJID=[OWNER])
+        )
+    )
+    await wa.feed(wrap(mention, chat=group, sender=ALICE, group=True, pushname="Alice"))
+    [card] = wa.control()
+    assert "@Sam are you coming?" in card
 
 
 async def test_an_unlinked_session_fails_once_with_what_to_do(make_wa: Factory) -> None:

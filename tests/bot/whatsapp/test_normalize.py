@@ -21,7 +21,7 @@ from tests.support.whatsapp import OWNER, OWNER_LID, message, text
 from twin_core.memory.identity import identities_of
 from twin_core.types import MessageKind
 
-ME = Me(phone_jid=OWNER, lid=OWNER_LID, device=7)
+ME = Me(phone_jid=OWNER, lid=OWNER_LID, device=7, name="Sam")
 ALICE = "351912345678@s.whatsapp.net"
 
 
@@ -80,7 +80,8 @@ def test_a_group_message_names_its_sender_and_mentions() -> None:
     assert event is not None
     assert event.is_group and event.chat_id == group and event.chat_title == "Family"
     assert event.sender_id == ALICE and event.recipients == (OWNER,)
-    assert event.reply_to == "3AQUOTED" and event.text == "@15550001111 dinner?"
+    # The owner is mentioned as the phone shows it, so "does it mention you?" can tell.
+    assert event.reply_to == "3AQUOTED" and event.text == "@Sam dinner?"
 
 
 def test_media_become_typed_placeholders_with_their_captions() -> None:
