@@ -128,6 +128,8 @@ async def link(
                 f"the phone did not link the twin within {timeout_s:.0f} s; run "
                 "`twin pair whatsapp` again (TWIN_WHATSAPP_PAIR_TIMEOUT_S waits longer)"
             ) from None
+        if session.exists():
+            session.chmod(0o600)  # the keys to the owner's account
         device = await client.get_me()
         phone_jid = jid_text(device.JID)
         if not phone_jid:
