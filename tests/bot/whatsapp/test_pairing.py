@@ -38,7 +38,12 @@ def test_pair_shows_a_qr_code_and_makes_the_owners_own_chat_the_control_chat(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made = phone_links(monkeypatch, b"2@first-code", b"2@second-code", SUCCESS, pb.Connected())
+    session = tmp_path / "whatsapp" / "session.sqlite3"
+    session.parent.mkdir()
+    session.write_bytes(b"")  # as the library leaves it: readable by others
+    session.chmod(0o644)
     result = cli("pair", "whatsapp", env={"TWIN_HOME": str(tmp_path)})
+    assert session.stat().st_mode & 0o777 == 0o600
     assert result.exit_code == 0, result.output
     assert "Linked devices > Link a device" in result.stdout
     assert "A new code" in result.stdout  # the first one expired
