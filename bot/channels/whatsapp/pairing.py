@@ -128,8 +128,7 @@ async def link(
                 f"the phone did not link the twin within {timeout_s:.0f} s; run "
                 "`twin pair whatsapp` again (TWIN_WHATSAPP_PAIR_TIMEOUT_S waits longer)"
             ) from None
-        if session.exists():
-            session.chmod(0o600)  # the keys to the owner's account
+        await asyncio.to_thread(_owner_only, session)
         device = await client.get_me()
         phone_jid = jid_text(device.JID)
         if not phone_jid:
@@ -146,3 +145,9 @@ async def link(
                 await step()
             except Exception as exc:
                 log.debug("closing the pairing client: %s", exc)
+
+
+def _owner_only(session: Path) -> None:
+    """The session holds the keys to the owner's account: readable by them alone."""
+    if session.exists():
+        session.chmod(0o600)
