@@ -5,6 +5,9 @@ An adapter connects to its platform, turns each update into one `InboundEvent` h
 memory: those live in `bot/handlers` and `twin_core`. Connecting again after a lost
 connection is not the adapter's business either: `bot.channels.supervisor` does it for
 every channel alike.
+
+A channel may also define `status_lines() -> list[str]`: what `/status` shows of it
+beyond its state (WhatsApp: its sending budget and what the budget held back).
 """
 
 from __future__ import annotations
