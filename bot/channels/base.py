@@ -26,6 +26,7 @@ __all__ = [
     "InboundEvent",
     "OutboundMessage",
     "SendError",
+    "SendLater",
 ]
 
 EventHandler = Callable[[InboundEvent], Awaitable[None]]
@@ -33,6 +34,16 @@ EventHandler = Callable[[InboundEvent], Awaitable[None]]
 
 class SendError(RuntimeError):
     """The platform refused or failed to take a message; the text says why."""
+
+
+class SendLater(SendError):
+    """The platform could take the message, but not now: the channel holds it back (a
+    sending budget) until `retry_after_s` seconds from now. The outbox keeps the draft
+    approved and sends it then."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class ChannelAuthError(RuntimeError):

@@ -171,7 +171,12 @@ class Approved(Outcome):
 
     @property
     def ok(self) -> bool:
-        return self.delivery.result in (SendResult.SENT, SendResult.HELD, SendResult.QUEUED)
+        return self.delivery.result in (
+            SendResult.SENT,
+            SendResult.HELD,
+            SendResult.QUEUED,
+            SendResult.DEFERRED,
+        )
 
     @property
     def text(self) -> str:
@@ -187,6 +192,11 @@ class Approved(Outcome):
             return (
                 f"Draft {self.number} approved; the running twin sends it to {self.contact} "
                 "(or, if none runs, it goes out at the next `twin run`)."
+            )
+        if result is SendResult.DEFERRED:
+            return (
+                f"Draft {self.number} approved; it waits for {self.contact}: "
+                f"{self.delivery.detail}."
             )
         if result is SendResult.FAILED:
             return f"Draft {self.number} to {self.contact} failed: {self.delivery.detail}"

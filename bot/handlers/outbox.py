@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.channels.base import SendLater
 from bot.handlers.services import Services
 from twin_core.memory.models import Conversation, DraftStatus
 from twin_core.memory.store import TWIN_ACTOR
@@ -31,6 +33,9 @@ class SendResult(enum.StrEnum):
     """Approved, and handed to the process that holds the channels."""
     NOT_OPEN = "not_open"
     """Already sent, rejected, expired, superseded or failed: nothing to do."""
+    DEFERRED = "deferred"
+    """Approved; the channel held it back for now (a sending budget), and a job sends
+    it when the channel allows."""
     FAILED = "failed"
     MISSING = "missing"
 
@@ -95,6 +100,8 @@ class Outbox:
                     text=draft.text,
                 )
             )
+        except SendLater as exc:
+            return await self._later(draft_id, name, exc)
         except Exception as exc:
             log.exception("sending draft %s failed", draft_id)
             return await self._failed(draft_id, name, f"{type(exc).__name__}: {exc}")
@@ -114,6 +121,25 @@ class Outbox:
         self.on_sent(text)
         store.drafts.move(draft_id, [DraftStatus.SENDING], DraftStatus.SENT)
         store.audit.record(TWIN_ACTOR, "sent", name, "approved draft delivered", draft_id=draft_id)
+
+    async def _later(self, draft_id: DraftId, name: str, exc: SendLater) -> SendOutcome:
+        """Held back by the channel: approved again, and sent by a job when it may (the
+        owner answering meanwhile, /reject or /pause still apply then)."""
+        store = self.services.store
+        await asyncio.to_thread(
+            store.drafts.move, draft_id, [DraftStatus.SENDING], DraftStatus.APPROVED
+        )
+        delay = max(1.0, exc.retry_after_s)
+        await self.services.jobs.enqueue(
+            "send_draft",
+            draft_id,
+            key=self.services.job_key("send-draft-later", draft_id, time.time_ns()),
+            defer_s=delay,
+        )
+        await asyncio.to_thread(
+            store.audit.record, TWIN_ACTOR, "send_deferred", name, str(exc), draft_id=draft_id
+        )
+        return SendOutcome(SendResult.DEFERRED, draft_id, name, f"{exc} (sent then)")
 
     async def _failed(self, draft_id: DraftId, name: str, why: str) -> SendOutcome:
         store = self.services.store

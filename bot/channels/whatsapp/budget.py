@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from bot.channels.base import SendError
+from bot.channels.base import SendLater
 
 log = logging.getLogger("twin.whatsapp")
 
@@ -59,8 +59,9 @@ class SystemClock:
         await asyncio.sleep(seconds)
 
 
-class HeldBack(SendError):
-    """The sending budget did not let this message out; the text says why and when."""
+class HeldBack(SendLater):
+    """The sending budget did not let this message out now; the text says why and
+    when, `retry_after_s` when it may."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +137,7 @@ class SendingBudget:
         """Messages that waited for their turn."""
         self.waited_s = 0.0
         self.refused = 0
-        """Messages not sent at all."""
+        """Messages not let out when asked (held back for later)."""
         self.last_refusal = ""
 
     def _prune(self, now: float) -> None:
@@ -158,11 +159,11 @@ class SendingBudget:
                 at = max(at, recent[len(recent) - limit] + window)
         return at
 
-    def _refuse(self, why: str) -> HeldBack:
+    def _refuse(self, why: str, retry_after_s: float) -> HeldBack:
         self.refused += 1
         self.last_refusal = why
         log.warning("held back a message: %s", why)
-        return HeldBack(f"held back by the WhatsApp sending budget: {why}")
+        return HeldBack(f"held back by the WhatsApp sending budget: {why}", retry_after_s)
 
     @contextlib.asynccontextmanager
     async def turn(self, chat: str) -> AsyncIterator[None]:
@@ -180,7 +181,8 @@ class SendingBudget:
                     raise self._refuse(
                         f"this chat never wrote to you, and the twin starts at most "
                         f"{self.limits.new_chats_per_day} new chats a day "
-                        f"(next possible in {_span(again)})"
+                        f"(next possible in {_span(again)})",
+                        again,
                     )
             wait = self._free_at(now) - now
             if wait > self.limits.max_wait_s:
@@ -188,7 +190,8 @@ class SendingBudget:
                     f"{self._in_last(MINUTE, now)} messages in the last minute and "
                     f"{self._in_last(HOUR, now)} in the last hour (limits "
                     f"{self.limits.per_minute}/minute, {self.limits.per_hour}/hour); "
-                    f"it frees up in {_span(wait)}"
+                    f"it frees up in {_span(wait)}",
+                    wait,
                 )
             if wait > 0:
                 self.waited += 1
@@ -221,7 +224,7 @@ class SendingBudget:
         if self.waited or self.refused:
             text = (
                 f"whatsapp held back: {self.waited} message(s) waited their turn "
-                f"({self.waited_s:.0f} s in all), {self.refused} not sent"
+                f"({self.waited_s:.0f} s in all), {self.refused} held for later"
             )
             if self.refused:
                 text += f" (last: {self.last_refusal})"

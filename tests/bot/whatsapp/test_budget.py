@@ -52,13 +52,14 @@ async def test_per_hour_limit_and_a_wait_too_long_is_refused_saying_when() -> No
     b = budget(clock, per_minute=10, per_hour=12, max_wait_s=120)
     for _ in range(12):
         await send(b, clock, "alice")
-    with pytest.raises(HeldBack, match=r"12 in the last hour .*frees up in 5\d min"):
+    with pytest.raises(HeldBack, match=r"12 in the last hour .*frees up in 5\d min") as held:
         await send(b, clock, "bob")
+    assert 3000 < held.value.retry_after_s <= 3600
     assert b.refused == 1
     lines = b.describe()
     assert lines[0].startswith("whatsapp budget: ")
     assert "/12 this hour" in lines[0]
-    assert "1 not sent" in lines[1] and "frees up" in lines[1]
+    assert "1 held for later" in lines[1] and "frees up" in lines[1]
     clock.t += 3600
     await send(b, clock, "bob")  # an hour later the window is empty again
 

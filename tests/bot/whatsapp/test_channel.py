@@ -4,10 +4,11 @@ only the calls that would reach WhatsApp are captured (tests/support/whatsapp.py
 from __future__ import annotations
 
 import asyncio
+import re
 import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from twin_core.settings import load_section
 from twin_core.types import (
     ChannelName,
     ChatId,
+    DraftId,
     ExternalId,
     HandleId,
     InboundEvent,
@@ -237,13 +239,24 @@ async def test_status_shows_the_sending_budget_and_what_it_held_back(make_wa: Fa
     await wa.contact_says(BOB, "hi there", name="Bob")
     assert len(wa.twin.store.drafts.with_status()) == 2
     await wa.owner_types("/approve 1")
-    answer = await wa.owner_types("/approve 2")
-    assert any("not sent" in line and "sending budget" in line for line in answer)
-    assert len(wa.client.outgoing.to(ALICE)) + len(wa.client.outgoing.to(BOB)) == 1
+    [answer] = await wa.owner_types("/approve 2")
+    assert answer.startswith("Draft 2 approved; it waits for Bob: held back by the WhatsApp")
+    assert re.search(r"frees up in \d\d s \(sent then\)\.$", answer)
+    assert wa.client.outgoing.to(ALICE) != [] and wa.client.outgoing.to(BOB) == []
     [status] = await wa.owner_types("/status")
     assert "whatsapp: connected" in status
     assert "whatsapp budget: 1/1 this minute" in status
-    assert "1 not sent" in status and "frees up" in status
+    assert "1 held for later" in status and "frees up" in status
+
+    # Held, not lost: still approved, with a job to send it when the budget frees up.
+    assert wa.twin.store.drafts.get(2).status == DraftStatus.APPROVED
+    [job] = [j for j in wa.twin.store.jobs.pending() if j.name == "send_draft"]
+    assert job.args == [2]
+    wait = (job.run_at - datetime.now(UTC)).total_seconds()
+    assert 50 < wait <= 61
+    wa.clock.t += 61  # what the job finds when it runs
+    outcome = await wa.twin.outbox.deliver(DraftId(2))
+    assert outcome.sent and len(wa.client.outgoing.to(BOB)) == 1
 
 
 async def test_the_twin_does_not_start_new_chats_in_bulk(make_wa: Factory) -> None:
@@ -253,7 +266,7 @@ async def test_the_twin_does_not_start_new_chats_in_bulk(make_wa: Factory) -> No
     )
     with pytest.raises(HeldBack, match="never wrote to you"):
         await wa.channel.send(stranger)
-    assert isinstance(HeldBack("x"), SendError)
+    assert issubclass(HeldBack, SendError)
     # A chat that wrote first is answered.
     await wa.contact_says(ALICE, "hey")
     await wa.channel.send(OutboundMessage(ChannelName("whatsapp"), ChatId(ALICE), "hey you"))
