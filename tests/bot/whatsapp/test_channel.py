@@ -4,8 +4,8 @@ only the calls that would reach WhatsApp are captured (tests/support/whatsapp.py
 from __future__ import annotations
 
 import asyncio
-import re
 import random
+import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
