@@ -9,9 +9,10 @@ turn in one `SendingBudget`, which
 * lets at most `new_chats_per_day` messages a day go to chats that are new (that never
   wrote to this number and were never written to by the twin): the twin answers, it does
   not start conversations in bulk;
-* makes a message wait for its turn when the wait is short (`max_wait_s`), and refuses
-  it (`HeldBack`, a `SendError` naming when the budget frees up) when it is not, so no
-  sender blocks for an hour;
+* makes a message wait for its turn when the wait is short (`max_wait_s`), and holds it
+  back (`HeldBack`, a `SendLater` saying why and when the budget frees up; the outbox
+  keeps the draft approved and sends it then) when it is not, so no sender blocks for
+  an hour;
 * counts what it held back, for `/status`.
 
 Messages to the owner's own chat (the control chat) are not budgeted: they reach no

@@ -34,8 +34,9 @@ class WhatsAppSettings(Section):
     """At most this many messages a day to chats that never wrote to this account
     and were never written to by the twin (0: the twin never starts a chat)."""
     max_wait_s: Annotated[float, Field(ge=0, le=3600)] = 120.0
-    """A message that would have to wait longer than this for the budget is not sent
-    (the owner is told, with when the budget frees up) rather than block the sender."""
+    """A message that would have to wait longer than this for the budget is held for
+    later (its draft stays approved and a job sends it when the budget frees up) rather
+    than block the sender."""
     gap_s: Annotated[float, Field(ge=0, le=600)] = 3.0
     """The least time between two messages to contacts; each gap is lengthened at random
     (up to `jitter` of it again) so sends do not come at machine-regular intervals."""
