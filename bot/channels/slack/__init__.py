@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from slack_sdk.errors import SlackApiError
 
-from bot.channels.slack.channel import SlackChannel, web_client
+from bot.channels.slack.channel import SlackChannel, slack_error, web_client
 from bot.channels.slack.settings import SlackSettings
 from twin_core.settings import Settings, SettingsError, load_section
 
@@ -47,7 +47,7 @@ async def doctor(settings: Settings) -> list[str]:
         try:
             response = await client.auth_test()
         except SlackApiError as exc:
-            error = exc.response.get("error")
+            error = slack_error(exc)
             problems.append(f"Slack refused {variable} ({error})")
             continue
         except OSError as exc:
@@ -63,9 +63,9 @@ async def doctor(settings: Settings) -> list[str]:
         try:
             await client.apps_connections_open(app_token=config.secret("app_token"))
         except Exception as exc:
-            error = getattr(getattr(exc, "response", None), "get", lambda _k: None)("error")
+            why = slack_error(exc) if isinstance(exc, SlackApiError) else str(exc)
             problems.append(
-                f"TWIN_SLACK_APP_TOKEN cannot open Socket Mode ({error or exc}); "
+                f"TWIN_SLACK_APP_TOKEN cannot open Socket Mode ({why}); "
                 "it needs the connections:write scope and Socket Mode enabled"
             )
     return problems

@@ -51,6 +51,14 @@ BUTTON_ACTION = "twin_command"
 RATE_LIMIT_RETRIES = 5
 
 
+def slack_error(exc: SlackApiError) -> str:
+    """Slack's error code (`invalid_auth`), or the HTTP status when it sent no JSON."""
+    data = exc.response.data
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
+    return f"HTTP {exc.response.status_code}"
+
+
 def web_client(token: str, config: SlackSettings) -> AsyncWebClient:
     client = (
         AsyncWebClient(token=token, base_url=config.api_url)
@@ -68,7 +76,7 @@ async def whoami(client: AsyncWebClient, variable: str) -> dict[str, Any]:
     try:
         response = await client.auth_test()
     except SlackApiError as exc:
-        error = str(exc.response.get("error", exc))
+        error = slack_error(exc)
         if error in AUTH_ERRORS:
             raise ChannelAuthError(f"Slack refused {variable} ({error})") from None
         raise ConnectionError(f"Slack auth.test failed for {variable}: {error}") from None
@@ -137,8 +145,8 @@ class SlackChannel:
         await runner.setup()
         site = web.TCPSite(runner, self.config.http_host, self.config.http_port)
         await site.start()
-        sockets = site._server.sockets if site._server is not None else ()  # type: ignore[attr-defined]
-        self.http_port = sockets[0].getsockname()[1] if sockets else self.config.http_port
+        bound = [address for address in runner.addresses if isinstance(address, tuple)]
+        self.http_port = int(bound[0][1]) if bound else self.config.http_port
         return runner
 
     async def wait_closed(self) -> None:
@@ -224,7 +232,7 @@ class SlackChannel:
                 channel=channel, ts=ts, text=str(message.get("text", command)), blocks=blocks
             )
         except SlackApiError as exc:
-            log.warning("could not update the card in %s: %s", channel, exc.response.get("error"))
+            log.warning("could not update the card in %s: %s", channel, slack_error(exc))
 
     async def _on_slash_command(self, ack: Any, command: dict[str, Any]) -> None:
         await ack()
@@ -266,7 +274,7 @@ class SlackChannel:
             info = await self._bot.conversations_info(channel=channel)
             found = bool((info.get("channel") or {}).get("is_im"))
         except SlackApiError as exc:
-            if exc.response.get("error") not in (
+            if slack_error(exc) not in (
                 "channel_not_found",
                 "not_in_channel",
                 "missing_scope",
@@ -283,7 +291,7 @@ class SlackChannel:
         try:
             opened = await self._bot.conversations_open(users=user)
         except SlackApiError as exc:
-            log.warning("cannot open a DM with %s: %s", user, exc.response.get("error"))
+            log.warning("cannot open a DM with %s: %s", user, slack_error(exc))
             return None
         channel = str((opened.get("channel") or {}).get("id", ""))
         if channel:
@@ -310,7 +318,7 @@ class SlackChannel:
             key = email_key(str(profile.get("email") or ""))
             found = (name, (key,) if key else ())
         except SlackApiError as exc:
-            log.warning("users.info %s: %s", user, exc.response.get("error"))
+            log.warning("users.info %s: %s", user, slack_error(exc))
             found = (user, ())
         self._people[user] = found
         return found
@@ -324,7 +332,7 @@ class SlackChannel:
         try:
             to_bot_dm = await self._is_bot_dm(chat)
         except SlackApiError as exc:
-            raise SendError(f"Slack: {exc.response.get('error')}") from None
+            raise SendError(f"Slack: {slack_error(exc)}") from None
         # The bot speaks in its own DMs (the control chat); elsewhere the owner's token
         # answers, so the contact sees the owner.
         client = self._bot if to_bot_dm else self._user
@@ -338,7 +346,7 @@ class SlackChannel:
                 response = await client.chat_postMessage(**arguments)
             except SlackApiError as exc:
                 raise SendError(
-                    f"Slack refused the message to {chat}: {exc.response.get('error')}"
+                    f"Slack refused the message to {chat}: {slack_error(exc)}"
                 ) from None
             except (TimeoutError, OSError) as exc:
                 raise SendError(
