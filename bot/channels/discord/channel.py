@@ -81,6 +81,9 @@ class DiscordChannel:
         self._runner: asyncio.Task[None] | None = None
         self._stopped = asyncio.Event()
         self._synced = False
+        self._addressed: dict[str, int] = {}
+        """Per server channel, the last message that addressed the bot: a reply there
+        answers it (so the contact sees whom it is for, and is notified)."""
 
     @property
     def client(self) -> _Client | None:
@@ -167,8 +170,11 @@ class DiscordChannel:
         if client is None or client.user is None:
             return
         event = parse_message(message, client.user.id)
-        if event is not None:
-            await self._deliver(event)
+        if event is None:
+            return
+        if event.is_group:
+            self._addressed[event.chat_id] = message.id
+        await self._deliver(event)
 
     async def interaction(self, interaction: discord.Interaction) -> None:
         """A press on a card's button: the command it names, from the presser."""
@@ -184,8 +190,8 @@ class DiscordChannel:
             await interaction.response.edit_message(
                 content=f"{content}\n-# {escape(command)} (pressed)"[:TEXT_LIMIT], view=None
             )
-        except discord.HTTPException as exc:
-            log.warning("could not answer a button press: %s", exc)
+        except Exception as exc:  # the card stays as it was; the command still counts
+            log.warning("could not answer a button press: %s: %s", type(exc).__name__, exc)
         await self._deliver(self._command_event(interaction, str(interaction.channel_id), command))
 
     async def slash_command(self, interaction: discord.Interaction, command: str) -> None:
@@ -196,8 +202,8 @@ class DiscordChannel:
             await interaction.response.send_message(
                 f"{escape(text)}: the answer comes in your DM with me.", ephemeral=True
             )
-        except discord.HTTPException as exc:
-            log.warning("could not answer /twin: %s", exc)
+        except Exception as exc:  # the owner's command still counts
+            log.warning("could not answer /twin: %s: %s", type(exc).__name__, exc)
         if interaction.guild_id is None and interaction.channel_id is not None:
             chat = str(interaction.channel_id)
         else:
@@ -235,12 +241,17 @@ class DiscordChannel:
         first: ExternalId | None = None
         for number, part in enumerate(parts):
             options: dict[str, Any] = {}
-            if number == 0 and message.reply_to is not None and message.reply_to.isdigit():
+            answers = (
+                int(message.reply_to)
+                if message.reply_to is not None and message.reply_to.isdigit()
+                else self._addressed.get(message.chat_id)
+            )
+            if number == 0 and answers is not None:
                 options["reference"] = discord.MessageReference(
-                    message_id=int(message.reply_to),
-                    channel_id=target.id,
-                    fail_if_not_exists=False,
+                    message_id=answers, channel_id=target.id, fail_if_not_exists=False
                 )
+                options["allowed_mentions"] = discord.AllowedMentions.none()
+                options["allowed_mentions"].replied_user = True
             view = (
                 buttons(message.buttons) if message.buttons and number == len(parts) - 1 else None
             )

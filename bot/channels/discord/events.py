@@ -39,7 +39,8 @@ def parse_message(message: discord.Message, bot_id: int) -> InboundEvent | None:
         return None
     if message.type not in (discord.MessageType.default, discord.MessageType.reply):
         return None
-    direct = message.guild is None
+    # A server channel the client has not cached is a PartialMessageable with a guild id.
+    direct = message.guild is None and getattr(message.channel, "guild_id", None) is None
     if not direct and not any(user.id == bot_id for user in message.mentions):
         return None
     text = readable(message, bot_id)
