@@ -262,3 +262,31 @@ def test_settings_name_what_is_missing(tmp_path: Path) -> None:
         home=tmp_path,
     )
     assert make_channel(settings).config.mode == "socket"
+
+
+async def test_socket_mode_receives_events_and_acknowledges_them(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    async with fake_slack(users={"UALICE": ("Alice", "alice@example.com")}) as fake:
+        socket_mode = SlackSettings(
+            bot_token=BOT_TOKEN,  # type: ignore[arg-type]
+            user_token=USER_TOKEN,  # type: ignore[arg-type]
+            app_token=APP_TOKEN,  # type: ignore[arg-type]
+            api_url=fake.url,
+        )
+        channel = SlackChannel(socket_mode)
+        settings = make_settings(
+            tmp_path, control_chat=f"slack:{CONTROL}", owner_handles={"slack": [OWNER]}
+        )
+        twin = Twin(settings, [channel], embedder=embedder)
+        await twin.start()
+        try:
+            message = dm("UALICE", "DALICE", "over the socket", "1700000001.000100")
+            await fake.envelope("env-1", event_body(message, "Ev9"))
+            await fake.wait(lambda: "env-1" in fake.acks)
+            await fake.wait(lambda: fake.posted(CONTROL))  # the owner hears of it
+            with Session(twin.store.engine) as session:
+                texts = [m.text for m in session.exec(select(Message)).all()]
+            assert texts == ["over the socket"]
+        finally:
+            await twin.stop()

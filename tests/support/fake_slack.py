@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession, WSMsgType, web
 from slack_sdk.signature import SignatureVerifier
 
 SECRET = "test-signing-secret"
@@ -35,6 +35,9 @@ class FakeSlack:
     """method -> how many of its next calls get a 429."""
     served_429: int = 0
     url: str = ""
+    acks: list[str] = field(default_factory=list)
+    """Socket Mode: the envelope ids the app acknowledged."""
+    _socket: web.WebSocketResponse | None = None
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def posted(self, channel: str | None = None) -> list[tuple[str, dict[str, Any]]]:
@@ -53,6 +56,38 @@ class FakeSlack:
                 raise AssertionError(f"timed out; calls were {self.calls}")
             await asyncio.sleep(0.02)
         return value
+
+    async def socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode's websocket: hello, then the envelopes a test sends."""
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._socket = socket
+        await socket.send_str(
+            json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}})
+        )
+        async for frame in socket:
+            if frame.type is WSMsgType.TEXT:
+                envelope = json.loads(frame.data).get("envelope_id")
+                if envelope:
+                    self.acks.append(envelope)
+        return socket
+
+    async def envelope(self, envelope_id: str, body: str) -> None:
+        """Deliver an event over Socket Mode, as Slack does."""
+        await self.wait(lambda: self._socket is not None)
+        assert self._socket is not None
+        await self._socket.send_str(
+            json.dumps(
+                {
+                    "envelope_id": envelope_id,
+                    "type": "events_api",
+                    "accepts_response_payload": False,
+                    "retry_attempt": 0,
+                    "retry_reason": "",
+                    "payload": json.loads(body),
+                }
+            )
+        )
 
     async def handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -104,7 +139,9 @@ class FakeSlack:
                 "ts": f"1800000000.{next(self._ts):06d}",
             }
         if method == "apps.connections.open":
-            return {"ok": False, "error": "not_allowed_token_type"}
+            if token != APP_TOKEN:
+                return {"ok": False, "error": "not_allowed_token_type"}
+            return {"ok": True, "url": self.url.replace("http://", "ws://") + "socket"}
         return {"ok": True}
 
 
@@ -112,6 +149,7 @@ class FakeSlack:
 async def fake_slack(**kwargs: Any) -> AsyncIterator[FakeSlack]:
     fake = FakeSlack(**kwargs)
     server = web.Application()
+    server.router.add_get("/api/socket", fake.socket)
     server.router.add_route("*", "/api/{method}", fake.handle)
     runner = web.AppRunner(server, access_log=None)
     await runner.setup()
@@ -122,6 +160,8 @@ async def fake_slack(**kwargs: Any) -> AsyncIterator[FakeSlack]:
     try:
         yield fake
     finally:
+        if fake._socket is not None:
+            await fake._socket.close()
         await runner.cleanup()
 
 
