@@ -257,3 +257,19 @@ async def test_a_refused_token_fails_for_good(tmp_path: Path, endpoints: None) -
         with pytest.raises(ChannelAuthError, match="TWIN_DISCORD_TOKEN"):
             await channel.start(lambda event: None)  # type: ignore[arg-type,return-value]
         await channel.stop()
+
+
+async def test_doctor_checks_the_token_and_the_message_content_intent(
+    tmp_path: Path, endpoints: None
+) -> None:
+    from bot.channels import discord as discord_channel
+    from twin_core.settings import load_settings
+
+    async with fake_discord() as fake:
+        environ = {"TWIN_DISCORD_TOKEN": TOKEN, "TWIN_DISCORD_API_URL": fake.api_url}
+        assert await discord_channel.doctor(load_settings(environ, home=tmp_path)) == []
+        fake.app_flags = 0
+        [problem] = await discord_channel.doctor(load_settings(environ, home=tmp_path))
+        assert "Message Content intent" in problem
+        wrong = load_settings({**environ, "TWIN_DISCORD_TOKEN": "old"}, home=tmp_path)
+        assert await discord_channel.doctor(wrong) == ["Discord refused TWIN_DISCORD_TOKEN"]

@@ -290,3 +290,31 @@ async def test_socket_mode_receives_events_and_acknowledges_them(
             assert texts == ["over the socket"]
         finally:
             await twin.stop()
+
+
+async def test_doctor_and_pairing_from_settings_alone(tmp_path: Path) -> None:
+    from bot.channels import slack
+    from bot.handlers.owner import OwnerIdentity
+    from twin_core.memory.store import Store
+    from twin_core.settings import load_settings
+
+    async with fake_slack() as fake:
+        environ = {
+            "TWIN_SLACK_BOT_TOKEN": BOT_TOKEN,
+            "TWIN_SLACK_USER_TOKEN": USER_TOKEN,
+            "TWIN_SLACK_APP_TOKEN": APP_TOKEN,
+            "TWIN_SLACK_API_URL": fake.url,
+        }
+        settings = load_settings(environ, home=tmp_path)
+        assert await slack.doctor(settings) == []
+        wrong = load_settings({**environ, "TWIN_SLACK_USER_TOKEN": "xoxp-old"}, home=tmp_path)
+        assert await slack.doctor(wrong) == ["Slack refused TWIN_SLACK_USER_TOKEN (invalid_auth)"]
+    said: list[str] = []
+    code = await slack.pair(settings, said.append)
+    assert "Messages tab" in said[0] and len(code) == 8
+    store = Store.open(settings.sqlalchemy_url)
+    try:
+        paired = OwnerIdentity(settings, store).try_pair("slack", "U1", "D1", code)
+        assert paired is not None and paired.chat_id == "D1"
+    finally:
+        store.close()

@@ -3,6 +3,7 @@ where the bot is addressed (see `events.py` and docs/channels/discord.md)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from bot.channels.discord.channel import DiscordChannel, use_endpoints
@@ -10,6 +11,15 @@ from bot.channels.discord.settings import DiscordSettings
 from twin_core.settings import Settings, SettingsError, load_section
 
 __all__ = ["DiscordChannel", "DiscordSettings", "doctor", "make_channel", "pair"]
+
+
+def _not_about_voice(record: logging.LogRecord) -> bool:
+    # discord.py warns at every start that voice libraries are missing; the twin never
+    # speaks, and the owner's log should not suggest installing them.
+    return "voice will NOT be supported" not in record.getMessage()
+
+
+logging.getLogger("discord.client").addFilter(_not_about_voice)
 
 
 def make_channel(settings: Settings) -> DiscordChannel:
@@ -37,7 +47,7 @@ async def doctor(settings: Settings) -> list[str]:
     except SettingsError as exc:
         return [str(exc).replace("bad configuration:\n  ", "").replace("\n  ", "; ")]
     use_endpoints(config)
-    client = discord.Client(intents=discord.Intents.none())
+    client = discord.Client(intents=discord.Intents.default())
     problems: list[str] = []
     try:
         await client.login(config.token.get_secret_value() if config.token else "")
