@@ -35,7 +35,7 @@ from tests.support.harness import SEED_T0
 from tests.support.history import HISTORY
 from tests.support.settings import make_settings
 from twin_core.memory.embed import Embedder
-from twin_core.memory.models import AuditEntry, Message
+from twin_core.memory.models import AuditEntry, Handle, Message
 
 PAYLOADS = Path(__file__).parent / "payloads" / "slack"
 CONTROL = "DCTRL"
@@ -152,6 +152,10 @@ async def test_a_contacts_dm_becomes_a_card_a_button_sends_the_reply_as_the_owne
 
 
 async def test_a_duplicate_delivery_is_recorded_once_even_after_a_restart(live: Live) -> None:
+    # Alice wrote by email before: her Slack profile's address makes her the same contact.
+    live.twin.memory.record_many(
+        [FakeChannel("email").event("alice@example.com", "hi by mail", name="Alice W")]
+    )
     message = dm("UALICE", "DALICE", "are you around?", "1700000000.000200")
     body = event_body(message, "Ev2")
     assert await post(live.url, body) == 200
@@ -166,6 +170,10 @@ async def test_a_duplicate_delivery_is_recorded_once_even_after_a_restart(live: 
     assert [m.text for m in live.stored("DALICE")] == ["are you around?"]
     [notice] = live.fake.posted(CONTROL)  # the owner heard of it once
     assert "are you around?" in notice[1]["text"]
+    with Session(live.twin.store.engine) as session:
+        handles = {h.channel: h for h in session.exec(select(Handle)).all()}
+    assert handles["slack"].identity == "email:alice@example.com"
+    assert handles["slack"].contact_id == handles["email"].contact_id
 
 
 async def test_a_strangers_command_is_refused_and_audited(live: Live) -> None:

@@ -264,25 +264,34 @@ class SlackChannel:
             to_bot=True,
         )
 
-    async def _is_bot_dm(self, channel: str) -> bool:
+    async def _is_bot_dm(self, channel: str, *, sending: bool = False) -> bool:
         """Whether `channel` is a DM with the twin's bot (the bot can see it), rather
-        than one of the owner's DMs with a contact (only the user token can)."""
+        than one of the owner's DMs with a contact (only the user token can). When
+        Slack cannot say, it is taken for the owner's DM and asked again next time:
+        the control chat is recognized by its id whatever this says. When `sending`,
+        it raises `SendError` instead: a card must not go out with the owner's token."""
         known = self._bot_dms.get(channel)
         if known is not None or self._bot is None:
             return bool(known)
         try:
             info = await self._bot.conversations_info(channel=channel)
-            found = bool((info.get("channel") or {}).get("is_im"))
         except SlackApiError as exc:
-            if slack_error(exc) not in (
-                "channel_not_found",
-                "not_in_channel",
-                "missing_scope",
-            ):
-                raise
+            if slack_error(exc) not in ("channel_not_found", "not_in_channel"):
+                return self._unknown(channel, slack_error(exc), sending)
             found = False
+        except Exception as exc:
+            return self._unknown(channel, f"{type(exc).__name__}: {exc}", sending)
+        else:
+            found = bool((info.get("channel") or {}).get("is_im"))
         self._bot_dms[channel] = found
         return found
+
+    @staticmethod
+    def _unknown(channel: str, why: str, sending: bool) -> bool:
+        if sending:
+            raise SendError(f"Slack could not say who is in {channel} ({why})")
+        log.warning("conversations.info %s: %s", channel, why)
+        return False
 
     async def _dm_with(self, user: str) -> str | None:
         """The bot's DM channel with `user`."""
@@ -317,9 +326,10 @@ class SlackChannel:
             )
             key = email_key(str(profile.get("email") or ""))
             found = (name, (key,) if key else ())
-        except SlackApiError as exc:
-            log.warning("users.info %s: %s", user, slack_error(exc))
-            found = (user, ())
+        except Exception as exc:  # a name is not worth losing the message for
+            why = slack_error(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
+            log.warning("users.info %s: %s", user, why)
+            return (user, ())
         self._people[user] = found
         return found
 
@@ -329,10 +339,7 @@ class SlackChannel:
         if self._bot is None or self._user is None:
             raise SendError("the Slack channel is not connected")
         chat = str(message.chat_id)
-        try:
-            to_bot_dm = await self._is_bot_dm(chat)
-        except SlackApiError as exc:
-            raise SendError(f"Slack: {slack_error(exc)}") from None
+        to_bot_dm = await self._is_bot_dm(chat, sending=True)
         # The bot speaks in its own DMs (the control chat); elsewhere the owner's token
         # answers, so the contact sees the owner.
         client = self._bot if to_bot_dm else self._user
