@@ -252,6 +252,16 @@ async def test_refused_tokens_fail_for_good(tmp_path: Path) -> None:
         with pytest.raises(ChannelAuthError, match="TWIN_SLACK_USER_TOKEN"):
             await channel.start(lambda event: None)  # type: ignore[arg-type,return-value]
         await channel.stop()
+        not_an_app_token = SlackSettings(
+            bot_token=BOT_TOKEN,  # type: ignore[arg-type]
+            user_token=USER_TOKEN,  # type: ignore[arg-type]
+            app_token="xoxb-by-mistake",  # type: ignore[arg-type]
+            api_url=fake.url,
+        )
+        channel = SlackChannel(not_an_app_token)
+        with pytest.raises(ChannelAuthError, match="TWIN_SLACK_APP_TOKEN"):
+            await channel.start(lambda event: None)  # type: ignore[arg-type,return-value]
+        await channel.stop()
 
 
 def test_settings_name_what_is_missing(tmp_path: Path) -> None:

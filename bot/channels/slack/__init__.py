@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 from slack_sdk.errors import SlackApiError
 
-from bot.channels.slack.channel import SlackChannel, slack_error, web_client
+from bot.channels.base import ChannelAuthError
+from bot.channels.slack.channel import SlackChannel, check_app_token, slack_error, web_client
 from bot.channels.slack.settings import SlackSettings
 from twin_core.settings import Settings, SettingsError, load_section
 
@@ -59,13 +60,10 @@ async def doctor(settings: Settings) -> list[str]:
             if missing:
                 problems.append(f"{variable} lacks the scopes {', '.join(missing)}")
     if config.mode == "socket" and not problems:
-        client = web_client(config.secret("app_token"), config)
         try:
-            await client.apps_connections_open(app_token=config.secret("app_token"))
-        except Exception as exc:
-            why = slack_error(exc) if isinstance(exc, SlackApiError) else str(exc)
-            problems.append(
-                f"TWIN_SLACK_APP_TOKEN cannot open Socket Mode ({why}); "
-                "it needs the connections:write scope and Socket Mode enabled"
+            await check_app_token(
+                web_client(config.secret("app_token"), config), config.secret("app_token")
             )
+        except (ChannelAuthError, ConnectionError) as exc:
+            problems.append(str(exc))
     return problems

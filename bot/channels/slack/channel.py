@@ -83,6 +83,21 @@ async def whoami(client: AsyncWebClient, variable: str) -> dict[str, Any]:
     return dict(response.data) if isinstance(response.data, dict) else {}
 
 
+async def check_app_token(client: AsyncWebClient, app_token: str) -> None:
+    """Whether Socket Mode can open a connection with `app_token` (slack_sdk itself
+    would try again forever); a refused token is `ChannelAuthError`."""
+    try:
+        await client.apps_connections_open(app_token=app_token)
+    except SlackApiError as exc:
+        error = slack_error(exc)
+        if error in AUTH_ERRORS or error == "not_allowed_token_type":
+            raise ChannelAuthError(
+                f"Slack refused TWIN_SLACK_APP_TOKEN ({error}); it must be an app-level "
+                "token (xapp-) with connections:write, and Socket Mode enabled"
+            ) from None
+        raise ConnectionError(f"Slack Socket Mode: {error}") from None
+
+
 class SlackChannel:
     def __init__(self, config: SlackSettings) -> None:
         self.name = SLACK
@@ -124,10 +139,10 @@ class SlackChannel:
         if config.mode == "socket":
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
+            app_client = web_client(config.secret("app_token"), config)
+            await check_app_token(app_client, config.secret("app_token"))
             self._socket = AsyncSocketModeHandler(
-                app,
-                config.secret("app_token"),
-                web_client=web_client(config.secret("app_token"), config),
+                app, config.secret("app_token"), web_client=app_client
             )
             await self._socket.connect_async()
         else:
@@ -181,6 +196,11 @@ class SlackChannel:
             message_id(channel, str(event.get("ts")))
         ):
             return  # the twin's own send coming back: the outbox recorded it
+        kept = parse_message(
+            event, owner_id=self.owner_id, bot_user_id=self.bot_user_id, bot_dm=False
+        )
+        if kept is None:
+            return  # not someone writing in a DM: no lookups for it
         bot_dm = event.get("channel_type") == "im" and await self._is_bot_dm(channel)
         name, identities = await self._person(user)
         inbound = parse_message(
