@@ -162,28 +162,24 @@ async def test_a_mention_becomes_a_card_a_button_sends_the_reply_there(live: Liv
     assert len(live.fake.posted(SERVER_CHANNEL)) == 1  # retried, not repeated
 
 
-async def test_a_duplicate_delivery_is_recorded_once(live: Live) -> None:
+async def test_a_duplicate_is_recorded_once_and_chatter_not_at_all(live: Live) -> None:
     payload = mention("are you around?", "9201")
     await live.fake.dispatch("MESSAGE_CREATE", payload)
     await live.fake.dispatch("MESSAGE_CREATE", payload)
+    # Server chatter that does not address the bot is not read at all.
+    chatter = message("9301", SERVER_CHANNEL, ALICE, "lunch anyone?", guild=GUILD)
+    everyone = {**chatter, "id": "9302", "content": "@everyone lunch?", "mention_everyone": True}
+    await live.fake.dispatch("MESSAGE_CREATE", chatter)
+    await live.fake.dispatch("MESSAGE_CREATE", everyone)
     await live.fake.dispatch("MESSAGE_CREATE", mention("one more", "9202"))
     await live.fake.wait(lambda: len(live.stored()) == 2)
     await live.twin.idle()
     assert sorted(m.external_id for m in live.stored()) == ["9201", "9202"]
 
 
-async def test_the_twin_hears_only_where_its_bot_is_addressed(live: Live) -> None:
-    chatter = message("9301", SERVER_CHANNEL, ALICE, "lunch anyone?", guild=GUILD)
-    everyone = {**chatter, "id": "9302", "content": "@everyone lunch?", "mention_everyone": True}
-    await live.fake.dispatch("MESSAGE_CREATE", chatter)
-    await live.fake.dispatch("MESSAGE_CREATE", everyone)
-    await live.fake.dispatch("MESSAGE_CREATE", mention("and you?", "9303"))
-    await live.fake.wait(live.stored)
-    await live.twin.idle()
-    assert [m.external_id for m in live.stored()] == ["9303"]
-
-
-async def test_a_strangers_command_is_refused_and_audited(live: Live) -> None:
+async def test_a_strangers_command_is_refused_and_the_owners_slash_command_runs(
+    live: Live,
+) -> None:
     eve = user("66", "eve")
     await live.fake.dispatch("MESSAGE_CREATE", message("9401", "5550066", eve, "/approve 1"))
     [answer] = await live.fake.wait(lambda: live.fake.posted("5550066"))
@@ -194,8 +190,7 @@ async def test_a_strangers_command_is_refused_and_audited(live: Live) -> None:
     assert [r.actor for r in refused] == ["discord:66"]
     assert live.stored() == []
 
-
-async def test_the_owners_application_command_runs_in_the_control_chat(live: Live) -> None:
+    # The owner's /twin (an application command) runs in the control chat.
     await live.fake.dispatch(
         "INTERACTION_CREATE",
         interaction(

@@ -176,7 +176,9 @@ async def test_a_duplicate_delivery_is_recorded_once_even_after_a_restart(live: 
     assert handles["slack"].contact_id == handles["email"].contact_id
 
 
-async def test_a_strangers_command_is_refused_and_audited(live: Live) -> None:
+async def test_strangers_are_refused_forgeries_too_and_the_owners_slash_command_runs(
+    live: Live,
+) -> None:
     await post(live.url, event_body(dm("UEVE", "DEVE", "/approve 1", "1700000000.000300"), "Ev4"))
     [(token, answer)] = await live.fake.wait(lambda: live.fake.posted("DEVE"))
     assert token == BOT_TOKEN and "private assistant" in answer["text"]
@@ -188,16 +190,13 @@ async def test_a_strangers_command_is_refused_and_audited(live: Live) -> None:
     assert {r.actor for r in refused} == {"slack:UEVE"}
     assert live.stored() == []  # a message to the bot is never a contact's
 
-
-async def test_the_owners_slash_command_runs_in_the_control_chat(live: Live) -> None:
+    # A request not signed with the app's secret is refused before anything reads it.
+    forged = event_body(dm("UALICE", "DALICE", "hi", "1700000000.000400"), "Ev5")
+    assert await post(live.url, forged, secret="not-the-secret") == 401
+    # The owner's own /twin, typed anywhere, runs in the control chat.
     assert await post(live.url, slash_body(OWNER, "CGENERAL", "status"), form=True) == 200
     [(token, answer)] = await live.fake.wait(lambda: live.fake.posted(CONTROL))
     assert token == BOT_TOKEN and "slack: connected" in answer["text"]
-
-
-async def test_a_bad_signature_is_refused(live: Live) -> None:
-    body = event_body(dm("UALICE", "DALICE", "hi", "1700000000.000400"), "Ev5")
-    assert await post(live.url, body, secret="not-the-secret") == 401
     await live.twin.idle()
     assert live.stored() == []
 
@@ -282,23 +281,26 @@ def test_settings_name_what_is_missing(tmp_path: Path) -> None:
     assert make_channel(settings).config.mode == "socket"
 
 
-async def test_socket_mode_receives_events_and_acknowledges_them(
-    tmp_path: Path, embedder: Embedder
-) -> None:
+async def test_socket_mode_from_settings_alone(tmp_path: Path, embedder: Embedder) -> None:
+    """`TWIN_CHANNELS=["slack"]` and the `TWIN_SLACK_*` variables, nothing else: the
+    twin connects over Socket Mode, and an event is acknowledged and recorded."""
+    from twin_core.settings import load_settings
+
     async with fake_slack(users={"UALICE": ("Alice", "alice@example.com")}) as fake:
-        socket_mode = SlackSettings(
-            bot_token=BOT_TOKEN,  # type: ignore[arg-type]
-            user_token=USER_TOKEN,  # type: ignore[arg-type]
-            app_token=APP_TOKEN,  # type: ignore[arg-type]
-            api_url=fake.url,
-        )
-        channel = SlackChannel(socket_mode)
-        settings = make_settings(
-            tmp_path, control_chat=f"slack:{CONTROL}", owner_handles={"slack": [OWNER]}
-        )
-        twin = Twin(settings, [channel], embedder=embedder)
+        environ = {
+            "TWIN_CHANNELS": '["slack"]',
+            "TWIN_SLACK_BOT_TOKEN": BOT_TOKEN,
+            "TWIN_SLACK_USER_TOKEN": USER_TOKEN,
+            "TWIN_SLACK_APP_TOKEN": APP_TOKEN,
+            "TWIN_SLACK_API_URL": fake.url,
+            "TWIN_CONTROL_CHAT": f"slack:{CONTROL}",
+            "TWIN_OWNER_HANDLES": f'{{"slack": ["{OWNER}"]}}',
+            "TWIN_BURST_WINDOW_S": "0",
+        }
+        twin = Twin(load_settings(environ, home=tmp_path), embedder=embedder)
         await twin.start()
         try:
+            assert twin.supervisor.health["slack"].describe() == "slack: connected"
             message = dm("UALICE", "DALICE", "over the socket", "1700000001.000100")
             await fake.envelope("env-1", event_body(message, "Ev9"))
             await fake.wait(lambda: "env-1" in fake.acks)
