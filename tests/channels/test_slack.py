@@ -159,7 +159,7 @@ async def test_a_duplicate_delivery_is_recorded_once_even_after_a_restart(live: 
     message = dm("UALICE", "DALICE", "are you around?", "1700000000.000200")
     body = event_body(message, "Ev2")
     assert await post(live.url, body) == 200
-    assert await post(live.url, body, **{"X-Slack-Retry-Num": "1"}) == 200
+    assert await post(live.url, body, headers={"X-Slack-Retry-Num": "1"}) == 200
     # The same message through another subscription (another event id), and after the
     # channel reconnected (its memory of event ids gone): still one message.
     await live.channel.stop()

@@ -169,7 +169,7 @@ def signed(body: str, secret: str = SECRET) -> dict[str, str]:
     """The headers Slack signs a request with."""
     timestamp = str(int(time.time()))
     signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
-    return {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
+    return {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": str(signature)}
 
 
 def event_body(event: dict[str, Any], event_id: str) -> str:
@@ -199,7 +199,12 @@ def dm(user: str, channel: str, text: str, ts: str) -> dict[str, Any]:
 
 
 async def post(
-    url: str, body: str, *, form: bool = False, secret: str = SECRET, **headers: str
+    url: str,
+    body: str,
+    *,
+    form: bool = False,
+    secret: str = SECRET,
+    headers: dict[str, str] | None = None,
 ) -> int:
     """POST `body` to the Bolt app at `url`, signed; returns the status."""
     content_type = "application/x-www-form-urlencoded" if form else "application/json"
@@ -207,7 +212,7 @@ async def post(
         response = await session.post(
             url,
             data=body,
-            headers={"Content-Type": content_type, **signed(body, secret), **headers},
+            headers={"Content-Type": content_type, **signed(body, secret), **(headers or {})},
         )
         await response.read()
         return response.status
