@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from bot.channels.base import Channel
-from twin_core.settings import Settings
+from twin_core.settings import Settings, SettingsError
 
 
 class ChannelUnavailable(RuntimeError):
@@ -74,7 +74,8 @@ def channel_module(name: str) -> ModuleType:
 
 
 def load_channels(settings: Settings) -> list[Channel]:
-    """Every channel `TWIN_CHANNELS` names; all problems reported at once."""
+    """Every channel `TWIN_CHANNELS` names; all problems (a missing extra, a channel's
+    missing settings) reported at once."""
     channels: list[Channel] = []
     problems: list[str] = []
     for name in dict.fromkeys(settings.channels):
@@ -82,6 +83,8 @@ def load_channels(settings: Settings) -> list[Channel]:
             channels.append(load_channel(name, settings))
         except ChannelUnavailable as exc:
             problems.append(str(exc))
+        except SettingsError as exc:  # the channel's own settings (`load_section`)
+            problems.append(" ".join(str(exc).removeprefix("bad configuration:").split()))
     if problems:
         raise ChannelUnavailable("; ".join(problems))
     return channels

@@ -35,6 +35,15 @@ def draft_card(
     return "\n".join(lines)
 
 
+def draft_buttons(draft_id: int, *, auto: bool = False) -> tuple[str, ...]:
+    """The commands a draft card offers as one-tap buttons, where the platform has
+    them: each comes back from the owner as the control command it names. `/edit N`
+    alone takes the owner's next message as the new text."""
+    if auto:
+        return (f"/reject {draft_id}",)
+    return (f"/approve {draft_id}", f"/edit {draft_id}", f"/reject {draft_id}")
+
+
 def careful(contact: Contact, warning: str | None) -> str:
     """The line every notice about a contact carries when their name passes for
     another's (with its newline), or nothing."""

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from bot.handlers.cards import careful, draft_card, draft_data, name_warning
+from bot.handlers.cards import careful, draft_buttons, draft_card, draft_data, name_warning
 from bot.handlers.outbox import Outbox
 from bot.handlers.services import Services
 from twin_core.aio import TaskGroup
@@ -378,4 +378,5 @@ class InboundProcessor:
         await self.services.tell_owner(
             draft_card(draft, contact, plan.burst, warning=warning, auto_in=delay),
             data=draft_data(draft, contact, plan.burst, warning=warning, auto_in=delay),
+            buttons=draft_buttons(draft.id, auto=delay is not None),
         )

@@ -48,8 +48,14 @@ class Services:
     def owner_handle(self, channel: str) -> HandleId:
         return self.identity().owner_handle(channel)
 
-    async def tell_owner(self, text: str, data: Mapping[str, Any] | None = None) -> bool:
-        """Say something in the owner's control chat (never held by /pause). Never
+    async def tell_owner(
+        self,
+        text: str,
+        data: Mapping[str, Any] | None = None,
+        buttons: tuple[str, ...] = (),
+    ) -> bool:
+        """Say something in the owner's control chat (never held by /pause), with
+        `buttons` (control commands) where the platform can show them. Never
         raises: a control chat that cannot be reached is logged and audited, and False
         returned, so no job or handler fails for want of telling the owner."""
         try:
@@ -62,7 +68,11 @@ class Services:
                 )
             await channel.send(
                 OutboundMessage(
-                    channel=control.channel, chat_id=control.chat_id, text=text, data=data
+                    channel=control.channel,
+                    chat_id=control.chat_id,
+                    text=text,
+                    data=data,
+                    buttons=buttons,
                 )
             )
             return True
