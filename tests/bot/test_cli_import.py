@@ -67,7 +67,8 @@ def test_wrong_format_is_one_clear_line(cli: Cli, env: dict[str, str]) -> None:
     assert result.exit_code == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1
-    assert "expected a Telegram Desktop JSON export" in lines[0]
+    assert "a WhatsApp chat export, not a Telegram export" in lines[0]
+    assert "twin import whatsapp" in lines[0]
 
 
 def test_problems_are_listed_with_line_numbers(cli: Cli, env: dict[str, str]) -> None:

@@ -113,10 +113,10 @@ def test_zip_of_the_export(tmp_path: Path) -> None:
 def test_not_a_discord_export(tmp_path: Path, name: str, content: bytes) -> None:
     path = tmp_path / name
     path.write_bytes(content)
-    with pytest.raises(NotThisFormat, match="expected a DiscordChatExporter JSON export"):
+    with pytest.raises(NotThisFormat, match="not a DiscordChatExporter export"):
         parse_discord(path)
 
 
 def test_a_telegram_export_is_refused(shared_exports: Path) -> None:
-    with pytest.raises(NotThisFormat, match="starting with 'name'"):
+    with pytest.raises(NotThisFormat, match="a Telegram export, not a DiscordChatExporter export; import it with `twin import telegram`"):
         parse_discord(shared_exports / "telegram" / "result.json")

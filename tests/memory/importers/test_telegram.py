@@ -73,7 +73,7 @@ def test_whole_account_export_of_a_minimal_tool(shared_exports: Path) -> None:
 
 
 def test_a_discord_export_is_refused(shared_exports: Path) -> None:
-    with pytest.raises(NotThisFormat, match="expected a Telegram Desktop JSON export"):
+    with pytest.raises(NotThisFormat, match="not a Telegram export; import it with `twin import discord`"):
         parse_telegram(shared_exports / "discord" / "dm_kai.json")
 
 
@@ -161,13 +161,13 @@ def test_a_truncated_file_keeps_what_it_read_and_says_where_it_broke() -> None:
 def test_not_a_telegram_export(tmp_path: Path, name: str, content: bytes) -> None:
     path = tmp_path / name
     path.write_bytes(content)
-    with pytest.raises(NotThisFormat, match="expected a Telegram Desktop JSON export"):
+    with pytest.raises(NotThisFormat, match="not a Telegram export"):
         parse_telegram(path)
 
 
 def test_a_folder_without_result_json(tmp_path: Path) -> None:
     (tmp_path / "readme.txt").write_text("hi")
-    with pytest.raises(NotThisFormat, match=r"no result\.json"):
+    with pytest.raises(NotThisFormat, match=r"a folder of 1 file\(s\) in no format twin imports, not a Telegram export"):
         parse_telegram(tmp_path)
 
 

@@ -20,7 +20,6 @@ from twin_core.memory.importers.common import (
     ExportTree,
     ImportItem,
     ImportProblem,
-    NotThisFormat,
     json_first_key,
     json_records,
     local_zone,
@@ -28,6 +27,7 @@ from twin_core.memory.importers.common import (
     placeholder,
     require_exists,
 )
+from twin_core.memory.importers.sniff import not_this_format
 from twin_core.types import ChannelName, ChatId, ExternalId, HandleId, InboundEvent, MessageKind
 
 CHANNEL = ChannelName("discord")
@@ -59,16 +59,16 @@ def parse_discord(path: Path | str, *, tz: tzinfo | None = None) -> Iterator[Imp
     names = [n for n in tree.names() if tree.is_single_file or n.lower().endswith(".json")]
     if not names:
         tree.close()
-        raise NotThisFormat(f"{path}: no .json file in it; {EXPECTED}")
+        raise not_this_format(path, "discord", EXPECTED)
     with tree.open(names[0]) as stream:
         try:
             first = json_first_key(stream)
         except ValueError as error:
             tree.close()
-            raise NotThisFormat(f"{path}: {error}; {EXPECTED}") from error
+            raise not_this_format(path, "discord", EXPECTED) from error
     if first != "guild":
         tree.close()
-        raise NotThisFormat(f"{path}: a JSON file starting with {first!r}; {EXPECTED}")
+        raise not_this_format(path, "discord", EXPECTED)
     return _parse(tree, names, tz or local_zone())
 
 

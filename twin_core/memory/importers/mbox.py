@@ -31,13 +31,13 @@ from twin_core.memory.importers.common import (
     ExportTree,
     ImportItem,
     ImportProblem,
-    NotThisFormat,
     content_id,
     local_zone,
     media_type_of,
     placeholder,
     require_exists,
 )
+from twin_core.memory.importers.sniff import not_this_format
 from twin_core.types import ChannelName, ChatId, ExternalId, HandleId, InboundEvent, MessageKind
 
 CHANNEL = ChannelName("email")
@@ -80,8 +80,7 @@ def parse_mbox(path: Path | str, *, tz: tzinfo | None = None) -> Iterator[Import
             kinds.append((name, kind))
     if not kinds:
         tree.close()
-        what = "the file" if tree.is_single_file else "no file in it"
-        raise NotThisFormat(f"{path}: {what} looks like email; {EXPECTED}")
+        raise not_this_format(path, "mbox", EXPECTED)
     return _parse(tree, kinds, tz or local_zone())
 
 

@@ -24,11 +24,11 @@ from twin_core.memory.importers.common import (
     ExportTree,
     ImportItem,
     ImportProblem,
-    NotThisFormat,
     media_type_of,
     placeholder,
     require_exists,
 )
+from twin_core.memory.importers.sniff import not_this_format
 from twin_core.types import ChannelName, ChatId, ExternalId, HandleId, InboundEvent, MessageKind
 
 CHANNEL = ChannelName("slack")
@@ -92,7 +92,7 @@ def parse_slack(path: Path | str) -> Iterator[ImportItem]:
     names = set(tree.names())
     if tree.is_single_file or not any(name in names for name in (*_LISTS, "users.json")):
         tree.close()
-        raise NotThisFormat(f"{path}: no users.json or channels.json in it; {EXPECTED}")
+        raise not_this_format(path, "slack", EXPECTED)
     return _parse(tree)
 
 

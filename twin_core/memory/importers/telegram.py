@@ -25,7 +25,6 @@ from twin_core.memory.importers.common import (
     ExportTree,
     ImportItem,
     ImportProblem,
-    NotThisFormat,
     RepeatCounter,
     content_id,
     json_first_key,
@@ -34,6 +33,7 @@ from twin_core.memory.importers.common import (
     placeholder,
     require_exists,
 )
+from twin_core.memory.importers.sniff import not_this_format
 from twin_core.types import ChannelName, ChatId, ExternalId, HandleId, InboundEvent, MessageKind
 
 CHANNEL = ChannelName("telegram")
@@ -74,14 +74,14 @@ def parse_telegram(path: Path | str, *, tz: tzinfo | None = None) -> Iterator[Im
             first = json_first_key(stream)
     except ValueError as error:
         tree.close()
-        raise NotThisFormat(f"{path}: {error}; {EXPECTED}") from error
+        raise not_this_format(path, "telegram", EXPECTED) from error
     if first in _SINGLE_KEYS:
         layout = "single"
     elif first in _ACCOUNT_KEYS:
         layout = "account"
     else:
         tree.close()
-        raise NotThisFormat(f"{path}: a JSON file starting with {first!r}; {EXPECTED}")
+        raise not_this_format(path, "telegram", EXPECTED)
     # A chat with neither id nor name (exports of minimal tools) is named by its file.
     fallback = path.stem if name == path.name or "/" not in name else name.rsplit("/", 2)[-2]
     return _parse(tree, name, layout, tz or local_zone(), fallback)
