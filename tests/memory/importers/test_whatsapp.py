@@ -319,7 +319,10 @@ def test_a_zip_without_a_chat_is_refused(tmp_path: Path) -> None:
     archive = tmp_path / "photos.zip"
     with zipfile.ZipFile(archive, "w") as out:
         out.writestr("IMG-1.jpg", b"\xff\xd8")
-    with pytest.raises(NotThisFormat, match=r"photos\.zip: a \.zip of 1 file\(s\) in no format twin imports, not a WhatsApp"):
+    with pytest.raises(
+        NotThisFormat,
+        match=r"photos\.zip: a \.zip of 1 file\(s\) in no format twin imports, not a WhatsApp",
+    ):
         parse_whatsapp(archive)
 
 

@@ -20,6 +20,7 @@ from twin_core.memory.importers.common import (
     ExportTree,
     ImportItem,
     ImportProblem,
+    content_id,
     json_first_key,
     json_records,
     local_zone,
@@ -88,6 +89,7 @@ def _parse(tree: ExportTree, names: list[str], zone: tzinfo) -> Iterator[ImportI
 
 def _parse_file(tree: ExportTree, name: str, zone: tzinfo) -> Iterator[ImportItem]:
     count = 0
+    fallback = ""
     with tree.open(name) as stream:
         try:
             for chat, record in json_records(stream, "messages.item", "", _CHAT_FIELDS):
@@ -95,6 +97,17 @@ def _parse_file(tree: ExportTree, name: str, zone: tzinfo) -> Iterator[ImportIte
                 if not isinstance(record, dict):
                     yield ImportProblem(None, f"message {count} is not an object, skipped", name)
                     continue
+                if not chat.get("channel.id"):
+                    # Hand-trimmed files without the channel's id: the channel is known
+                    # by its names, else by its first message (never by the file name,
+                    # which a browser or the user may change).
+                    fallback = fallback or content_id(
+                        "dc-",
+                        str(chat.get("guild.name") or ""),
+                        str(chat.get("channel.name") or ""),
+                        "" if chat.get("channel.name") else str(record.get("id") or ""),
+                    )
+                    chat = {**chat, "channel.id": fallback}
                 yield _event(chat, record, zone, name)
         except ijson.JSONError as error:
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
@@ -183,7 +196,7 @@ def _event(chat: dict[str, object], record: dict[str, Any], zone: tzinfo, where:
     return InboundEvent(
         channel=CHANNEL,
         external_id=ExternalId(str(message_id)),
-        chat_id=ChatId(str(chat.get("channel.id") or where)),
+        chat_id=ChatId(str(chat.get("channel.id"))),
         sender_id=sender_id,
         sender_name=sender_name,
         text=text,
