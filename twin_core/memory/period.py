@@ -72,7 +72,8 @@ _JOIN = re.compile(rf"^\s*(?:{_RANGE_JOIN})\s*(?:the\s+|le\s+|el\s+|den\s+)?$", 
 _START = re.compile(rf"\b(?:{_RANGE_START})\s+(?:the\s+|le\s+|el\s+|dem\s+|den\s+)?$", re.I)
 _BARE_DAY = r"(?P<bare>[0-3]?\d)(?:st|nd|rd|th|er|º|°|\.)?"
 _BARE_BEFORE = re.compile(
-    rf"(?:\b(?:{_RANGE_START})\s+(?:the\s+|le\s+|el\s+|dem\s+|den\s+)?)?\b{_BARE_DAY}\s*(?:{_RANGE_JOIN})\s*$",
+    rf"(?:\b(?:{_RANGE_START})\s+(?:the\s+|le\s+|el\s+|dem\s+|den\s+)?)?\b{_BARE_DAY}"
+    rf"\s*(?:{_RANGE_JOIN})\s*(?:the\s+|le\s+|el\s+|dem\s+|den\s+)?$",
     re.I,
 )
 _BARE_AFTER = re.compile(
@@ -205,6 +206,25 @@ _AGO = re.compile(
     rf"|\bil\s+y\s+a\s+{_NUMBER}\s+(?P<u4>jour|semaine|mois|an|année|annee)s?\b",
     re.I,
 )
+_NUMBER_WORDS = {
+    word: str(number)
+    for number, words in enumerate(
+        (
+            ("a", "an", "one", "einem", "einer", "un", "una", "uno", "une"),
+            ("two", "zwei", "dos", "deux"),
+            ("three", "drei", "tres", "trois"),
+            ("four", "vier", "cuatro", "quatre"),
+            ("five", "fünf", "cinco", "cinq"),
+            ("six", "sechs", "seis"),
+            ("seven", "sieben", "siete", "sept"),
+            ("eight", "acht", "ocho", "huit"),
+            ("nine", "neun", "nueve", "neuf"),
+            ("ten", "zehn", "diez", "dix"),
+        ),
+        start=1,
+    )
+    for word in words
+}
 _UNITS = {
     "day": "day",
     "tag": "day",
@@ -584,10 +604,16 @@ def _ago(text: str, today: date) -> Found | None:
             if g
         ).lower()
     ]
-    moment = _dateparser_date(found.group(0), today)
+    words = found.group(0)
+    # Number words as digits: dateparser knows "two weeks ago" but not every language's.
+    tokens = words.split()
+    number = 0 if found.group("u1") else len(tokens) - 2
+    tokens[number] = _NUMBER_WORDS.get(tokens[number].lower(), tokens[number])
+    phrase = " ".join(tokens)
+    moment = _dateparser_date(phrase, today)
     if moment is None:
         return None
-    return (*_unit_span(moment, unit), found.group(0))
+    return (*_unit_span(moment, unit), words)
 
 
 def _weekday(text: str, today: date) -> Found | None:
