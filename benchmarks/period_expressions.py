@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import period_v1  # noqa: E402
-from twin_core.memory import period  # noqa: E402
+from benchmarks import period_v1
+from twin_core.memory import period
 
 TABLE = Path(__file__).resolve().parents[1] / "tests" / "memory" / "data" / "period_expressions.tsv"
 ZONE = ZoneInfo("Europe/Berlin")

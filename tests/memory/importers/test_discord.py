@@ -120,6 +120,7 @@ def test_not_a_discord_export(tmp_path: Path, name: str, content: bytes) -> None
 def test_a_telegram_export_is_refused(shared_exports: Path) -> None:
     with pytest.raises(
         NotThisFormat,
-        match="a Telegram export, not a DiscordChatExporter export; import it with `twin import telegram`",
+        match="a Telegram export, not a DiscordChatExporter export; import it with "
+        "`twin import telegram`",
     ):
         parse_discord(shared_exports / "telegram" / "result.json")
