@@ -9,6 +9,7 @@ a reply's `reference.messageId` is the id it answers.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -134,6 +135,67 @@ def _title(chat: dict[str, object]) -> str:
     return f"{guild} #{channel}" if guild else f"#{channel}"
 
 
+_NOTICES = {
+    "RecipientAdd": "{actor} added {target} to the group",
+    "RecipientRemove": "{actor} removed {target} from the group",
+    "ChannelNameChange": "{actor} renamed the channel to {content}",
+    "ChannelIconChange": "{actor} changed the channel's icon",
+    "ChannelPinnedMessage": "{actor} pinned a message",
+    "GuildMemberJoin": "{actor} joined the server",
+    "ThreadCreated": "{actor} started a thread: {content}",
+    "UserPremiumGuildSubscription": "{actor} boosted the server",
+    "ChannelFollowAdd": "{actor} followed a channel: {content}",
+    "AutoModerationAction": "AutoMod acted on a message of {actor}",
+}
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def system_text(message_type: str, actor: str, content: str, record: dict[str, Any]) -> str:
+    """A Discord notice as a sentence: `eli renamed the channel to plans`."""
+    mentions = record.get("mentions")
+    target = ""
+    if isinstance(mentions, list) and mentions and isinstance(mentions[0], dict):
+        target = str(mentions[0].get("nickname") or mentions[0].get("name") or "")
+    if message_type in ("RecipientAdd", "RecipientRemove"):
+        target = target or content
+    actor = actor or "someone"
+    if message_type == "RecipientRemove" and (not target or target == actor):
+        return f"{actor} left the group"
+    template = _NOTICES.get(message_type)
+    if template is not None and (content or "{content}" not in template):
+        return template.format(actor=actor, target=target or "someone", content=content)
+    words = _CAMEL.sub(" ", message_type).lower()
+    return f"{actor}: {words}: {content}" if content else f"{actor}: {words}"
+
+
+def aliases(path: Path | str) -> dict[str, set[str]]:
+    """Every author's id -> the username, nickname and `name#discriminator` they may know
+    themselves by (`--me`). Reads the whole export, one message at a time."""
+    found: dict[str, set[str]] = {}
+    with ExportTree(Path(path)) as tree:
+        for name in tree.names():
+            if not (tree.is_single_file or name.lower().endswith(".json")):
+                continue
+            with tree.open(name) as stream:
+                try:
+                    for author in ijson.items(stream, "messages.item.author"):
+                        if not isinstance(author, dict) or not author.get("id"):
+                            continue
+                        known = found.setdefault(str(author["id"]), {str(author["id"])})
+                        for key in ("name", "nickname"):
+                            if author.get(key):
+                                known.add(str(author[key]))
+                        if author.get("name") and author.get("discriminator") not in (
+                            None,
+                            "",
+                            "0000",
+                        ):
+                            known.add(f"{author['name']}#{author['discriminator']}")
+                except ijson.JSONError:
+                    continue
+    return found
+
+
 def _attachments(record: dict[str, Any]) -> list[str]:
     labels: list[str] = []
     for attachment in record.get("attachments") or ():
@@ -169,18 +231,18 @@ def _event(chat: dict[str, object], record: dict[str, Any], zone: tzinfo, where:
         seconds = round((ended - stamp).total_seconds()) if ended is not None else None
         text = placeholder("call", f"{seconds} s" if seconds is not None else "")
     elif message_type not in _TEXT_TYPES:
-        # Joins, pins, renames, boosts: Discord's notices, attributed to whoever caused them.
+        # Joins, pins, renames, boosts: Discord's notices, told in words, with nobody as
+        # their sender (whoever caused one is named in its text).
         kind = MessageKind.SYSTEM
-        text = (
-            f"{sender_name} {message_type}: {content}"
-            if content
-            else f"{sender_name} {message_type}"
-        )
+        text = system_text(message_type, sender_name, content, record)
         sender_id, sender_name = HandleId(""), ""
     elif author.get("isBot"):
-        # A bot's words are nobody's voice.
+        # A bot's words are nobody's voice: kept under the bot's name, with no sender id,
+        # so the bot never becomes a contact the twin answers.
         kind = MessageKind.SYSTEM
         text = "\n".join([content, *labels]) if content else "\n".join(labels)
+        text = text or placeholder("bot post")
+        sender_id, sender_name = HandleId(""), sender_name or "a bot"
     elif labels:
         kind = MessageKind.MEDIA
         text = "\n".join([*labels, content]) if content else "\n".join(labels)
