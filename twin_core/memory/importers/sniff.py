@@ -46,11 +46,6 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"SQLite format 3\x00", "an SQLite database"),
     (b"\xd0\xcf\x11\xe0", "an old Microsoft Office document"),
 )
-_MAIL_HEADER = re.compile(
-    rb"(?:From|To|Subject|Date|Received|Return-Path|Message-ID|MIME-Version|Delivered-To"
-    rb"|X-[\w-]+):",
-    re.IGNORECASE,
-)
 _FROM_LINE = re.compile(rb"From \S*\s.*\d{1,2}:\d{2}")
 
 
@@ -142,7 +137,9 @@ def _sniff_head(data: bytes) -> Sniffed:
     first = text.split(b"\n", 1)[0]
     if first.startswith(b"From ") and _FROM_LINE.match(first):
         return Sniffed("an mbox file", "mbox")
-    if _MAIL_HEADER.match(first):
+    from twin_core.memory.importers.mbox import sniff_mail
+
+    if sniff_mail(io.BytesIO(data)) == "eml":
         return Sniffed("an email message (.eml)", "mbox")
     if text[:1] == b"<":
         return Sniffed("an HTML or XML file")
