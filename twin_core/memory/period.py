@@ -339,8 +339,6 @@ def _read_point(match: re.Match[str], today: date) -> _Point | None:
     month = MONTHS[_month_key(groups["m1"] or groups["m2"] or groups["m3"])]
     raw_day = groups["d1"] or groups["d2"]
     raw_year = groups["y1"] or groups["y2"] or groups["y3"]
-    if raw_day is None and groups["m3"] and groups["m3"].lower() == "may" and not raw_year:
-        return None
     day = int(re.sub(r"\D", "", raw_day)) if raw_day else None
     year = int(raw_year) if raw_year else None
     if day is None:
@@ -392,11 +390,11 @@ def _range(text: str, today: date) -> Found | None:
     for point in points:
         # "August 11 and 15 2023", "August 11-15": the second day shares the month.
         after = _BARE_AFTER.match(text[point.finish :])
-        if after is not None and point.day is not None and not _is_year_only(point):
+        if after is not None and point.day is not None:
             year = int(after.group("year")) if after.group("year") else None
-            base = point.start.replace(year=year) if year is not None else point.start
-            end_day = _safe(base.year, point.month, int(after.group("bare")))
-            if end_day is not None and end_day >= base:
+            base = point.start if year is None else _safe(year, point.month, point.day)
+            end_day = base and _safe(base.year, point.month, int(after.group("bare")))
+            if base is not None and end_day is not None and end_day >= base:
                 if year is None and not point.year_written and end_day > today:
                     base, end_day = _last_year(base), _last_year(end_day)
                 begin = _START.search(text[: point.begin])
@@ -414,10 +412,6 @@ def _range(text: str, today: date) -> Found | None:
             if start_day is not None and start_day <= point.start:
                 return start_day, point.end, text[before.start() : point.finish]
     return None
-
-
-def _is_year_only(point: _Point) -> bool:
-    return point.day is None
 
 
 def _pair(first: _Point, second: _Point, today: date) -> tuple[_Point, _Point]:
