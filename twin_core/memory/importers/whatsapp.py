@@ -20,6 +20,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from functools import partial
@@ -199,16 +200,17 @@ def _chat_id(open_chat: Callable[[], IO[str]], layout: _Layout, zone: tzinfo) ->
     Reads only the beginning of the file."""
     firsts: list[str] = []
     system: list[str] = []
-    for item in _parse(open_chat, layout, "", zone, ChatId("")):
-        if not isinstance(item, InboundEvent):
-            continue
-        minute = item.external_id.split(":", 2)[1]
-        if item.kind is MessageKind.TEXT:
-            firsts += [minute, item.sender_name, item.text]
-            if len(firsts) >= 3 * FINGERPRINT_MESSAGES:
-                break
-        elif len(system) < 3 * FINGERPRINT_MESSAGES:
-            system += [minute, item.sender_name, item.kind.value]
+    with closing(_parse(open_chat, layout, "", zone, ChatId(""))) as items:
+        for item in items:
+            if not isinstance(item, InboundEvent):
+                continue
+            minute = item.external_id.split(":", 2)[1]
+            if item.kind is MessageKind.TEXT:
+                firsts += [minute, item.sender_name, item.text]
+                if len(firsts) >= 3 * FINGERPRINT_MESSAGES:
+                    break
+            elif len(system) < 3 * FINGERPRINT_MESSAGES:
+                system += [minute, item.sender_name, item.kind.value]
     return ChatId(content_id("wa-", *(firsts or system))[:19])
 
 
@@ -235,7 +237,8 @@ def _locate_chat(path: Path) -> tuple[Callable[[], IO[str]], str]:
     return partial(_open_file, path), _title_of(path, None)
 
 
-_COPY_SUFFIX = re.compile(r"\s*(?:\(\d+\)|-\s*Copy|copy)$", re.IGNORECASE)
+# What browsers and file managers add to a name they copy: "(1)", " - Copy", " copy".
+_COPY_SUFFIX = re.compile(r"\s*(?:\(\d+\)|-\s*copy|(?<=\s)copy)$", re.IGNORECASE)
 
 
 def _title_of(text: Path, container: Path | None) -> str:
