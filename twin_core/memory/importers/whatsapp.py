@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
@@ -433,7 +433,7 @@ class _Chat:
 
 def _parse(
     open_chat: Callable[[], IO[str]], layout: _Layout, title: str, zone: tzinfo, chat_id: ChatId
-) -> Iterator[ImportItem]:
+) -> Generator[ImportItem]:
     chat = _Chat(chat_id, title, layout.is_group)
     # (date fields) -> the day and its ordinal, or None when no order makes a date.
     days: dict[tuple[str, str, str], tuple[date, int] | None] = {}
