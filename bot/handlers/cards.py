@@ -42,19 +42,20 @@ def draft_card(
 
 
 def same_person_line(contact: Contact, matches: Sequence[tuple[Contact, int]]) -> str | None:
-    """For a new contact whose name or handle is an existing contact's: who they may be,
-    why the twin knows nothing of them yet, and the one command that joins them (by id,
-    so a lookalike name cannot be merged by mistake)."""
+    """For a new contact whose name or handle is an existing contact's: whom they look
+    like, why the twin knows nothing of them yet, and the one command that joins them.
+    Worded as a question (anyone can take a name) and by id, so a lookalike name
+    cannot be merged by mistake."""
     if not matches or contact.id is None:
         return None
     known, count = matches[0]
-    others = f" (or {', '.join(speaker_label(c.name) for c, _ in matches[1:3])})"
+    also = ", ".join(f"{speaker_label(c.name)} (#{c.id})" for c, _ in matches[1:3])
     return (
-        f"New contact: {speaker_label(contact.name)} may be {speaker_label(known.name)}, "
-        f"who has {count} message(s) in your history"
-        + (others if len(matches) > 1 else "")
-        + f"; the twin does not use that history until you merge them: "
-        f"/merge #{known.id} #{contact.id}"
+        f"New contact: {speaker_label(contact.name)} goes by the name of "
+        f"{speaker_label(known.name)}, who has {count} message(s) in your history"
+        + (f" (so does {also})" if also else "")
+        + ". The twin uses none of that history for them until you say they are the same"
+        f" person: /merge #{known.id} #{contact.id}"
     )
 
 

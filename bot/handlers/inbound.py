@@ -42,9 +42,9 @@ log = logging.getLogger("twin.inbound")
 MAX_BURST = 6
 """At most this many unanswered messages are answered together."""
 BURST_SPAN = timedelta(hours=1)
+"""Unanswered messages older than this before the newest are not part of its burst."""
 NEW_CONTACT = timedelta(days=14)
 """How long after a contact first wrote their cards may say whom else they may be."""
-"""Unanswered messages older than this before the newest are not part of its burst."""
 
 
 @dataclass(slots=True)

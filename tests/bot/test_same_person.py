@@ -18,7 +18,7 @@ async def test_a_new_contact_named_like_an_imported_one_is_offered_the_merge(h: 
     await h.says("alice.m", "hey! new number, it's Alice", name="Alice Martin")
     [notice] = h.control()
     new = h.twin.store.contacts.find("Alice Martin (fake)")
-    assert "New contact: Alice Martin (fake) may be Alice Martin" in notice
+    assert "New contact: Alice Martin (fake) goes by the name of Alice Martin" in notice
     assert "5 message(s) in your history" in notice
     assert f"/merge #{imported.id} #{new.id}" in notice
     # The line says why the twin had nothing to go by, before "No draft".
@@ -42,4 +42,4 @@ async def test_a_handle_that_matches_a_username_counts_too(h: Harness) -> None:
     h.control()
     await h.says("kai-live", "yo again", name="kai_r")
     [notice] = h.control()
-    assert "may be Kai R." in notice
+    assert "goes by the name of Kai R." in notice
