@@ -4,6 +4,7 @@ system lines are not people, and summaries add up."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC
 from pathlib import Path
 
@@ -15,6 +16,16 @@ from twin_core.memory.importers.run import ExportFormat, ImportService
 from twin_core.memory.importers.slack import parse_slack
 from twin_core.memory.store import Store
 from twin_core.types import MessageKind
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """SQLite only: what is tested here does not depend on the database (the store's
+    contract suite runs on PostgreSQL too), and the suite stays fast."""
+    opened = Store.open(f"sqlite:///{tmp_path}/twin.db")
+    yield opened
+    opened.close()
+
 
 SLACK = FIXTURES / "slack" / "workspace"
 DISCORD = FIXTURES / "discord" / "export"

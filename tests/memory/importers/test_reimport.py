@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import zipfile
+from collections.abc import Iterator
 from datetime import UTC
 from pathlib import Path
 
@@ -17,6 +18,16 @@ from tests.memory.importers.conftest import FIXTURES, events
 from twin_core.memory.importers.run import ExportFormat, ImportService
 from twin_core.memory.importers.whatsapp import parse_whatsapp
 from twin_core.memory.store import Store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """SQLite only: what is tested here does not depend on the database (the store's
+    contract suite runs on PostgreSQL too), and the suite stays fast."""
+    opened = Store.open(f"sqlite:///{tmp_path}/twin.db")
+    yield opened
+    opened.close()
+
 
 ALICE = FIXTURES / "whatsapp" / "WhatsApp Chat with Alice Martin.txt"
 ALICE_LATER = FIXTURES / "whatsapp" / "later" / ALICE.name
