@@ -12,6 +12,7 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,11 +62,14 @@ def sniff(path: Path) -> Sniffed:
     """What `path` looks like; never raises for an unreadable file."""
     try:
         if path.is_dir():
-            return _sniff_names(
-                sorted(p.relative_to(path).as_posix() for p in path.rglob("*")),
-                lambda name: (path / name).open("rb").read(_HEAD_BYTES),
-                "a folder",
-            )
+            folder = path
+
+            def head_of_file(name: str) -> bytes:
+                with (folder / name).open("rb") as stream:
+                    return stream.read(_HEAD_BYTES)
+
+            files = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
+            return _sniff_names(files, head_of_file, "a folder")
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
                 names = [n for n in archive.namelist() if not n.endswith("/")]
@@ -93,8 +97,7 @@ def not_this_format(path: Path, wanted: str, expected: str = "") -> NotThisForma
     return NotThisFormat(line)
 
 
-def _sniff_names(names: list[str], head: object, container: str) -> Sniffed:
-    assert callable(head)
+def _sniff_names(names: list[str], head: Callable[[str], bytes], container: str) -> Sniffed:
     bases = {n.rsplit("/", 1)[-1].lower() for n in names}
     if bases & {"users.json", "channels.json", "dms.json", "mpims.json", "groups.json"}:
         return Sniffed(f"{container} holding {_LABELS['slack']}", "slack")
