@@ -101,6 +101,7 @@ def _summary_table(summary: ImportSummary) -> Table:
     table.add_column(summary.format.value, justify="right")
     rows = (
         ("contacts", f"{summary.contacts:,} ({summary.new_contacts:,} new)"),
+        ("bots", f"{summary.bots:,} (kept as notices, not contacts)"),
         ("conversations", f"{summary.conversations:,}"),
         ("messages", f"{summary.read:,}"),
         ("  new", f"{summary.new:,}"),
@@ -168,6 +169,11 @@ def _run(
     except (NotThisFormat, OwnerUnknown, FileNotFoundError) as error:
         store.close()
         raise UserError(f"import {export_format.value}: {error}") from None
+    except OSError as error:
+        # A folder where a file was expected, a file it may not read: one line, no trace.
+        store.close()
+        reason = error.strerror or type(error).__name__
+        raise UserError(f"import {export_format.value}: {path}: {reason}") from None
     except click.exceptions.Abort:
         store.close()
         raise UserError("import: no answer, nothing imported (say who you are with --me)") from None
@@ -305,7 +311,10 @@ def _register(export_format: ExportFormat, help_text: str) -> None:
     import_app.command(export_format.value, help=help_text)(command)
 
 
-_register(ExportFormat.WHATSAPP, 'A WhatsApp "Export chat" .txt, or its .zip with media.')
+_register(
+    ExportFormat.WHATSAPP,
+    'A WhatsApp "Export chat" .txt, its .zip with media, or the folder that zip unzips to.',
+)
 _register(ExportFormat.TELEGRAM, "Telegram Desktop's result.json: one chat, or the whole account.")
 _register(
     ExportFormat.DISCORD, "DiscordChatExporter JSON: a channel's file, or a folder or .zip of them."

@@ -17,15 +17,21 @@ def draft_card(
     *,
     warning: str | None = None,
     auto_in: float | None = None,
+    same_person: str | None = None,
 ) -> str:
     """The draft card: who wrote what, the reply, how sure, why, and the commands."""
     name = speaker_label(contact.name)
     lines = [f"Draft {draft.id} for {name} (confidence {draft.confidence:.2f})"]
     if warning:
         lines.append(careful(contact, warning).rstrip("\n"))
+    if same_person:
+        lines.append(same_person)
     lines += [f"{name}: {shorten(m.text, 300)}" for m in burst[-5:]]
     if len(burst) > 5:
-        lines.insert(1 + bool(warning), f"({len(burst) - 5} earlier message(s) not shown)")
+        lines.insert(
+            1 + bool(warning) + bool(same_person),
+            f"({len(burst) - 5} earlier message(s) not shown)",
+        )
     lines.append(f"Reply: {draft.text}")
     lines.append(f"Why: {'; '.join(draft.reasons)}")
     if auto_in is not None:
@@ -42,6 +48,24 @@ def draft_buttons(draft_id: int, *, auto: bool = False) -> tuple[str, ...]:
     if auto:
         return (f"/reject {draft_id}",)
     return (f"/approve {draft_id}", f"/edit {draft_id}", f"/reject {draft_id}")
+
+
+def same_person_line(contact: Contact, matches: Sequence[tuple[Contact, int]]) -> str | None:
+    """For a new contact whose name or handle is an existing contact's: whom they look
+    like, why the twin knows nothing of them yet, and the one command that joins them.
+    Worded as a question (anyone can take a name) and by id, so a lookalike name
+    cannot be merged by mistake."""
+    if not matches or contact.id is None:
+        return None
+    known, count = matches[0]
+    also = ", ".join(f"{speaker_label(c.name)} (#{c.id})" for c, _ in matches[1:3])
+    return (
+        f"New contact: {speaker_label(contact.name)} goes by the name of "
+        f"{speaker_label(known.name)}, who has {count} message(s) in your history"
+        + (f" (so does {also})" if also else "")
+        + ". The twin uses none of that history for them until you say they are the same"
+        f" person: /merge #{known.id} #{contact.id}"
+    )
 
 
 def careful(contact: Contact, warning: str | None) -> str:
@@ -63,6 +87,7 @@ def draft_data(
     *,
     warning: str | None = None,
     auto_in: float | None = None,
+    same_person: str | None = None,
 ) -> dict[str, object]:
     return {
         "event": "draft",
@@ -77,4 +102,5 @@ def draft_data(
         "auto_in_s": auto_in,
         "model": draft.model,
         "warning": warning,
+        "same_person": same_person,
     }

@@ -19,9 +19,16 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta
 
-from bot.handlers.cards import careful, draft_buttons, draft_card, draft_data, name_warning
+from bot.handlers.cards import (
+    careful,
+    draft_buttons,
+    draft_card,
+    draft_data,
+    name_warning,
+    same_person_line,
+)
 from bot.handlers.outbox import Outbox
 from bot.handlers.services import Services
 from twin_core.aio import TaskGroup
@@ -35,7 +42,7 @@ from twin_core.style.compose import ComposeSettings, NoDraft, Proposal, compose,
 from twin_core.style.examples import Example
 from twin_core.style.llm import ModelError
 from twin_core.style.queries import StyleQueries
-from twin_core.types import ContactId, ConversationId, PolicyMode
+from twin_core.types import ContactId, ConversationId, PolicyMode, utcnow
 
 log = logging.getLogger("twin.inbound")
 
@@ -43,6 +50,8 @@ MAX_BURST = 6
 """At most this many unanswered messages are answered together."""
 BURST_SPAN = timedelta(hours=1)
 """Unanswered messages older than this before the newest are not part of its burst."""
+NEW_CONTACT = timedelta(days=14)
+"""How long after a contact first wrote their cards may say whom else they may be."""
 
 
 @dataclass(slots=True)
@@ -64,6 +73,8 @@ class _Plan:
     prepared: tuple[list[dict[str, str]], list[Example], str]
     superseded: list[int]
     others: list[str]
+    same_person: str | None = None
+    """For a new contact who may be someone already known: the line saying so."""
 
 
 class InboundProcessor:
@@ -240,6 +251,7 @@ class InboundProcessor:
             await self.services.tell_owner(
                 f'{contact.name} wrote: "{shorten(plan.burst[-1].text, 200)}"\n'
                 + careful(contact, name_warning(contact, plan.others))
+                + (f"{plan.same_person}\n" if plan.same_person else "")
                 + f"No draft: {exc}. Answer them yourself."
             )
             return
@@ -296,7 +308,11 @@ class InboundProcessor:
             self.services.memory, contact, burst, self.compose_settings, queries=self.queries
         )
         others = list(self.queries.names().values())
-        return _Plan(contact, conversation, burst, policy, prepared, superseded, others)
+        same = None
+        created = contact.created_at
+        if utcnow() - (created if created.tzinfo else created.replace(tzinfo=UTC)) <= NEW_CONTACT:
+            same = same_person_line(contact, store.contacts.same_person(contact.id))
+        return _Plan(contact, conversation, burst, policy, prepared, superseded, others, same)
 
     def _burst(
         self, conversation_id: ConversationId, contact_id: ContactId, fresh: list[Message]
@@ -376,7 +392,21 @@ class InboundProcessor:
                 defer_s=delay,
             )
         await self.services.tell_owner(
-            draft_card(draft, contact, plan.burst, warning=warning, auto_in=delay),
-            data=draft_data(draft, contact, plan.burst, warning=warning, auto_in=delay),
+            draft_card(
+                draft,
+                contact,
+                plan.burst,
+                warning=warning,
+                auto_in=delay,
+                same_person=plan.same_person,
+            ),
+            data=draft_data(
+                draft,
+                contact,
+                plan.burst,
+                warning=warning,
+                auto_in=delay,
+                same_person=plan.same_person,
+            ),
             buttons=draft_buttons(draft.id, auto=delay is not None),
         )

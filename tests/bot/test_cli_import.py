@@ -67,7 +67,8 @@ def test_wrong_format_is_one_clear_line(cli: Cli, env: dict[str, str]) -> None:
     assert result.exit_code == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1
-    assert "expected a Telegram Desktop JSON export" in lines[0]
+    assert "a WhatsApp chat export, not a Telegram export" in lines[0]
+    assert "twin import whatsapp" in lines[0]
 
 
 def test_problems_are_listed_with_line_numbers(cli: Cli, env: dict[str, str]) -> None:
@@ -120,3 +121,54 @@ def test_no_index_leaves_indexing_for_later(cli: Cli, env: dict[str, str]) -> No
         assert job.name == "index_backlog" and job.queue == "bot"
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("command", "name", "content", "said"),
+    [
+        (
+            "telegram",
+            "photo.jpg",
+            b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01",
+            "a JPEG image, not a Telegram",
+        ),
+        ("mbox", "photo.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01", "a JPEG image, not an mbox"),
+        (
+            "mbox",
+            "result.json",
+            b'{"name": "Alice", "type": "personal_chat", "id": 1, "messages": []}',
+            "a Telegram export, not an mbox or .eml; import it with `twin import telegram`",
+        ),
+        ("discord", "blob.bin", bytes(range(256)), "a binary file, not a DiscordChatExporter"),
+    ],
+)
+def test_each_wrong_format_says_what_the_file_is_in_one_line(
+    cli: Cli,
+    env: dict[str, str],
+    tmp_path: Path,
+    command: str,
+    name: str,
+    content: bytes,
+    said: str,
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = cli("import", command, str(path), "--me", "x", env=env)
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and said in lines[0]
+    assert "\\x" not in lines[0] and "^" not in lines[0]  # no raw bytes, no parser pointer
+
+
+def test_an_unzipped_whatsapp_folder_imports(cli: Cli, env: dict[str, str], tmp_path: Path) -> None:
+    folder = tmp_path / "WhatsApp Chat - Alice Martin"
+    folder.mkdir()
+    (folder / "_chat.txt").write_bytes(
+        (FIXTURES / "whatsapp" / "WhatsApp Chat - Alice Martin" / "_chat.txt").read_bytes()
+    )
+    (folder / "00000012-PHOTO-2023-03-15-18-42-10.jpg").write_bytes(b"\xff\xd8\xff")
+    result = cli("import", "whatsapp", str(folder), "--me", "Sam Owner", "--json", env=env)
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["new_messages"] == summary["messages"] > 0
+    assert summary["bots"] == 0

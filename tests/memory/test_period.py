@@ -52,9 +52,10 @@ NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
             "the weekend before April 10, 2023",
         ),
         ("what did sam say yesterday", date(2026, 11, 24), date(2026, 11, 25), "yesterday"),
-        ("rent talk last week", date(2026, 11, 12), date(2026, 11, 26), "last week"),
+        # Last week is the calendar week before this one (Monday to Sunday).
+        ("rent talk last week", date(2026, 11, 16), date(2026, 11, 23), "last week"),
         # No 31 February: the month is what can be read.
-        ("on 31 February 2023", date(2023, 2, 1), date(2023, 3, 1), "February 2023"),
+        ("on 31 February 2023", date(2023, 2, 1), date(2023, 3, 1), "31 February 2023"),
     ],
 )
 def test_periods_are_read_from_the_words_that_name_them(

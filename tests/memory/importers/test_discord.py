@@ -52,7 +52,7 @@ def test_direct_messages(shared_exports: Path) -> None:
 def test_group_dm() -> None:
     found, problems = split(parse_discord(GROUP, tz=UTC))
     assert [(e.kind.value, e.sender_name, e.text) for e in found] == [
-        ("system", "", "Kai RecipientAdd: Noor"),
+        ("system", "", "Kai added Noor to the group"),
         ("text", "Noor", "hi both! 👋"),
         ("text", "Sam", "welcome! trip planning thread?"),
         ("media", "Noor", "[document: itinerary.pdf]\nitinerary draft"),
@@ -79,10 +79,10 @@ def test_naive_timestamps_are_read_in_the_given_zone() -> None:
 def test_server_channel_with_bots_joins_and_pins() -> None:
     found = parse(SERVER)
     assert [(e.kind, e.sender_name, e.text) for e in found] == [
-        (MessageKind.SYSTEM, "", "Noor GuildMemberJoin"),
+        (MessageKind.SYSTEM, "", "Noor joined the server"),
         (MessageKind.SYSTEM, "MEE6", "GG @Noor, you just advanced to level 2!"),
         (MessageKind.MEDIA, "Sam", "[video]\nnew set on the comp wall 🔥"),
-        (MessageKind.SYSTEM, "", "Kai ChannelPinnedMessage: Pinned a message."),
+        (MessageKind.SYSTEM, "", "Kai pinned a message"),
     ]
     assert all(e.chat_title == "Bouldering Club #general" and e.is_group for e in found)
     assert all(e.chat_id == "810000000000000001" for e in found)
@@ -113,10 +113,14 @@ def test_zip_of_the_export(tmp_path: Path) -> None:
 def test_not_a_discord_export(tmp_path: Path, name: str, content: bytes) -> None:
     path = tmp_path / name
     path.write_bytes(content)
-    with pytest.raises(NotThisFormat, match="expected a DiscordChatExporter JSON export"):
+    with pytest.raises(NotThisFormat, match="not a DiscordChatExporter export"):
         parse_discord(path)
 
 
 def test_a_telegram_export_is_refused(shared_exports: Path) -> None:
-    with pytest.raises(NotThisFormat, match="starting with 'name'"):
+    with pytest.raises(
+        NotThisFormat,
+        match="a Telegram export, not a DiscordChatExporter export; import it with "
+        "`twin import telegram`",
+    ):
         parse_discord(shared_exports / "telegram" / "result.json")

@@ -282,5 +282,5 @@ def test_not_an_email_file(tmp_path: Path, content: bytes) -> None:
 
 def test_a_folder_without_mail(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("From: me\n")
-    with pytest.raises(NotThisFormat, match="no file in it looks like email"):
+    with pytest.raises(NotThisFormat, match=r"no format twin imports, not an mbox or \.eml"):
         parse_mbox(tmp_path)

@@ -50,7 +50,7 @@ def test_old_export_with_numeric_ids_and_naive_dates(shared_exports: Path) -> No
     assert found[2].external_id == "2730825451:1980501"
 
 
-def test_one_chat_of_a_minimal_tool_without_ids(shared_exports: Path) -> None:
+def test_one_chat_of_a_minimal_tool_without_ids(shared_exports: Path, tmp_path: Path) -> None:
     found = parse(shared_exports / "telegram" / "test_single_export.json")
     assert [(e.sender_name, e.text) for e in found] == [
         ("Author 1", "Minimal Message"),
@@ -61,7 +61,13 @@ def test_one_chat_of_a_minimal_tool_without_ids(shared_exports: Path) -> None:
     assert [e.external_id for e in found] == [
         e.external_id for e in parse(shared_exports / "telegram" / "test_single_export.json")
     ]
-    assert {e.chat_id for e in found} == {"test_single_export"}
+    # Known by its first message, not by the file's name: a renamed copy is the same chat.
+    renamed = tmp_path / "result (1).json"
+    renamed.write_bytes((shared_exports / "telegram" / "test_single_export.json").read_bytes())
+    assert len({e.chat_id for e in found}) == 1
+    assert [(e.chat_id, e.external_id) for e in parse(renamed)] == [
+        (e.chat_id, e.external_id) for e in found
+    ]
 
 
 def test_whole_account_export_of_a_minimal_tool(shared_exports: Path) -> None:
@@ -73,7 +79,9 @@ def test_whole_account_export_of_a_minimal_tool(shared_exports: Path) -> None:
 
 
 def test_a_discord_export_is_refused(shared_exports: Path) -> None:
-    with pytest.raises(NotThisFormat, match="expected a Telegram Desktop JSON export"):
+    with pytest.raises(
+        NotThisFormat, match="not a Telegram export; import it with `twin import discord`"
+    ):
         parse_telegram(shared_exports / "discord" / "dm_kai.json")
 
 
@@ -161,13 +169,16 @@ def test_a_truncated_file_keeps_what_it_read_and_says_where_it_broke() -> None:
 def test_not_a_telegram_export(tmp_path: Path, name: str, content: bytes) -> None:
     path = tmp_path / name
     path.write_bytes(content)
-    with pytest.raises(NotThisFormat, match="expected a Telegram Desktop JSON export"):
+    with pytest.raises(NotThisFormat, match="not a Telegram export"):
         parse_telegram(path)
 
 
 def test_a_folder_without_result_json(tmp_path: Path) -> None:
     (tmp_path / "readme.txt").write_text("hi")
-    with pytest.raises(NotThisFormat, match=r"no result\.json"):
+    with pytest.raises(
+        NotThisFormat,
+        match=r"a folder of 1 file\(s\) in no format twin imports, not a Telegram export",
+    ):
         parse_telegram(tmp_path)
 
 

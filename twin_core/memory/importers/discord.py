@@ -9,6 +9,7 @@ a reply's `reference.messageId` is the id it answers.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -20,7 +21,7 @@ from twin_core.memory.importers.common import (
     ExportTree,
     ImportItem,
     ImportProblem,
-    NotThisFormat,
+    content_id,
     json_first_key,
     json_records,
     local_zone,
@@ -28,6 +29,7 @@ from twin_core.memory.importers.common import (
     placeholder,
     require_exists,
 )
+from twin_core.memory.importers.sniff import not_this_format
 from twin_core.types import ChannelName, ChatId, ExternalId, HandleId, InboundEvent, MessageKind
 
 CHANNEL = ChannelName("discord")
@@ -59,16 +61,16 @@ def parse_discord(path: Path | str, *, tz: tzinfo | None = None) -> Iterator[Imp
     names = [n for n in tree.names() if tree.is_single_file or n.lower().endswith(".json")]
     if not names:
         tree.close()
-        raise NotThisFormat(f"{path}: no .json file in it; {EXPECTED}")
+        raise not_this_format(path, "discord", EXPECTED)
     with tree.open(names[0]) as stream:
         try:
             first = json_first_key(stream)
         except ValueError as error:
             tree.close()
-            raise NotThisFormat(f"{path}: {error}; {EXPECTED}") from error
+            raise not_this_format(path, "discord", EXPECTED) from error
     if first != "guild":
         tree.close()
-        raise NotThisFormat(f"{path}: a JSON file starting with {first!r}; {EXPECTED}")
+        raise not_this_format(path, "discord", EXPECTED)
     return _parse(tree, names, tz or local_zone())
 
 
@@ -88,6 +90,7 @@ def _parse(tree: ExportTree, names: list[str], zone: tzinfo) -> Iterator[ImportI
 
 def _parse_file(tree: ExportTree, name: str, zone: tzinfo) -> Iterator[ImportItem]:
     count = 0
+    fallback = ""
     with tree.open(name) as stream:
         try:
             for chat, record in json_records(stream, "messages.item", "", _CHAT_FIELDS):
@@ -95,6 +98,17 @@ def _parse_file(tree: ExportTree, name: str, zone: tzinfo) -> Iterator[ImportIte
                 if not isinstance(record, dict):
                     yield ImportProblem(None, f"message {count} is not an object, skipped", name)
                     continue
+                if not chat.get("channel.id"):
+                    # Hand-trimmed files without the channel's id: the channel is known
+                    # by its names, else by its first message (never by the file name,
+                    # which a browser or the user may change).
+                    fallback = fallback or content_id(
+                        "dc-",
+                        str(chat.get("guild.name") or ""),
+                        str(chat.get("channel.name") or ""),
+                        "" if chat.get("channel.name") else str(record.get("id") or ""),
+                    )
+                    chat = {**chat, "channel.id": fallback}
                 yield _event(chat, record, zone, name)
         except ijson.JSONError as error:
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
@@ -119,6 +133,67 @@ def _title(chat: dict[str, object]) -> str:
         return channel
     guild = str(chat.get("guild.name") or "")
     return f"{guild} #{channel}" if guild else f"#{channel}"
+
+
+_NOTICES = {
+    "RecipientAdd": "{actor} added {target} to the group",
+    "RecipientRemove": "{actor} removed {target} from the group",
+    "ChannelNameChange": "{actor} renamed the channel to {content}",
+    "ChannelIconChange": "{actor} changed the channel's icon",
+    "ChannelPinnedMessage": "{actor} pinned a message",
+    "GuildMemberJoin": "{actor} joined the server",
+    "ThreadCreated": "{actor} started a thread: {content}",
+    "UserPremiumGuildSubscription": "{actor} boosted the server",
+    "ChannelFollowAdd": "{actor} followed a channel: {content}",
+    "AutoModerationAction": "AutoMod acted on a message of {actor}",
+}
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def system_text(message_type: str, actor: str, content: str, record: dict[str, Any]) -> str:
+    """A Discord notice as a sentence: `eli renamed the channel to plans`."""
+    mentions = record.get("mentions")
+    target = ""
+    if isinstance(mentions, list) and mentions and isinstance(mentions[0], dict):
+        target = str(mentions[0].get("nickname") or mentions[0].get("name") or "")
+    if message_type in ("RecipientAdd", "RecipientRemove"):
+        target = target or content
+    actor = actor or "someone"
+    if message_type == "RecipientRemove" and (not target or target == actor):
+        return f"{actor} left the group"
+    template = _NOTICES.get(message_type)
+    if template is not None and (content or "{content}" not in template):
+        return template.format(actor=actor, target=target or "someone", content=content)
+    words = _CAMEL.sub(" ", message_type).lower()
+    return f"{actor}: {words}: {content}" if content else f"{actor}: {words}"
+
+
+def aliases(path: Path | str) -> dict[str, set[str]]:
+    """Every author's id -> the username, nickname and `name#discriminator` they may know
+    themselves by (`--me`). Reads the whole export, one message at a time."""
+    found: dict[str, set[str]] = {}
+    with ExportTree(Path(path)) as tree:
+        for name in tree.names():
+            if not (tree.is_single_file or name.lower().endswith(".json")):
+                continue
+            with tree.open(name) as stream:
+                try:
+                    for author in ijson.items(stream, "messages.item.author"):
+                        if not isinstance(author, dict) or not author.get("id"):
+                            continue
+                        known = found.setdefault(str(author["id"]), {str(author["id"])})
+                        for key in ("name", "nickname"):
+                            if author.get(key):
+                                known.add(str(author[key]))
+                        if author.get("name") and author.get("discriminator") not in (
+                            None,
+                            "",
+                            "0000",
+                        ):
+                            known.add(f"{author['name']}#{author['discriminator']}")
+                except ijson.JSONError:
+                    continue
+    return found
 
 
 def _attachments(record: dict[str, Any]) -> list[str]:
@@ -156,18 +231,18 @@ def _event(chat: dict[str, object], record: dict[str, Any], zone: tzinfo, where:
         seconds = round((ended - stamp).total_seconds()) if ended is not None else None
         text = placeholder("call", f"{seconds} s" if seconds is not None else "")
     elif message_type not in _TEXT_TYPES:
-        # Joins, pins, renames, boosts: Discord's notices, attributed to whoever caused them.
+        # Joins, pins, renames, boosts: Discord's notices, told in words, with nobody as
+        # their sender (whoever caused one is named in its text).
         kind = MessageKind.SYSTEM
-        text = (
-            f"{sender_name} {message_type}: {content}"
-            if content
-            else f"{sender_name} {message_type}"
-        )
+        text = system_text(message_type, sender_name, content, record)
         sender_id, sender_name = HandleId(""), ""
     elif author.get("isBot"):
-        # A bot's words are nobody's voice.
+        # A bot's words are nobody's voice: kept under the bot's name, with no sender id,
+        # so the bot never becomes a contact the twin answers.
         kind = MessageKind.SYSTEM
         text = "\n".join([content, *labels]) if content else "\n".join(labels)
+        text = text or placeholder("bot post")
+        sender_id, sender_name = HandleId(""), sender_name or "a bot"
     elif labels:
         kind = MessageKind.MEDIA
         text = "\n".join([*labels, content]) if content else "\n".join(labels)
@@ -183,7 +258,7 @@ def _event(chat: dict[str, object], record: dict[str, Any], zone: tzinfo, where:
     return InboundEvent(
         channel=CHANNEL,
         external_id=ExternalId(str(message_id)),
-        chat_id=ChatId(str(chat.get("channel.id") or where)),
+        chat_id=ChatId(str(chat.get("channel.id"))),
         sender_id=sender_id,
         sender_name=sender_name,
         text=text,

@@ -31,13 +31,13 @@ from twin_core.memory.importers.common import (
     ExportTree,
     ImportItem,
     ImportProblem,
-    NotThisFormat,
     content_id,
     local_zone,
     media_type_of,
     placeholder,
     require_exists,
 )
+from twin_core.memory.importers.sniff import not_this_format
 from twin_core.types import ChannelName, ChatId, ExternalId, HandleId, InboundEvent, MessageKind
 
 CHANNEL = ChannelName("email")
@@ -52,7 +52,12 @@ _STRICT_FROM_LINE = re.compile(
     rb"From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct"
     rb"|Nov|Dec) +\d{1,2} \d{1,2}:\d{2}(?::\d{2})?(?: [+-]\d{4})? \d{4}\s*$"
 )
-_HEADER_LINE = re.compile(rb"[!-9;-~]+:")
+_HEADER_LINE = re.compile(rb"[A-Za-z][A-Za-z0-9-]*:")
+_MAIL_HEADER = re.compile(
+    rb"(?:From|To|Cc|Subject|Date|Message-ID|In-Reply-To|References|Received|Return-Path"
+    rb"|MIME-Version|Delivered-To|Reply-To|Sender):",
+    re.IGNORECASE,
+)
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 _SUBJECT_PREFIX = re.compile(
     r"^\s*(?:(?:re|fwd?|aw|wg|sv|vs|antw|rif|tr|r|enc)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE
@@ -75,27 +80,37 @@ def parse_mbox(path: Path | str, *, tz: tzinfo | None = None) -> Iterator[Import
     kinds: list[tuple[str, str]] = []
     for name in names:
         with tree.open(name) as stream:
-            kind = _sniff(stream)
+            kind = sniff_mail(stream)
         if kind:
             kinds.append((name, kind))
     if not kinds:
         tree.close()
-        what = "the file" if tree.is_single_file else "no file in it"
-        raise NotThisFormat(f"{path}: {what} looks like email; {EXPECTED}")
+        raise not_this_format(path, "mbox", EXPECTED)
     return _parse(tree, kinds, tz or local_zone())
 
 
-def _sniff(stream: IO[bytes]) -> str:
-    """`mbox`, `eml`, or "" for neither, from the first non-blank line."""
+def sniff_mail(stream: IO[bytes]) -> str:
+    """`mbox`, `eml`, or "" for neither, from the first lines: an mbox starts with a
+    `From ` line; a message starts with header lines, one of them a mail header (a
+    JSON file's `{"name": ...` is a line with a colon too, and no email)."""
+    headers = 0
     for line in stream:
         stripped = line.strip()
         if not stripped:
+            if headers:
+                break
             continue
-        if line.startswith(b"From ") and _FROM_LINE.match(line):
+        if not headers and line.startswith(b"From ") and _FROM_LINE.match(line):
             return "mbox"
-        if _HEADER_LINE.match(line):
+        if line[:1] in (b" ", b"\t") and headers:
+            continue  # a folded header's next line
+        if _HEADER_LINE.match(line) is None:
+            return ""
+        if _MAIL_HEADER.match(line):
             return "eml"
-        return ""
+        headers += 1
+        if headers >= 40:
+            break
     return ""
 
 

@@ -24,6 +24,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
+from twin_core.memory.importers import discord, slack
 from twin_core.memory.importers.common import ImportItem, ImportProblem
 from twin_core.memory.importers.discord import parse_discord
 from twin_core.memory.importers.mbox import parse_mbox
@@ -92,6 +93,8 @@ class ImportSummary:
     """Lines or records skipped or repaired, each reported."""
     contacts: int = 0
     """People in the export other than the owner."""
+    bots: int = 0
+    """Bots and integrations that posted (recorded as notices, never contacts)."""
     new_contacts: int = 0
     conversations: int = 0
     seconds: float = 0.0
@@ -113,6 +116,7 @@ class ImportSummary:
             "owner": {"keys": sorted(self.owner.keys), "source": self.owner.source},
             "contacts": self.contacts,
             "new_contacts": self.new_contacts,
+            "bots": self.bots,
             "conversations": self.conversations,
             "messages": self.read,
             "new_messages": self.new,
@@ -182,6 +186,7 @@ class ImportService:
         started = time.perf_counter()
         contacts_before = self.store.contacts.count()
         people: set[tuple[str, str]] = set()
+        bots: set[str] = set()
         chats: set[str] = set()
         events = self._events(chain(head, items), summary)
         while batch := list(islice(events, self.batch_size)):
@@ -192,6 +197,8 @@ class ImportService:
                     summary.from_owner += 1
                 elif event.sender_id and event.kind is not MessageKind.SYSTEM:
                     people.add((event.channel, event.sender_id))
+                elif event.kind is MessageKind.SYSTEM and event.sender_name:
+                    bots.add(event.sender_name)
                 chats.add(event.chat_id)
                 summary.kinds[event.kind.value] += 1
                 marked.append(event)
@@ -201,6 +208,7 @@ class ImportService:
                 on_progress(summary.read)
         summary.seconds = time.perf_counter() - started
         summary.contacts = len(people)
+        summary.bots = len(bots)
         summary.conversations = len(chats)
         summary.new_contacts = self.store.contacts.count() - contacts_before
         self.store.audit.record(
@@ -237,7 +245,7 @@ class ImportService:
         """Who the owner is; `first` are the export's first messages, if already read."""
         channel = _CHANNELS[export_format]
         if me:
-            owner = Owner(frozenset(k.strip().lower() for k in me if k.strip()), "--me")
+            owner = Owner(_keys(me), "--me")
         else:
             configured = {h.lower() for h in self.owner_handles.get(channel, [])}
             if export_format is ExportFormat.TELEGRAM:
@@ -247,9 +255,20 @@ class ImportService:
                     return Owner(frozenset({own_id.lower(), *configured}), "telegram account")
             if self.owner_name.strip():
                 configured.add(self.owner_name.strip().lower())
-            owner = Owner(frozenset(configured), "settings")
+            owner = Owner(_keys(configured), "settings")
         if owner.keys and any(owner.matches(event) for event in first):
             return owner
+        # Names the export knows a person by besides the one on their messages: a Slack
+        # username, display name or email, a Discord username or nickname.
+        reader = _ALIASES.get(export_format)
+        if owner.keys and reader is not None:
+            known = {
+                sender_id.lower()
+                for sender_id, names in reader(path).items()
+                if owner.keys & {n.lower() for n in names}
+            }
+            if known:
+                owner = Owner(owner.keys | known, owner.source)
         candidates = self.candidates(export_format, path, tz=tz)
         if owner.keys and any(
             owner.keys & {c.sender_id.lower(), c.name.lower()} for c in candidates
@@ -284,6 +303,19 @@ class ImportService:
                 names.setdefault(item.sender_id, item.sender_name)
         return [Candidate(s, names[s], n) for s, n in counts.most_common()]
 
+
+def _keys(names: Sequence[str] | set[str]) -> frozenset[str]:
+    """What the owner said they are, as keys: lower-cased, and Telegram's `user123` as
+    the `123` its messages carry."""
+    keys = {k.strip().lower() for k in names if k.strip()}
+    keys |= {k[4:] for k in keys if k.startswith("user") and k[4:].isdigit()}
+    return frozenset(keys)
+
+
+_ALIASES: dict[ExportFormat, Callable[[Path], dict[str, set[str]]]] = {
+    ExportFormat.SLACK: slack.aliases,
+    ExportFormat.DISCORD: discord.aliases,
+}
 
 _CHANNELS = {
     ExportFormat.WHATSAPP: "whatsapp",

@@ -24,11 +24,11 @@ from twin_core.memory.importers.common import (
     ExportTree,
     ImportItem,
     ImportProblem,
-    NotThisFormat,
     media_type_of,
     placeholder,
     require_exists,
 )
+from twin_core.memory.importers.sniff import not_this_format
 from twin_core.types import ChannelName, ChatId, ExternalId, HandleId, InboundEvent, MessageKind
 
 CHANNEL = ChannelName("slack")
@@ -92,7 +92,7 @@ def parse_slack(path: Path | str) -> Iterator[ImportItem]:
     names = set(tree.names())
     if tree.is_single_file or not any(name in names for name in (*_LISTS, "users.json")):
         tree.close()
-        raise NotThisFormat(f"{path}: no users.json or channels.json in it; {EXPECTED}")
+        raise not_this_format(path, "slack", EXPECTED)
     return _parse(tree)
 
 
@@ -101,29 +101,69 @@ def _load(tree: ExportTree, name: str) -> Any:
         return json.load(stream)
 
 
-def _user_names(tree: ExportTree, problems: list[ImportProblem]) -> dict[str, str]:
+@dataclass(slots=True)
+class _People:
+    """What users.json says of the workspace's members."""
+
+    names: dict[str, str]
+    """User id -> the name shown (real name, else display name, else username)."""
+    bots: set[str]
+    """User ids of bots and apps: their posts are nobody's voice."""
+    aliases: dict[str, set[str]]
+    """User id -> every name a person may know themselves by, and their email."""
+    emails: dict[str, str]
+
+
+def _people(tree: ExportTree, problems: list[ImportProblem]) -> _People:
+    people = _People({}, set(), {}, {})
     if "users.json" not in tree.names():
-        return {}
+        return people
     try:
         users = _load(tree, "users.json")
     except ValueError as error:
         problems.append(
             ImportProblem(None, f"not valid JSON ({error}), names unknown", "users.json")
         )
-        return {}
-    names: dict[str, str] = {}
+        return people
     for user in users if isinstance(users, list) else ():
-        if isinstance(user, dict) and isinstance(user.get("id"), str):
-            profile = user.get("profile")
-            profile = profile if isinstance(profile, dict) else {}
-            names[user["id"]] = str(
-                profile.get("real_name")
-                or user.get("real_name")
-                or profile.get("display_name")
-                or user.get("name")
-                or user["id"]
+        if not (isinstance(user, dict) and isinstance(user.get("id"), str)):
+            continue
+        user_id = user["id"]
+        profile = user.get("profile")
+        profile = profile if isinstance(profile, dict) else {}
+        people.names[user_id] = str(
+            profile.get("real_name")
+            or user.get("real_name")
+            or profile.get("display_name")
+            or user.get("name")
+            or user_id
+        )
+        if user.get("is_bot") or user.get("is_app_user") or user_id == "USLACKBOT":
+            people.bots.add(user_id)
+        email = str(profile.get("email") or "").strip().lower()
+        if email:
+            people.emails[user_id] = email
+        people.aliases[user_id] = {
+            str(value).strip()
+            for value in (
+                user_id,
+                user.get("name"),
+                user.get("real_name"),
+                profile.get("real_name"),
+                profile.get("display_name"),
+                profile.get("display_name_normalized"),
+                profile.get("real_name_normalized"),
+                email,
             )
-    return names
+            if value and str(value).strip()
+        }
+    return people
+
+
+def aliases(path: Path | str) -> dict[str, set[str]]:
+    """Every member's id -> the names and email they may know themselves by (`--me`)."""
+    with ExportTree(Path(path)) as tree:
+        return _people(tree, []).aliases
 
 
 def _conversations(
@@ -164,7 +204,8 @@ def _conversations(
 def _parse(tree: ExportTree) -> Iterator[ImportItem]:
     with tree:
         problems: list[ImportProblem] = []
-        users = _user_names(tree, problems)
+        people = _people(tree, problems)
+        users = people.names
         conversations = _conversations(tree, users, problems)
         yield from problems
         channels = {str(c.chat_id): c.folder for c in conversations if c.title.startswith("#")}
@@ -189,7 +230,7 @@ def _parse(tree: ExportTree) -> Iterator[ImportItem]:
                     if not isinstance(message, dict):
                         yield ImportProblem(number, "not a message object, skipped", day)
                         continue
-                    yield _event(conversation, message, users, channels, number, day)
+                    yield _event(conversation, message, people, channels, number, day)
 
 
 def _stamp(ts: str) -> datetime:
@@ -239,11 +280,12 @@ def _files(message: dict[str, Any]) -> list[str]:
 def _event(
     conversation: _Conversation,
     message: dict[str, Any],
-    users: dict[str, str],
+    people: _People,
     channels: dict[str, str],
     number: int,
     where: str,
 ) -> ImportItem:
+    users = people.names
     ts = message.get("ts")
     if not isinstance(ts, str) or not ts.replace(".", "", 1).isdigit():
         return ImportProblem(number, f"message without a valid ts ({ts!r}), skipped", where)
@@ -270,13 +312,26 @@ def _event(
     )
     labels = [] if subtype == "file_comment" else _files(message)
     raw: str | None = None
-    if subtype in _SYSTEM_SUBTYPES or message.get("bot_id") or subtype == "bot_message":
+    identities: tuple[str, ...] = ()
+    bot_post = subtype in ("bot_message", None) and (
+        bool(message.get("bot_id")) or subtype == "bot_message" or user in people.bots
+    )
+    if bot_post:
+        # A bot's or integration's post: recorded under the bot's name, with no sender
+        # id, so it never becomes a contact the twin answers or a voice it copies.
+        kind = MessageKind.SYSTEM
+        name = str(bot.get("name") or message.get("username") or users.get(str(user)) or "")
+        bot_id = message.get("bot_id")
+        sender_id = HandleId("")
+        sender_name = name or (f"bot {bot_id}" if bot_id else "a bot")
+        text = body or _attachment_text(message, users) or placeholder("bot post")
+        raw = json.dumps(message, ensure_ascii=False)
+    elif subtype in _SYSTEM_SUBTYPES or message.get("bot_id"):
+        # A notice about a person (joined, renamed the channel) is not their words.
         kind = MessageKind.SYSTEM
         text = body or _attachment_text(message, users)
         raw = json.dumps(message, ensure_ascii=False)
-        if subtype not in ("bot_message", None):
-            # A notice about a person (joined, renamed the channel) is not their words.
-            sender_id, sender_name = HandleId(""), ""
+        sender_id, sender_name = HandleId(""), ""
     elif subtype in _DELETED_SUBTYPES:
         kind, text = MessageKind.DELETED, placeholder("deleted")
     elif subtype in _CALL_SUBTYPES:
@@ -293,6 +348,8 @@ def _event(
         kind, text = MessageKind.TEXT, body
         if message.get("edited"):
             raw = json.dumps(message, ensure_ascii=False)
+    if sender_id and sender_id in people.emails:
+        identities = (f"email:{people.emails[sender_id]}",)
     thread = message.get("thread_ts")
     reply_to = None
     if isinstance(thread, str) and thread != ts:
@@ -310,6 +367,7 @@ def _event(
         reply_to=reply_to,
         kind=kind,
         raw=raw,
+        identities=identities,
     )
 
 

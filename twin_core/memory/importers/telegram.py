@@ -25,7 +25,6 @@ from twin_core.memory.importers.common import (
     ExportTree,
     ImportItem,
     ImportProblem,
-    NotThisFormat,
     RepeatCounter,
     content_id,
     json_first_key,
@@ -34,6 +33,7 @@ from twin_core.memory.importers.common import (
     placeholder,
     require_exists,
 )
+from twin_core.memory.importers.sniff import not_this_format
 from twin_core.types import ChannelName, ChatId, ExternalId, HandleId, InboundEvent, MessageKind
 
 CHANNEL = ChannelName("telegram")
@@ -74,17 +74,15 @@ def parse_telegram(path: Path | str, *, tz: tzinfo | None = None) -> Iterator[Im
             first = json_first_key(stream)
     except ValueError as error:
         tree.close()
-        raise NotThisFormat(f"{path}: {error}; {EXPECTED}") from error
+        raise not_this_format(path, "telegram", EXPECTED) from error
     if first in _SINGLE_KEYS:
         layout = "single"
     elif first in _ACCOUNT_KEYS:
         layout = "account"
     else:
         tree.close()
-        raise NotThisFormat(f"{path}: a JSON file starting with {first!r}; {EXPECTED}")
-    # A chat with neither id nor name (exports of minimal tools) is named by its file.
-    fallback = path.stem if name == path.name or "/" not in name else name.rsplit("/", 2)[-2]
-    return _parse(tree, name, layout, tz or local_zone(), fallback)
+        raise not_this_format(path, "telegram", EXPECTED)
+    return _parse(tree, name, layout, tz or local_zone())
 
 
 def account_owner(path: Path | str) -> HandleId | None:
@@ -113,9 +111,7 @@ def _locate(tree: ExportTree) -> str:
     return results[0]
 
 
-def _parse(
-    tree: ExportTree, name: str, layout: str, zone: tzinfo, fallback: str
-) -> Iterator[ImportItem]:
+def _parse(tree: ExportTree, name: str, layout: str, zone: tzinfo) -> Iterator[ImportItem]:
     aliases: tuple[tuple[str, str], ...] = ()
     if layout == "single":
         records, context = "messages.item", ""
@@ -124,6 +120,7 @@ def _parse(
         aliases = (("left_chats.", "chats."),)
     repeats = RepeatCounter()
     count = 0
+    fallback = ""
     with tree, tree.open(name) as stream:
         try:
             for chat, record in json_records(
@@ -134,7 +131,12 @@ def _parse(
                     yield ImportProblem(None, f"message {count} is not an object, skipped", name)
                     continue
                 if "id" not in chat and "name" not in chat:
-                    chat = {**chat, "name": fallback}
+                    # A chat with neither id nor name (exports of minimal tools) is
+                    # known by its first message, never by the file's name.
+                    fallback = fallback or content_id(
+                        "tg-", str(record.get("date")), str(record.get("from")), str(record)
+                    )
+                    chat = {**chat, "id": fallback}
                 yield _event(chat, record, zone, repeats, name)
         except ijson.JSONError as error:
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
@@ -153,6 +155,8 @@ def _chat_id(chat: dict[str, object]) -> ChatId:
         if kind == "private_group":
             return ChatId(f"-{raw_id}")
         return ChatId(str(raw_id))
+    if isinstance(raw_id, str) and raw_id:
+        return ChatId(raw_id)
     return ChatId(str(chat.get("name") or "telegram"))
 
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from functools import partial
@@ -29,13 +30,13 @@ from typing import IO
 from twin_core.memory.importers.common import (
     ImportItem,
     ImportProblem,
-    NotThisFormat,
     content_id,
     local_zone,
     media_type_of,
     placeholder,
     require_exists,
 )
+from twin_core.memory.importers.sniff import not_this_format
 from twin_core.types import ChannelName, ChatId, HandleId, InboundEvent, MessageKind
 
 CHANNEL = ChannelName("whatsapp")
@@ -170,8 +171,10 @@ def parse_whatsapp(
 ) -> Iterator[ImportItem]:
     """Read a WhatsApp export; raise `NotThisFormat` now if it is not one.
 
+    `path` is the `.txt`, the `.zip` WhatsApp shares, or the folder that zip unzips to.
     `tz` is the zone the export's clock showed (default: this machine's); `chat_title`
-    overrides the title taken from the file name, which also names the chat.
+    overrides the title taken from the file name. The chat's id never comes from a
+    name: it is derived from the chat's first messages (see `_chat_id`).
     """
     path = Path(path)
     require_exists(path)
@@ -180,26 +183,78 @@ def parse_whatsapp(
     with open_chat() as stream:
         layout = _prescan(stream)
     if layout.header_lines == 0:
-        raise NotThisFormat(f"{path}: not a WhatsApp chat export; {EXPECTED}")
-    return _parse(open_chat, layout, title, tz or local_zone())
+        raise not_this_format(path, "whatsapp", EXPECTED)
+    zone = tz or local_zone()
+    chat_id = _chat_id(open_chat, layout, zone)
+    return _parse(open_chat, layout, title, zone, chat_id)
+
+
+FINGERPRINT_MESSAGES = 3
+"""How many of a chat's first text messages identify it."""
+
+
+def _chat_id(open_chat: Callable[[], IO[str]], layout: _Layout, zone: tzinfo) -> ChatId:
+    """The chat's id, from what every export of it starts with: its first text messages
+    (minute, sender, words). A renamed file, a re-export with more messages, or one
+    from a phone with another locale or clock gives the same id; another chat does not.
+    Reads only the beginning of the file."""
+    firsts: list[str] = []
+    system: list[str] = []
+    with closing(_parse(open_chat, layout, "", zone, ChatId(""))) as items:
+        for item in items:
+            if not isinstance(item, InboundEvent):
+                continue
+            minute = item.external_id.split(":", 2)[1]
+            if item.kind is MessageKind.TEXT:
+                firsts += [minute, item.sender_name, item.text]
+                if len(firsts) >= 3 * FINGERPRINT_MESSAGES:
+                    break
+            elif len(system) < 3 * FINGERPRINT_MESSAGES:
+                system += [minute, item.sender_name, item.kind.value]
+    return ChatId(content_id("wa-", *(firsts or system))[:19])
 
 
 def _locate_chat(path: Path) -> tuple[Callable[[], IO[str]], str]:
-    """The chat text inside the export (a .txt, or the one in a .zip) and its title."""
-    # iOS names the text `_chat.txt` inside `WhatsApp Chat - Alice.zip`; unzipped, the
-    # folder keeps that name.
-    named = path.parent if path.name == "_chat.txt" else path
-    title = _TITLE.sub("", named.stem if named is path else named.name).strip() or path.stem
+    """The chat text inside the export (a .txt, the one in a .zip or an unzipped
+    folder) and the chat's title where the file or folder name gives one."""
+    if path.is_dir():
+        texts = sorted(
+            p.relative_to(path).as_posix()
+            for p in path.rglob("*")
+            if p.is_file() and p.suffix.lower() == ".txt"
+        )
+        chosen = _choose_chat_text(texts)
+        if chosen is None:
+            raise not_this_format(path, "whatsapp", EXPECTED)
+        return partial(_open_file, path / chosen), _title_of(path / chosen, path)
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             texts = [n for n in archive.namelist() if n.lower().endswith(".txt")]
         chosen = _choose_chat_text(texts)
         if chosen is None:
-            raise NotThisFormat(f"{path}: the zip holds no chat .txt; {EXPECTED}")
-        if not chosen.endswith("_chat.txt"):
-            title = _TITLE.sub("", Path(chosen).stem).strip() or title
-        return partial(_open_member, path, chosen), title
-    return partial(_open_file, path), title
+            raise not_this_format(path, "whatsapp", EXPECTED)
+        return partial(_open_member, path, chosen), _title_of(Path(chosen), path)
+    return partial(_open_file, path), _title_of(path, None)
+
+
+# What browsers and file managers add to a name they copy: "(1)", " - Copy", " copy".
+_COPY_SUFFIX = re.compile(r"\s*(?:\(\d+\)|-\s*copy|(?<=\s)copy)$", re.IGNORECASE)
+
+
+def _title_of(text: Path, container: Path | None) -> str:
+    """The chat's title where a name says it: `WhatsApp Chat with Alice (1).txt`, or
+    `_chat.txt` inside `WhatsApp Chat - Alice` (.zip or folder). A file renamed to
+    anything else gives no title ("" : recall then names the chat by its people)."""
+    candidates = [text.stem]
+    if container is not None:
+        candidates.append(container.stem if container.is_file() else container.name)
+    if text.name == "_chat.txt":
+        candidates.append(text.parent.name)
+    for candidate in candidates:
+        stripped = _COPY_SUFFIX.sub("", candidate.strip())
+        if _TITLE.match(stripped):
+            return _COPY_SUFFIX.sub("", _TITLE.sub("", stripped)).strip()
+    return ""
 
 
 def _choose_chat_text(names: list[str]) -> str | None:
@@ -281,6 +336,11 @@ def _prescan(stream: IO[str]) -> _Layout:
     return layout
 
 
+def looks_like_chat(text: str) -> bool:
+    """Whether the beginning of a text has a WhatsApp message header among its lines."""
+    return any(_HEADER.match(line) for line in text.splitlines()[:50])
+
+
 def _split_sender(rest: str) -> tuple[str | None, str]:
     """`Alice: hi` -> ("Alice", "hi"); a system line -> (None, line)."""
     colon = rest.find(": ")
@@ -301,8 +361,8 @@ class _Chat:
 
     __slots__ = ("chat_id", "handles", "is_group", "repeat_window", "repeats", "title")
 
-    def __init__(self, title: str, is_group: bool) -> None:
-        self.chat_id = ChatId(title)
+    def __init__(self, chat_id: ChatId, title: str, is_group: bool) -> None:
+        self.chat_id = chat_id
         self.title = title
         self.is_group = is_group
         self.handles: dict[str, HandleId] = {}
@@ -372,9 +432,9 @@ class _Chat:
 
 
 def _parse(
-    open_chat: Callable[[], IO[str]], layout: _Layout, title: str, zone: tzinfo
-) -> Iterator[ImportItem]:
-    chat = _Chat(title, layout.is_group)
+    open_chat: Callable[[], IO[str]], layout: _Layout, title: str, zone: tzinfo, chat_id: ChatId
+) -> Generator[ImportItem]:
+    chat = _Chat(chat_id, title, layout.is_group)
     # (date fields) -> the day and its ordinal, or None when no order makes a date.
     days: dict[tuple[str, str, str], tuple[date, int] | None] = {}
     match = layout.header.match

@@ -25,7 +25,7 @@ def hits(
     conversation it is in, and why it was found."""
     facts = [c.message for c in ranked if c.message is not None]
     around = queries.neighbours_of(facts, before=context, after=context)
-    titles = queries.store.conversations.titles(
+    titles = queries.store.conversations.headers(
         sorted({ConversationId(m.conversation_id) for m in facts})
     )
     results: list[RecallHit] = []
@@ -51,6 +51,8 @@ def hits(
                 if message.from_owner
                 else speakers.name(message.contact_id)
                 if message.contact_id is not None
+                else "notice"
+                if message.kind == "system"
                 else "?",
                 conversation=conversation,
                 score=candidate.score,

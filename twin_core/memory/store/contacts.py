@@ -249,6 +249,41 @@ class ContactRepository:
                 for contact in session.exec(select(Contact).order_by(col(Contact.name)))
             ]
 
+    def same_person(self, contact_id: ContactId) -> list[tuple[Contact, int]]:
+        """Other contacts this one may be, with how many messages each sent (most first):
+        a name, or a handle's shown name or username, that reads the same (case,
+        accents, spacing, a leading `@` and the `(channel)` suffix of a second "Kai"
+        ignored). Phone numbers and emails join contacts on their own (`for_handle`)."""
+        with self._session() as session:
+            handles: dict[int, list[Handle]] = {}
+            for handle in session.exec(select(Handle)):
+                handles.setdefault(handle.contact_id, []).append(handle)
+            contacts = {c.id: c for c in session.exec(select(Contact)) if c.id is not None}
+            if contact_id not in contacts:
+                return []
+
+            def keys(contact: Contact) -> set[str]:
+                found = {_fold(contact.name)}
+                for handle in handles.get(contact.id or 0, []):
+                    found.add(_fold(handle.display_name))
+                    if any(ch.isalpha() for ch in handle.external_id):
+                        found.add(_fold(handle.external_id))
+                return {k for k in found if len(k) >= 2}
+
+            wanted = keys(contacts[contact_id])
+            matches = [c for cid, c in contacts.items() if cid != contact_id and keys(c) & wanted]
+            if not matches:
+                return []
+            counts = dict(
+                session.exec(
+                    select(Message.contact_id, func.count())
+                    .where(col(Message.contact_id).in_([c.id for c in matches]))
+                    .group_by(col(Message.contact_id))
+                ).all()
+            )
+        ranked = [(c, int(counts.get(c.id, 0))) for c in matches]
+        return sorted(ranked, key=lambda pair: (-pair[1], pair[0].id or 0))
+
     def handles(self, contact_id: ContactId) -> list[Handle]:
         with self._session() as session:
             return list(
@@ -337,3 +372,14 @@ class ContactRepository:
     def count(self) -> int:
         with self._session() as session:
             return session.exec(select(func.count()).select_from(Contact)).one()
+
+
+_CHANNEL_SUFFIX = re.compile(r"\s*\([^()]*\)$")
+
+
+def _fold(name: str) -> str:
+    """A name as the same-person check compares it."""
+    plain = unicodedata.normalize("NFKD", name)
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    plain = _CHANNEL_SUFFIX.sub("", " ".join(plain.split())).lstrip("@")
+    return plain.casefold()

@@ -68,14 +68,39 @@ class ConversationRepository:
         with self._session() as session:
             return session.exec(select(func.count()).select_from(Conversation)).one()
 
-    def titles(self, conversation_ids: list[ConversationId]) -> dict[ConversationId, str]:
+    def headers(self, conversation_ids: list[ConversationId]) -> dict[ConversationId, str]:
+        """How each conversation is named to the owner: a one-to-one chat by the other
+        person's name (never an export's file name), a group by its title, or by the
+        first few people who wrote in it when it has none."""
+        from twin_core.memory.models import Message
+
+        headers: dict[ConversationId, str] = {}
+        untitled: list[int] = []
         with self._session() as session:
-            return {
-                ConversationId(cid): title
-                for cid, title in session.exec(
-                    select(Conversation.id, Conversation.title).where(
-                        col(Conversation.id).in_(conversation_ids)
-                    )
-                )
-                if cid is not None
-            }
+            rows = session.exec(
+                select(Conversation.id, Conversation.title, Conversation.is_group, Contact.name)
+                .outerjoin(Contact, col(Contact.id) == col(Conversation.contact_id))
+                .where(col(Conversation.id).in_(conversation_ids))
+            )
+            for cid, title, is_group, name in rows:
+                if cid is None:
+                    continue
+                if not is_group and name:
+                    headers[ConversationId(cid)] = name
+                elif title:
+                    headers[ConversationId(cid)] = title
+                else:
+                    untitled.append(cid)
+            for cid in untitled:
+                names = session.exec(
+                    select(Contact.name)
+                    .join(Message, col(Message.contact_id) == col(Contact.id))
+                    .where(Message.conversation_id == cid)
+                    .group_by(Contact.name)
+                    .order_by(func.min(Message.id))
+                    .limit(4)
+                ).all()
+                if names:
+                    shown = ", ".join(names[:3]) + (" and others" if len(names) > 3 else "")
+                    headers[ConversationId(cid)] = f"group with {shown}"
+        return headers
