@@ -1,0 +1,173 @@
+"""Due dates: the date expression in a sentence, resolved from the message's own time.
+
+Finding the expression is ours (one pattern per language, so "I'm free" never reads as
+a date); reading it is dateparser's, relative to when the message was sent, in the
+owner's time zone. Conventions, the same in every language:
+
+* a weekday ("Friday", "bis Mittwoch", "el viernes", "vendredi"), with or without
+  "next" / "nächsten" / "próximo" / "prochain", is the first such day after the day
+  the message was sent;
+* "next week" is the Monday of next week; "end of the week" its Friday; "the weekend"
+  its Saturday; "end of the month" its last day;
+* a due date is the end of that day in the owner's time zone.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+from typing import Any
+
+WEEKDAYS: dict[str, tuple[str, ...]] = {
+    "en": ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+    "de": ("montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag"),
+    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+    "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
+}
+_NUMBER_WORDS = (
+    r"\d+|a|an|one|two|three|four|five|six|ten|a couple of|"
+    r"einer|einem|zwei|drei|vier|fünf|zehn|ein paar|"
+    r"un|una|dos|tres|cuatro|cinco|diez|unos|unas|"
+    r"une|deux|trois|quatre|cinq|dix|quelques"
+)
+_UNITS = (
+    r"days?|weeks?|months?|hours?|tagen?|wochen?|monaten?|stunden?|"
+    r"días?|semanas?|mes|meses|horas?|jours?|semaines?|mois|heures?"
+)
+_MONTHS = (
+    r"january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|"
+    r"januar|jänner|februar|märz|mai|juni|juli|oktober|dezember|"
+    r"enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|"
+    r"janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre"
+)
+_ALL_WEEKDAYS = "|".join(d for days in WEEKDAYS.values() for d in days)
+_SPECIFIC = (
+    rf"(?:{_NUMBER_WORDS})\s+(?:{_UNITS})",
+    r"\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?\.?",
+    rf"\d{{1,2}}(?:st|nd|rd|th|\.|er)?(?:\s+(?:of|de))?\s+(?:{_MONTHS})\b(?:\s+\d{{4}})?",
+    rf"(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?\b",
+)
+_PHRASES = [
+    # longest first: "the day after tomorrow" before "tomorrow"
+    r"the day after tomorrow",
+    r"übermorgen",
+    r"pasado mañana",
+    r"après[- ]demain",
+    r"(?:at the |by the |the )?end of (?:the |this |next )?(?:week|month)",
+    r"(?:bis )?(?:zum |am )?ende (?:der|dieser|nächster) woche",
+    r"(?:bis )?(?:zum )?ende des monats",
+    r"(?:a |para )?finales de (?:semana|mes)|(?:a |para )?fin de (?:semana|mes)",
+    r"(?:d'ici |pour )?la fin de (?:la|cette) semaine|(?:d'ici |pour )?la fin du mois",
+    r"(?:this|next) weekend|(?:over |on )?the weekend",
+    r"(?:am |übers |dieses |nächstes )wochenende",
+    r"este fin de semana|el fin de semana",
+    r"ce week-?end|le week-?end",
+    r"next week|next month|this week",
+    r"nächste woche|nächsten monat|diese woche|kommende woche",
+    r"la semana que viene|la próxima semana|el mes que viene|el próximo mes|esta semana",
+    r"la semaine prochaine|le mois prochain|cette semaine",
+    rf"(?:(?:next|this|on|by|until|before|coming)\s+)?(?:{_ALL_WEEKDAYS})"
+    r"(?:\s+(?:que viene|próximo|prochain))?",
+    rf"(?:(?:bis|am|nächsten|nächste|kommenden|diesen|el|este|próximo|d'ici|avant|"
+    rf"ce|le|antes del)\s+)(?:{_ALL_WEEKDAYS})",
+    r"tomorrow|tonight|today|later today|this (?:evening|afternoon|morning)",
+    r"heute(?: abend| nachmittag| mittag)?|morgen(?: früh| abend| nachmittag)?",
+    r"esta (?:noche|tarde)|hoy|(?<!la )(?<!por la )mañana",
+    r"ce soir|cet après-midi|aujourd'hui|demain(?: matin| soir)?",
+    rf"(?:in|within|in about|innerhalb von|en|dentro de|dans)\s+(?:{_NUMBER_WORDS})\s+(?:{_UNITS})",
+    *(rf"(?:by|on|until|before|bis|am|bis zum|el|antes del|le|avant le|d'ici le)\s+{s}"
+      for s in _SPECIFIC[1:]),
+    *_SPECIFIC[1:],
+]
+DATE_EXPRESSION = re.compile(
+    r"(?<![\w-])(?:" + "|".join(_PHRASES) + r")(?![\w-])", re.IGNORECASE | re.UNICODE
+)
+_WEEKDAY_INDEX = {day: i for days in WEEKDAYS.values() for i, day in enumerate(days)}
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    text: str
+    """The expression as written ("bis Mittwoch")."""
+    day: date
+    """The day it names, in the owner's time zone."""
+
+    def at(self, zone: tzinfo) -> datetime:
+        """The end of that day in `zone`: when a promise due then becomes overdue."""
+        return datetime.combine(self.day, time(23, 59, 59), tzinfo=zone)
+
+
+def find_due(text: str, sent_at: datetime, zone: tzinfo, language: str = "") -> Due | None:
+    """The first date expression in `text`, resolved relative to `sent_at` (aware) in
+    `zone`; None when there is none, or dateparser cannot read it."""
+    for match in DATE_EXPRESSION.finditer(text):
+        day = resolve(match.group(0), sent_at.astimezone(zone), language)
+        if day is not None:
+            return Due(match.group(0), day)
+    return None
+
+
+def resolve(expression: str, now: datetime, language: str = "") -> date | None:
+    """The day `expression` names, seen from the local time `now`."""
+    phrase = " ".join(expression.casefold().split())
+    today = now.date()
+    weekday = next((w for w in phrase.split() if w in _WEEKDAY_INDEX), None)
+    if weekday is not None:
+        ahead = (_WEEKDAY_INDEX[weekday] - today.weekday()) % 7 or 7
+        return today + timedelta(days=ahead)
+    next_monday = today + timedelta(days=7 - today.weekday())
+    if re.search(r"week-?end|wochenende|fin de semana", phrase):
+        saturday = today + timedelta(days=(5 - today.weekday()) % 7)
+        return saturday + timedelta(days=7) if re.search(r"next|nächst", phrase) else saturday
+    if re.search(r"end|ende|fin", phrase) and re.search(r"week|woche|semana|semaine", phrase):
+        friday = today + timedelta(days=(4 - today.weekday()) % 7)
+        return friday + timedelta(days=7) if re.search(r"next|nächst", phrase) else friday
+    if re.search(r"end|ende|fin", phrase) and re.search(r"month|monat|mes|mois", phrase):
+        return today.replace(day=calendar.monthrange(today.year, today.month)[1])
+    if re.search(
+        r"next week|nächste woche|kommende woche|semana que viene|próxima semana|"
+        r"semaine prochaine",
+        phrase,
+    ):
+        return next_monday
+    if re.search(r"this week|diese woche|esta semana|cette semaine", phrase):
+        return today + timedelta(days=(4 - today.weekday()) % 7)
+    parsed = _dateparser(_stripped(phrase), now.replace(tzinfo=None), language)
+    return parsed.date() if parsed is not None else None
+
+
+_LEADING = re.compile(
+    r"^(?:by|on|until|before|within|in about|bis zum|bis|am|innerhalb von|antes del|"
+    r"dentro de|d'ici le|d'ici|avant le|para|at the|by the|the)\s+"
+)
+
+
+def _stripped(phrase: str) -> str:
+    """The expression without the preposition before it ("bis morgen" -> "morgen"),
+    which dateparser reads as a day on its own; "in"/"en"/"dans" stay (relative)."""
+    previous = None
+    while previous != phrase:
+        previous, phrase = phrase, _LEADING.sub("", phrase)
+    if re.fullmatch(r"\d{1,2}[./]\d{1,2}\.?", phrase):
+        phrase = phrase.rstrip(".")
+    return phrase
+
+
+@lru_cache(maxsize=4)
+def _settings(prefer: str) -> dict[str, Any]:
+    return {"PREFER_DATES_FROM": prefer, "RETURN_AS_TIMEZONE_AWARE": False, "DATE_ORDER": "DMY"}
+
+
+def _dateparser(phrase: str, base: datetime, language: str) -> datetime | None:
+    import dateparser
+
+    settings = dict(_settings("future"))
+    settings["RELATIVE_BASE"] = base
+    languages = [language] if language else ["en", "de", "es", "fr"]
+    if phrase in ("tonight", "later today"):
+        phrase = "today"
+    return dateparser.parse(phrase, languages=languages, settings=settings)  # type: ignore[no-any-return]
