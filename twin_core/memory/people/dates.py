@@ -136,22 +136,45 @@ def resolve(expression: str, now: datetime, language: str = "") -> date | None:
         return next_monday
     if re.search(r"this week|diese woche|esta semana|cette semaine", phrase):
         return today + timedelta(days=(4 - today.weekday()) % 7)
+    if _AFTER_TOMORROW.search(phrase):
+        return today + timedelta(days=2)
+    phrase = re.sub(r"^(?:within|innerhalb von|dentro de)\s+", "in ", phrase)
     parsed = _dateparser(_stripped(phrase), now.replace(tzinfo=None), language)
     return parsed.date() if parsed is not None else None
 
 
 _LEADING = re.compile(
-    r"^(?:by|on|until|before|within|in about|bis zum|bis|am|innerhalb von|antes del|"
-    r"dentro de|d'ici le|d'ici|avant le|para|at the|by the|the)\s+"
+    r"^(?:by|on|until|before|in about|bis zum|bis|am|antes del|el|"
+    r"d'ici le|d'ici|avant le|para|at the|by the|the)\s+"
 )
 
 
+_NUMBERS = {
+    "a couple of": "2", "ein paar": "2", "unos": "2", "unas": "2", "quelques": "2",
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "ten": "10",
+    "einer": "1", "einem": "1", "zwei": "2", "drei": "3", "vier": "4", "fünf": "5",
+    "zehn": "10", "un": "1", "una": "1", "dos": "2", "tres": "3", "cuatro": "4",
+    "cinco": "5", "diez": "10", "une": "1", "deux": "2", "trois": "3", "quatre": "4",
+    "cinq": "5", "dix": "10",
+}
+_NUMBER = re.compile(r"\b(" + "|".join(sorted(_NUMBERS, key=len, reverse=True)) + r")\b")
+_DAYPART = re.compile(
+    r"\s+(?:morning|evening|night|afternoon|früh|abend|nachmittag|mittag|matin|soir|"
+    r"noch)$"
+)
+_AFTER_TOMORROW = re.compile(r"day after tomorrow|übermorgen|pasado mañana|après[- ]demain")
+
+
 def _stripped(phrase: str) -> str:
-    """The expression without the preposition before it ("bis morgen" -> "morgen"),
-    which dateparser reads as a day on its own; "in"/"en"/"dans" stay (relative)."""
+    """The expression as dateparser reads it best: without the preposition before it
+    ("bis morgen" -> "morgen") or the part of the day after it ("morgen früh"), with
+    numbers as digits ("en dos semanas" -> "en 2 semanas"); "in"/"en"/"dans" stay."""
     previous = None
     while previous != phrase:
         previous, phrase = phrase, _LEADING.sub("", phrase)
+    phrase = _DAYPART.sub("", phrase)
+    if phrase.startswith(("in ", "en ", "dans ")) or re.match(r"\w+ (?:de )?\w", phrase):
+        phrase = _NUMBER.sub(lambda m: _NUMBERS[m.group(1)], phrase)
     if re.fullmatch(r"\d{1,2}[./]\d{1,2}\.?", phrase):
         phrase = phrase.rstrip(".")
     return phrase

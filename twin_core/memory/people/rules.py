@@ -80,6 +80,9 @@ _DE_ACTS = {
     "erledigen": "do", "mache": "do", "mach": "do", "machen": "do", "sag": "tell",
     "sage": "tell", "sagen": "tell", "bestätige": "tell", "bestätigen": "tell",
     "leihe": "give", "leihen": "give", "vorbeikommen": "visit", "komme": "visit",
+    "kommen": "visit", "teile": "send", "teilen": "send", "lese": "check", "lesen": "check",
+    "bestelle": "buy", "bestellen": "buy", "helfe": "help", "helfen": "help",
+    "fahre": "visit", "kläre": "do", "klären": "do", "frage": "tell", "fragen": "tell",
 }
 _ES_ACTS = {
     "enviar": "send", "mandar": "send", "pasar": "send", "compartir": "send",
@@ -172,9 +175,10 @@ _COMMIT_DE_WERDE = re.compile(
     + r")\b",
     FLAGS,
 )
+_DE_PLURAL_VERBS = _words({k: v for k, v in _DE_ACTS.items() if k.endswith("en")})
 _COMMIT_DE_PRESENT = re.compile(
-    rf"\b(?:ich|wir) (?P<verb>{_DE_PRESENT_VERBS})\b|\b(?P<verb2>{_DE_PRESENT_VERBS}) "
-    r"(?:ich|wir)\b",
+    rf"\bich (?P<verb>{_DE_PRESENT_VERBS})\b|\b(?P<verb2>{_DE_PRESENT_VERBS}) ich\b|"
+    rf"\bwir (?P<verb3>{_DE_PLURAL_VERBS})\b|\b(?P<verb4>{_DE_PLURAL_VERBS}) wir\b",
     FLAGS,
 )
 _DE_DONE_ALONE = re.compile(
@@ -251,15 +255,33 @@ _REPORTED = re.compile(
     r"prometí|j'avais dit|j’avais dit|avais promis)\b",
     FLAGS,
 )
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*", re.UNICODE)
+_SENTENCE_END = re.compile(r"(?<=[!?])\s+|(?<=[^\d\s.][.])\s+|\n+", re.UNICODE)
 
 
 def sentences(text: str) -> Iterator[tuple[str, bool]]:
-    """Each sentence of `text`, and whether it is a question."""
-    for match in _SENTENCE.finditer(text):
-        sentence = match.group(0).strip()
+    """Each sentence of `text`, and whether it is a question. A full stop after a
+    number ("am 3. Mai") does not end one."""
+    for part in _SENTENCE_END.split(text):
+        sentence = part.strip()
         if sentence:
-            yield sentence, sentence.endswith("?") or sentence.lstrip().startswith("¿")
+            yield sentence, sentence.endswith("?") or sentence.startswith("¿")
+
+
+_CLAUSE_BREAK = re.compile(r"[,;:]|\s(?:but|aber|pero|mais|and then)\s", FLAGS)
+
+
+def _clause(sentence: str, at: int) -> str:
+    """The part of `sentence` around position `at` between commas (or a "but"): a
+    "not" in another clause ("Don't worry, I'll call") says nothing of this one."""
+    start = 0
+    end = len(sentence)
+    for match in _CLAUSE_BREAK.finditer(sentence):
+        if match.end() <= at:
+            start = match.end()
+        elif match.start() >= at:
+            end = match.start()
+            break
+    return sentence[start:end]
 
 
 def _promise(sentence: str, language: str) -> tuple[str, int, float] | None:
@@ -281,7 +303,7 @@ def _promise(sentence: str, language: str) -> tuple[str, int, float] | None:
             return _DE_ACTS[match.group("verb").casefold()], match.start(), 0.85
         match = _COMMIT_DE_PRESENT.search(sentence)
         if match and (has_date or _DE_DONE_ALONE.search(sentence)):
-            verb = (match.group("verb") or match.group("verb2")).casefold()
+            verb = next(v for v in match.groups() if v).casefold()
             return _DE_ACTS[verb], match.start(), 0.8
         match = _DE_DONE_ALONE.search(sentence)
         if match:
@@ -326,9 +348,10 @@ def find_commitments(
                 continue
             act, start, confidence = promise
             before = sentence[:start]
+            clause = _clause(sentence, start)
             if (
-                _NEGATION[lang].search(sentence)
-                or _HEDGE[lang].search(sentence)
+                _NEGATION[lang].search(clause)
+                or _HEDGE[lang].search(clause)
                 or _CONDITION[lang].search(before)
                 or _REPORTED.search(before)
             ):
@@ -342,7 +365,16 @@ def find_commitments(
 # -- facts ---------------------------------------------------------------------------
 
 _VALUE = r"(?P<value>[^,.;!?\n]{2,60}?)"
-_END = r"\s*(?=$|[,.;!?\n]|\s(?:and|und|y|et|but|aber|pero|mais|since|seit|desde|depuis|now|jetzt|ahora|maintenant)\b)"
+_END = (
+    r"\s*(?=$|[,.;:!?()\n]|\s(?:and|und|y|et|but|aber|pero|mais|since|seit|desde|depuis|now|"
+    r"jetzt|ahora|maintenant|at|in|with|from|last|these|this|next|for|bei|mit|im|"
+    r"an der|an einer|an dem|am|con|en|este|esta|avec|à|au|cette|ce|depuis|especially|besonders|sobre todo|surtout|"
+    r"so|also|también|aussi|too|auch|so|ya|déjà|already|schon)\b)"
+)
+_DATE_VALUE = (
+    r"(?P<value>\d{1,2}(?:st|nd|rd|th|\.|er)?(?:\s+(?:of|de))?\s+[^\W\d_]+"
+    r"|[^\W\d_]+\s+\d{1,2}(?:st|nd|rd|th)?\b|\d{1,2}[./]\d{1,2}\.?)"
+)
 _NAME = r"(?P<value>[A-ZÀ-ÖØ-Þ][\w'’-]+(?:\s[A-ZÀ-ÖØ-Þ][\w'’-]+)?)"
 
 
@@ -362,7 +394,7 @@ _PARTNER_FR = r"\b(?:ma femme|mon mari|ma copine|mon copain|ma compagne|mon comp
 
 FACT_RULES: dict[str, list[tuple[str, re.Pattern[str], float]]] = {
     "en": [
-        _fact("birthday", rf"\bmy birthday is (?:on )?(?:the )?{_VALUE}{_END}"),
+        _fact("birthday", rf"\bmy birthday is (?:on )?(?:the )?{_DATE_VALUE}"),
         _named("partner", _PARTNER_EN),
         _fact("allergy", rf"\bi(?:'m| am) (?:very |really |deathly |severely )?allergic to {_VALUE}{_END}"),
         _fact("job", rf"\bi (?:now )?work (?:as an?|at|for) {_VALUE}{_END}"),
@@ -375,21 +407,21 @@ FACT_RULES: dict[str, list[tuple[str, re.Pattern[str], float]]] = {
         _fact("dislikes", rf"\bi (?:really )?(?:hate|can't stand|can’t stand|don't like|don’t like) (?!you\b|it\b|that\b|this\b|them\b|when\b){_VALUE}{_END}", 0.6),
     ],
     "de": [
-        _fact("birthday", rf"\bmein geburtstag ist (?:am )?{_VALUE}{_END}"),
-        _fact("birthday", rf"\bich habe (?:am )?{_VALUE} geburtstag\b"),
+        _fact("birthday", rf"\bmein geburtstag ist (?:am )?{_DATE_VALUE}"),
+        _fact("birthday", rf"\bich habe (?:am )?{_DATE_VALUE} geburtstag\b"),
         _named("partner", _PARTNER_DE),
         _fact("allergy", rf"\bich bin (?:stark |sehr )?allergisch (?:gegen|auf) {_VALUE}{_END}"),
         _fact("allergy", rf"\bich habe eine {_VALUE}allergie\b"),
-        _fact("job", rf"\bich arbeite (?:jetzt )?(?:als|bei) {_VALUE}{_END}"),
-        _fact("city", rf"\bich (?:wohne|lebe) (?:jetzt )?in {_VALUE}{_END}"),
+        _fact("job", rf"\b(?:ich arbeite|arbeite ich) (?:jetzt )?(?:als|bei) {_VALUE}{_END}"),
+        _fact("city", rf"\b(?:ich (?:wohne|lebe)|(?:wohne|lebe) ich) (?:jetzt )?in {_VALUE}{_END}"),
         _fact("city", rf"\bich bin (?:jetzt )?nach {_VALUE} gezogen\b"),
-        _fact("diet", r"\bich bin (?:jetzt )?(?P<value>vegetarier(?:in)?|veganer(?:in)?|vegan)\b"),
+        _fact("diet", r"\b(?:ich bin|bin ich) (?:jetzt )?(?P<value>vegetarier(?:in)?|veganer(?:in)?|vegan)\b"),
         _fact("likes", rf"\bmein (?:lieblings\w+) ist {_VALUE}{_END}", 0.7),
         _fact("likes", rf"\bich liebe (?!dich\b|es\b|das\b|euch\b){_VALUE}{_END}", 0.6),
         _fact("dislikes", rf"\bich hasse (?!dich\b|es\b|das\b|euch\b){_VALUE}{_END}", 0.6),
     ],
     "es": [
-        _fact("birthday", rf"\bmi cumpleaños es (?:el )?{_VALUE}{_END}"),
+        _fact("birthday", rf"\bmi cumpleaños es (?:el )?{_DATE_VALUE}"),
         _named("partner", _PARTNER_ES),
         _fact("allergy", rf"\bsoy (?:muy )?alérgic[oa] a(?:l)? {_VALUE}{_END}"),
         _fact("allergy", rf"\btengo alergia a(?:l)? {_VALUE}{_END}"),
@@ -402,7 +434,7 @@ FACT_RULES: dict[str, list[tuple[str, re.Pattern[str], float]]] = {
         _fact("dislikes", rf"\bodio (?!que\b){_VALUE}{_END}", 0.6),
     ],
     "fr": [
-        _fact("birthday", rf"\bmon anniversaire (?:est|c'est|c’est) (?:le )?{_VALUE}{_END}"),
+        _fact("birthday", rf"\bmon anniversaire (?:est|c'est|c’est) (?:le )?{_DATE_VALUE}"),
         _named("partner", _PARTNER_FR),
         _fact("allergy", rf"\bje suis (?:très )?allergique (?:à la |à l'|à l’|aux |au |à ){_VALUE}{_END}"),
         _fact("job", rf"\bje travaille (?:maintenant )?(?:comme|chez|pour) {_VALUE}{_END}"),
@@ -426,13 +458,15 @@ def find_facts(text: str, sent_at: datetime, zone: tzinfo, language: str) -> lis
         if question:
             continue
         for lang in languages:
-            if _NEGATION[lang].search(sentence) and not _allows_negation(sentence):
-                continue
             for kind, pattern, confidence in FACT_RULES[lang]:
                 match = pattern.search(sentence)
                 if match is None or _HEDGE[lang].search(sentence[: match.start()]):
                     continue
+                clause = _clause(sentence, match.start())
+                if _NEGATION[lang].search(clause) and not _allows_negation(clause):
+                    continue
                 value = " ".join(match.group("value").split()).strip(" '\"")
+                value = re.sub(r"^(?:a|an|the|ein|eine|einer|un|una|une|le|la|el)\s+", "", value, flags=FLAGS)
                 if kind == "birthday":
                     day = resolve(value, sent_at.astimezone(zone), lang)
                     if day is None:
