@@ -107,7 +107,10 @@ class Card:
         return asdict(self)
 
     def describe(self) -> str:
-        lines = [f"{self.name} (#{self.contact_id})", "handles: " + (", ".join(self.handles) or "none")]
+        lines = [
+            f"{self.name} (#{self.contact_id})",
+            "handles: " + (", ".join(self.handles) or "none"),
+        ]
         if self.first_contact:
             lines.append(f"first contact {self.first_contact}, last {self.last_contact}")
         lines.append(
@@ -172,7 +175,11 @@ class PeopleCards:
     def promise_line(
         self, commitment: Commitment, names: dict[ContactId, str], now: datetime
     ) -> PromiseLine:
-        status = commitment.status.value if hasattr(commitment.status, "value") else str(commitment.status)
+        status = (
+            commitment.status.value
+            if hasattr(commitment.status, "value")
+            else str(commitment.status)
+        )
         if status == CommitmentStatus.OPEN.value and commitment.due_at and commitment.due_at < now:
             status = "overdue"
         assert commitment.id is not None
@@ -238,9 +245,17 @@ class PeopleCards:
         figures = rhythm(relationship, now) if relationship else None
         starts = None
         if figures and figures.owner_starts is not None:
-            starts = "you" if figures.owner_starts > 0.5 else "they" if figures.owner_starts < 0.5 else "either"
+            starts = (
+                "you"
+                if figures.owner_starts > 0.5
+                else "they"
+                if figures.owner_starts < 0.5
+                else "either"
+            )
         languages = (
-            [lang for lang, _ in Counter(relationship.languages).most_common()] if relationship else []
+            [lang for lang, _ in Counter(relationship.languages).most_common()]
+            if relationship
+            else []
         )
         return Card(
             contact_id=contact.id,

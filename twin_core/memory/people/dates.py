@@ -79,8 +79,10 @@ _PHRASES = [
     r"esta (?:noche|tarde)|hoy|(?<!la )(?<!por la )mañana",
     r"ce soir|cet après-midi|aujourd'hui|demain(?: matin| soir)?",
     rf"(?:in|within|in about|innerhalb von|en|dentro de|dans)\s+(?:{_NUMBER_WORDS})\s+(?:{_UNITS})",
-    *(rf"(?:by|on|until|before|bis|am|bis zum|el|antes del|le|avant le|d'ici le)\s+{s}"
-      for s in _SPECIFIC[1:]),
+    *(
+        rf"(?:by|on|until|before|bis|am|bis zum|el|antes del|le|avant le|d'ici le)\s+{s}"
+        for s in _SPECIFIC[1:]
+    ),
     *_SPECIFIC[1:],
 ]
 DATE_EXPRESSION = re.compile(
@@ -136,6 +138,10 @@ def resolve(expression: str, now: datetime, language: str = "") -> date | None:
         return next_monday
     if re.search(r"this week|diese woche|esta semana|cette semaine", phrase):
         return today + timedelta(days=(4 - today.weekday()) % 7)
+    if re.search(
+        r"tonight|later today|heute abend|esta noche|esta tarde|ce soir|cet après-midi", phrase
+    ):
+        return today
     if _AFTER_TOMORROW.search(phrase):
         return today + timedelta(days=2)
     phrase = re.sub(r"^(?:within|innerhalb von|dentro de)\s+", "in ", phrase)
@@ -150,12 +156,38 @@ _LEADING = re.compile(
 
 
 _NUMBERS = {
-    "a couple of": "2", "ein paar": "2", "unos": "2", "unas": "2", "quelques": "2",
-    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "ten": "10",
-    "einer": "1", "einem": "1", "zwei": "2", "drei": "3", "vier": "4", "fünf": "5",
-    "zehn": "10", "un": "1", "una": "1", "dos": "2", "tres": "3", "cuatro": "4",
-    "cinco": "5", "diez": "10", "une": "1", "deux": "2", "trois": "3", "quatre": "4",
-    "cinq": "5", "dix": "10",
+    "a couple of": "2",
+    "ein paar": "2",
+    "unos": "2",
+    "unas": "2",
+    "quelques": "2",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "ten": "10",
+    "einer": "1",
+    "einem": "1",
+    "zwei": "2",
+    "drei": "3",
+    "vier": "4",
+    "fünf": "5",
+    "zehn": "10",
+    "un": "1",
+    "una": "1",
+    "dos": "2",
+    "tres": "3",
+    "cuatro": "4",
+    "cinco": "5",
+    "diez": "10",
+    "une": "1",
+    "deux": "2",
+    "trois": "3",
+    "quatre": "4",
+    "cinq": "5",
+    "dix": "10",
 }
 _NUMBER = re.compile(r"\b(" + "|".join(sorted(_NUMBERS, key=len, reverse=True)) + r")\b")
 _DAYPART = re.compile(

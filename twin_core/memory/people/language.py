@@ -22,7 +22,8 @@ _WORDS: dict[str, frozenset[str]] = {
     ),
     "es": frozenset(
         "yo tú te y es el la los las un una que de con para por mañana mi tu lo "
-        "voy estoy pero muy también gracias nos hasta le".split()
+        "voy estoy pero muy también gracias nos hasta le esta este noche del al sin "
+        "te lo".split()
     ),
     "fr": frozenset(
         "je tu te et est le la les un une de des du avec pour pas demain mon ma "

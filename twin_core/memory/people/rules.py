@@ -51,91 +51,310 @@ class Extraction:
 
 # verb as written -> the act's name
 _EN_ACTS = {
-    "send": "send", "share": "send", "forward": "send", "mail": "send", "upload": "send",
-    "call": "call", "ring": "call", "phone": "call", "text": "write", "email": "write",
-    "e-mail": "write", "write": "write", "message": "write", "ping": "write",
-    "bring": "bring", "return": "return", "give": "give", "lend": "give",
-    "pay": "pay", "transfer": "pay", "venmo": "pay", "check": "check", "look into": "check",
-    "get back": "reply", "let you know": "tell", "tell": "tell", "confirm": "tell",
-    "update": "tell", "book": "book", "reserve": "book", "buy": "buy", "get": "buy",
-    "pick": "pick up", "drop": "drop off", "fix": "do", "finish": "do", "review": "do",
-    "sign": "do", "prepare": "do", "organise": "do", "organize": "do", "order": "buy",
-    "help": "help", "handle": "do", "take care": "do", "come by": "visit",
-    "come over": "visit", "stop by": "visit", "remind": "remind", "print": "do",
-    "invite": "invite", "follow up": "reply", "sort out": "do", "make": "do",
+    "send": "send",
+    "share": "send",
+    "forward": "send",
+    "mail": "send",
+    "upload": "send",
+    "call": "call",
+    "ring": "call",
+    "phone": "call",
+    "text": "write",
+    "email": "write",
+    "e-mail": "write",
+    "write": "write",
+    "message": "write",
+    "ping": "write",
+    "bring": "bring",
+    "return": "return",
+    "give": "give",
+    "lend": "give",
+    "pay": "pay",
+    "transfer": "pay",
+    "venmo": "pay",
+    "check": "check",
+    "look into": "check",
+    "get back": "reply",
+    "let you know": "tell",
+    "tell": "tell",
+    "confirm": "tell",
+    "update": "tell",
+    "book": "book",
+    "reserve": "book",
+    "buy": "buy",
+    "get": "buy",
+    "pick": "pick up",
+    "drop": "drop off",
+    "fix": "do",
+    "finish": "do",
+    "review": "do",
+    "sign": "do",
+    "prepare": "do",
+    "organise": "do",
+    "organize": "do",
+    "order": "buy",
+    "help": "help",
+    "handle": "do",
+    "take care": "do",
+    "come by": "visit",
+    "come over": "visit",
+    "stop by": "visit",
+    "remind": "remind",
+    "print": "do",
+    "invite": "invite",
+    "follow up": "reply",
+    "sort out": "do",
+    "make": "do",
 }
 _DE_ACTS = {
-    "schick": "send", "schicke": "send", "schicken": "send", "sende": "send",
-    "senden": "send", "leite": "send", "weiterleiten": "send", "ruf": "call",
-    "rufe": "call", "anrufen": "call", "zurückrufen": "call", "bring": "bring",
-    "bringe": "bring", "bringen": "bring", "vorbeibringen": "bring", "zahl": "pay",
-    "zahle": "pay", "zahlen": "pay", "überweise": "pay", "überweisen": "pay",
-    "zurückzahlen": "pay", "melde": "reply", "melden": "reply", "kümmere": "do",
-    "kümmern": "do", "gebe": "give", "geb": "give", "geben": "give",
-    "zurückgeben": "return", "kaufe": "buy", "kaufen": "buy", "besorge": "buy",
-    "besorgen": "buy", "hole": "pick up", "hol": "pick up", "holen": "pick up",
-    "abholen": "pick up", "buche": "book", "buchen": "book", "reserviere": "book",
-    "reservieren": "book", "schreibe": "write", "schreib": "write", "schreiben": "write",
-    "prüfe": "check", "prüfen": "check", "checke": "check", "erledige": "do",
-    "erledigen": "do", "mache": "do", "mach": "do", "machen": "do", "sag": "tell",
-    "sage": "tell", "sagen": "tell", "bestätige": "tell", "bestätigen": "tell",
-    "leihe": "give", "leihen": "give", "vorbeikommen": "visit", "komme": "visit",
-    "kommen": "visit", "teile": "send", "teilen": "send", "lese": "check", "lesen": "check",
-    "bestelle": "buy", "bestellen": "buy", "helfe": "help", "helfen": "help",
-    "fahre": "visit", "kläre": "do", "klären": "do", "frage": "tell", "fragen": "tell",
+    "schick": "send",
+    "schicke": "send",
+    "schicken": "send",
+    "sende": "send",
+    "senden": "send",
+    "leite": "send",
+    "weiterleiten": "send",
+    "ruf": "call",
+    "rufe": "call",
+    "anrufen": "call",
+    "zurückrufen": "call",
+    "bring": "bring",
+    "bringe": "bring",
+    "bringen": "bring",
+    "vorbeibringen": "bring",
+    "zahl": "pay",
+    "zahle": "pay",
+    "zahlen": "pay",
+    "überweise": "pay",
+    "überweisen": "pay",
+    "zurückzahlen": "pay",
+    "melde": "reply",
+    "melden": "reply",
+    "kümmere": "do",
+    "kümmern": "do",
+    "gebe": "give",
+    "geb": "give",
+    "geben": "give",
+    "zurückgeben": "return",
+    "kaufe": "buy",
+    "kaufen": "buy",
+    "besorge": "buy",
+    "besorgen": "buy",
+    "hole": "pick up",
+    "hol": "pick up",
+    "holen": "pick up",
+    "abholen": "pick up",
+    "buche": "book",
+    "buchen": "book",
+    "reserviere": "book",
+    "reservieren": "book",
+    "schreibe": "write",
+    "schreib": "write",
+    "schreiben": "write",
+    "prüfe": "check",
+    "prüfen": "check",
+    "checke": "check",
+    "erledige": "do",
+    "erledigen": "do",
+    "mache": "do",
+    "mach": "do",
+    "machen": "do",
+    "sag": "tell",
+    "sage": "tell",
+    "sagen": "tell",
+    "bestätige": "tell",
+    "bestätigen": "tell",
+    "leihe": "give",
+    "leihen": "give",
+    "vorbeikommen": "visit",
+    "komme": "visit",
+    "kommen": "visit",
+    "teile": "send",
+    "teilen": "send",
+    "lese": "check",
+    "lesen": "check",
+    "bestelle": "buy",
+    "bestellen": "buy",
+    "helfe": "help",
+    "helfen": "help",
+    "fahre": "visit",
+    "kläre": "do",
+    "klären": "do",
+    "frage": "tell",
+    "fragen": "tell",
 }
 _ES_ACTS = {
-    "enviar": "send", "mandar": "send", "pasar": "send", "compartir": "send",
-    "reenviar": "send", "llamar": "call", "escribir": "write", "devolver": "return",
-    "pagar": "pay", "transferir": "pay", "traer": "bring", "llevar": "bring",
-    "avisar": "tell", "confirmar": "tell", "decir": "tell", "comprar": "buy",
-    "reservar": "book", "revisar": "check", "mirar": "check", "preparar": "do",
-    "hacer": "do", "dar": "give", "prestar": "give", "buscar": "pick up",
-    "recoger": "pick up", "ayudar": "help", "encargar": "do",
+    "enviar": "send",
+    "mandar": "send",
+    "pasar": "send",
+    "compartir": "send",
+    "reenviar": "send",
+    "llamar": "call",
+    "escribir": "write",
+    "devolver": "return",
+    "pagar": "pay",
+    "transferir": "pay",
+    "traer": "bring",
+    "llevar": "bring",
+    "avisar": "tell",
+    "confirmar": "tell",
+    "decir": "tell",
+    "comprar": "buy",
+    "reservar": "book",
+    "revisar": "check",
+    "mirar": "check",
+    "preparar": "do",
+    "hacer": "do",
+    "dar": "give",
+    "prestar": "give",
+    "buscar": "pick up",
+    "recoger": "pick up",
+    "ayudar": "help",
+    "encargar": "do",
+    "pedir": "buy",
+    "terminar": "do",
+    "acabar": "do",
+    "llamarte": "call",
+    "escribirte": "write",
+    "mandarte": "send",
+    "enviarte": "send",
 }
 _ES_FUTURE = {
-    "enviaré": "send", "mandaré": "send", "pasaré": "send", "compartiré": "send",
-    "llamaré": "call", "escribiré": "write", "devolveré": "return", "pagaré": "pay",
-    "transferiré": "pay", "traeré": "bring", "llevaré": "bring", "avisaré": "tell",
-    "confirmaré": "tell", "diré": "tell", "compraré": "buy", "reservaré": "book",
-    "revisaré": "check", "miraré": "check", "prepararé": "do", "haré": "do",
-    "daré": "give", "prestaré": "give", "buscaré": "pick up", "recogeré": "pick up",
-    "ayudaré": "help", "encargaré": "do",
+    "enviaré": "send",
+    "mandaré": "send",
+    "pasaré": "send",
+    "compartiré": "send",
+    "llamaré": "call",
+    "escribiré": "write",
+    "devolveré": "return",
+    "pagaré": "pay",
+    "transferiré": "pay",
+    "traeré": "bring",
+    "llevaré": "bring",
+    "avisaré": "tell",
+    "confirmaré": "tell",
+    "diré": "tell",
+    "compraré": "buy",
+    "reservaré": "book",
+    "revisaré": "check",
+    "miraré": "check",
+    "prepararé": "do",
+    "haré": "do",
+    "daré": "give",
+    "prestaré": "give",
+    "buscaré": "pick up",
+    "recogeré": "pick up",
+    "ayudaré": "help",
+    "encargaré": "do",
 }
 _ES_PRESENT = {
-    "envío": "send", "mando": "send", "paso": "send", "reenvío": "send",
-    "llamo": "call", "escribo": "write", "devuelvo": "return", "pago": "pay",
-    "transfiero": "pay", "traigo": "bring", "llevo": "bring", "aviso": "tell",
-    "confirmo": "tell", "digo": "tell", "compro": "buy", "reservo": "book",
-    "reviso": "check", "miro": "check", "preparo": "do", "hago": "do", "doy": "give",
-    "presto": "give", "busco": "pick up", "recojo": "pick up", "encargo": "do",
+    "envío": "send",
+    "mando": "send",
+    "paso": "send",
+    "reenvío": "send",
+    "llamo": "call",
+    "escribo": "write",
+    "devuelvo": "return",
+    "pago": "pay",
+    "transfiero": "pay",
+    "traigo": "bring",
+    "llevo": "bring",
+    "aviso": "tell",
+    "confirmo": "tell",
+    "digo": "tell",
+    "compro": "buy",
+    "reservo": "book",
+    "reviso": "check",
+    "miro": "check",
+    "preparo": "do",
+    "hago": "do",
+    "doy": "give",
+    "presto": "give",
+    "busco": "pick up",
+    "recojo": "pick up",
+    "encargo": "do",
 }
 _FR_INFINITIVE = {
-    "envoyer": "send", "transférer": "send", "partager": "send", "appeler": "call",
-    "rappeler": "call", "écrire": "write", "rendre": "return", "payer": "pay",
-    "rembourser": "pay", "apporter": "bring", "ramener": "bring", "confirmer": "tell",
-    "dire": "tell", "acheter": "buy", "réserver": "book", "vérifier": "check",
-    "regarder": "check", "préparer": "do", "faire": "do", "donner": "give",
-    "prêter": "give", "chercher": "pick up", "récupérer": "pick up", "aider": "help",
-    "occuper": "do", "passer": "visit",
+    "envoyer": "send",
+    "transférer": "send",
+    "partager": "send",
+    "appeler": "call",
+    "rappeler": "call",
+    "écrire": "write",
+    "rendre": "return",
+    "payer": "pay",
+    "rembourser": "pay",
+    "apporter": "bring",
+    "ramener": "bring",
+    "confirmer": "tell",
+    "dire": "tell",
+    "acheter": "buy",
+    "réserver": "book",
+    "vérifier": "check",
+    "regarder": "check",
+    "préparer": "do",
+    "faire": "do",
+    "donner": "give",
+    "prêter": "give",
+    "chercher": "pick up",
+    "récupérer": "pick up",
+    "aider": "help",
+    "occuper": "do",
+    "passer": "visit",
 }
 _FR_FUTURE = {
-    "enverrai": "send", "transférerai": "send", "partagerai": "send",
-    "appellerai": "call", "rappellerai": "call", "écrirai": "write", "rendrai": "return",
-    "paierai": "pay", "payerai": "pay", "rembourserai": "pay", "apporterai": "bring",
-    "ramènerai": "bring", "confirmerai": "tell", "dirai": "tell", "achèterai": "buy",
-    "réserverai": "book", "vérifierai": "check", "regarderai": "check",
-    "préparerai": "do", "ferai": "do", "donnerai": "give", "prêterai": "give",
-    "chercherai": "pick up", "récupérerai": "pick up", "aiderai": "help",
-    "occuperai": "do", "passerai": "visit",
+    "enverrai": "send",
+    "transférerai": "send",
+    "partagerai": "send",
+    "appellerai": "call",
+    "rappellerai": "call",
+    "écrirai": "write",
+    "rendrai": "return",
+    "paierai": "pay",
+    "payerai": "pay",
+    "rembourserai": "pay",
+    "apporterai": "bring",
+    "ramènerai": "bring",
+    "confirmerai": "tell",
+    "dirai": "tell",
+    "achèterai": "buy",
+    "réserverai": "book",
+    "vérifierai": "check",
+    "regarderai": "check",
+    "préparerai": "do",
+    "ferai": "do",
+    "donnerai": "give",
+    "prêterai": "give",
+    "chercherai": "pick up",
+    "récupérerai": "pick up",
+    "aiderai": "help",
+    "occuperai": "do",
+    "passerai": "visit",
 }
 _FR_PRESENT = {
-    "envoie": "send", "transfère": "send", "appelle": "call", "rappelle": "call",
-    "écris": "write", "rends": "return", "paie": "pay", "paye": "pay",
-    "rembourse": "pay", "apporte": "bring", "ramène": "bring", "confirme": "tell",
-    "dis": "tell", "achète": "buy", "réserve": "book", "vérifie": "check",
-    "prépare": "do", "fais": "do", "donne": "give", "prête": "give",
-    "récupère": "pick up", "occupe": "do", "passe": "visit",
+    "envoie": "send",
+    "transfère": "send",
+    "appelle": "call",
+    "rappelle": "call",
+    "écris": "write",
+    "rends": "return",
+    "paie": "pay",
+    "paye": "pay",
+    "rembourse": "pay",
+    "apporte": "bring",
+    "ramène": "bring",
+    "confirme": "tell",
+    "dis": "tell",
+    "achète": "buy",
+    "réserve": "book",
+    "vérifie": "check",
+    "prépare": "do",
+    "fais": "do",
+    "donne": "give",
+    "prête": "give",
+    "récupère": "pick up",
+    "occupe": "do",
+    "passe": "visit",
 }
 
 
@@ -150,7 +369,9 @@ _EN_ADVERBS = (
 )
 _COMMIT_EN = re.compile(
     rf"\b(?:i|we)(?:{_A}ll|{_A}m going to|{_A}re going to|{_A}m gonna| will| shall|"
-    r" am going to| are going to| am gonna| promise(?: to| i" + _A + r"ll| i will)?)\s+"
+    r" am going to| are going to| am gonna| promise(?: to| i"
+    + _A
+    + r"ll| i will)?)\s+"
     + _EN_ADVERBS
     + rf"(?P<verb>{_words(_EN_ACTS)})\b",
     FLAGS,
@@ -164,8 +385,14 @@ _COMMIT_EN_PROGRESSIVE = re.compile(
     FLAGS,
 )
 _PROGRESSIVE_ACTS = {
-    "sending": "send", "calling": "call", "bringing": "bring", "paying": "pay",
-    "dropping": "drop off", "picking": "pick up", "booking": "book", "returning": "return",
+    "sending": "send",
+    "calling": "call",
+    "bringing": "bring",
+    "paying": "pay",
+    "dropping": "drop off",
+    "picking": "pick up",
+    "booking": "book",
+    "returning": "return",
 }
 
 _DE_PRESENT_VERBS = _words({k: v for k, v in _DE_ACTS.items() if not k.endswith("en")})
@@ -207,9 +434,7 @@ _COMMIT_FR_VAIS = re.compile(
 _COMMIT_FR_FUTURE = re.compile(
     rf"(?:\bje |\bj'|\bj’){_FR_PRONOUNS}(?P<verb>{_words(_FR_FUTURE)})\b", FLAGS
 )
-_COMMIT_FR_PRESENT = re.compile(
-    rf"\bje {_FR_PRONOUNS}(?P<verb>{_words(_FR_PRESENT)})\b", FLAGS
-)
+_COMMIT_FR_PRESENT = re.compile(rf"\bje {_FR_PRONOUNS}(?P<verb>{_words(_FR_PRESENT)})\b", FLAGS)
 _FR_DONE_ALONE = re.compile(r"\bje m(?:'|’)en occupe\b", FLAGS)
 
 _NEGATION = {
@@ -267,6 +492,11 @@ def sentences(text: str) -> Iterator[tuple[str, bool]]:
             yield sentence, sentence.endswith("?") or sentence.startswith("¿")
 
 
+_SOON = re.compile(
+    r"\b(?:as soon as|right away|later|sobald|gleich|nachher|später|sofort|en cuanto|luego|"
+    r"ahora mismo|enseguida|dès que|tout de suite|plus tard|tout à l'heure|tout à l’heure)\b",
+    FLAGS,
+)
 _CLAUSE_BREAK = re.compile(r"[,;:]|\s(?:but|aber|pero|mais|and then)\s", FLAGS)
 
 
@@ -287,7 +517,7 @@ def _clause(sentence: str, at: int) -> str:
 def _promise(sentence: str, language: str) -> tuple[str, int, float] | None:
     """(act, where the promise starts, confidence) when `sentence` makes one in
     `language`."""
-    has_date = DATE_EXPRESSION.search(sentence) is not None
+    has_date = DATE_EXPRESSION.search(sentence) is not None or _SOON.search(sentence) is not None
     if language == "en":
         for pattern, acts, needs_date in (
             (_COMMIT_EN, _EN_ACTS, False),
@@ -389,22 +619,35 @@ def _named(kind: str, pattern: str) -> tuple[str, re.Pattern[str], float]:
 
 _PARTNER_EN = r"\bmy (?:wife|husband|girlfriend|boyfriend|partner|fianc[ée]e?)(?:'s name)?(?: is called| is named| is|,)\s+"
 _PARTNER_DE = r"\b(?:meine (?:frau|freundin|partnerin|verlobte)|mein (?:mann|freund|partner|verlobter))(?: heißt| heisst|,)\s+"
-_PARTNER_ES = r"\bmi (?:esposa|esposo|mujer|marido|novia|novio|pareja|prometida|prometido)(?: se llama|,)\s+"
+_PARTNER_ES = (
+    r"\bmi (?:esposa|esposo|mujer|marido|novia|novio|pareja|prometida|prometido)(?: se llama|,)\s+"
+)
 _PARTNER_FR = r"\b(?:ma femme|mon mari|ma copine|mon copain|ma compagne|mon compagnon|ma fiancée|mon fiancé|mon partenaire|ma partenaire)(?: s'appelle| s’appelle|,)\s+"
 
 FACT_RULES: dict[str, list[tuple[str, re.Pattern[str], float]]] = {
     "en": [
         _fact("birthday", rf"\bmy birthday is (?:on )?(?:the )?{_DATE_VALUE}"),
         _named("partner", _PARTNER_EN),
-        _fact("allergy", rf"\bi(?:'m| am) (?:very |really |deathly |severely )?allergic to {_VALUE}{_END}"),
+        _fact(
+            "allergy",
+            rf"\bi(?:'m| am) (?:very |really |deathly |severely )?allergic to {_VALUE}{_END}",
+        ),
         _fact("job", rf"\bi (?:now )?work (?:as an?|at|for) {_VALUE}{_END}"),
         _fact("job", rf"\bmy (?:new )?job is {_VALUE}{_END}", 0.75),
         _fact("city", rf"\bi (?:now )?(?:live|am living|'m living) in {_VALUE}{_END}"),
         _fact("city", rf"\bi(?:'ve| have)? (?:just )?moved to {_VALUE}{_END}"),
         _fact("diet", r"\bi(?:'m| am) (?:a )?(?P<value>vegetarian|vegan|pescatarian)\b"),
         _fact("likes", rf"\bmy favou?rite \w+ is {_VALUE}{_END}", 0.7),
-        _fact("likes", rf"\bi (?:really )?(?:love|adore) (?!you\b|it\b|that\b|this\b|them\b|him\b|her\b){_VALUE}{_END}", 0.6),
-        _fact("dislikes", rf"\bi (?:really )?(?:hate|can't stand|can’t stand|don't like|don’t like) (?!you\b|it\b|that\b|this\b|them\b|when\b){_VALUE}{_END}", 0.6),
+        _fact(
+            "likes",
+            rf"\bi (?:really )?(?:love|adore) (?!you\b|it\b|that\b|this\b|them\b|him\b|her\b){_VALUE}{_END}",
+            0.6,
+        ),
+        _fact(
+            "dislikes",
+            rf"\bi (?:really )?(?:hate|can't stand|can’t stand|don't like|don’t like) (?!you\b|it\b|that\b|this\b|them\b|when\b){_VALUE}{_END}",
+            0.6,
+        ),
     ],
     "de": [
         _fact("birthday", rf"\bmein geburtstag ist (?:am )?{_DATE_VALUE}"),
@@ -415,7 +658,10 @@ FACT_RULES: dict[str, list[tuple[str, re.Pattern[str], float]]] = {
         _fact("job", rf"\b(?:ich arbeite|arbeite ich) (?:jetzt )?(?:als|bei) {_VALUE}{_END}"),
         _fact("city", rf"\b(?:ich (?:wohne|lebe)|(?:wohne|lebe) ich) (?:jetzt )?in {_VALUE}{_END}"),
         _fact("city", rf"\bich bin (?:jetzt )?nach {_VALUE} gezogen\b"),
-        _fact("diet", r"\b(?:ich bin|bin ich) (?:jetzt )?(?P<value>vegetarier(?:in)?|veganer(?:in)?|vegan)\b"),
+        _fact(
+            "diet",
+            r"\b(?:ich bin|bin ich) (?:jetzt )?(?P<value>vegetarier(?:in)?|veganer(?:in)?|vegan)\b",
+        ),
         _fact("likes", rf"\bmein (?:lieblings\w+) ist {_VALUE}{_END}", 0.7),
         _fact("likes", rf"\bich liebe (?!dich\b|es\b|das\b|euch\b){_VALUE}{_END}", 0.6),
         _fact("dislikes", rf"\bich hasse (?!dich\b|es\b|das\b|euch\b){_VALUE}{_END}", 0.6),
@@ -436,9 +682,14 @@ FACT_RULES: dict[str, list[tuple[str, re.Pattern[str], float]]] = {
     "fr": [
         _fact("birthday", rf"\bmon anniversaire (?:est|c'est|c’est) (?:le )?{_DATE_VALUE}"),
         _named("partner", _PARTNER_FR),
-        _fact("allergy", rf"\bje suis (?:très )?allergique (?:à la |à l'|à l’|aux |au |à ){_VALUE}{_END}"),
+        _fact(
+            "allergy",
+            rf"\bje suis (?:très )?allergique (?:à la |à l'|à l’|aux |au |à ){_VALUE}{_END}",
+        ),
         _fact("job", rf"\bje travaille (?:maintenant )?(?:comme|chez|pour) {_VALUE}{_END}"),
-        _fact("city", rf"\b(?:j'habite|j’habite|je vis) (?:maintenant )?(?:à|a|au|en) {_VALUE}{_END}"),
+        _fact(
+            "city", rf"\b(?:j'habite|j’habite|je vis) (?:maintenant )?(?:à|a|au|en) {_VALUE}{_END}"
+        ),
         _fact("city", rf"\bj(?:'|’)ai déménagé (?:à|a|au|en) {_VALUE}{_END}"),
         _fact("diet", r"\bje suis (?P<value>végétarien(?:ne)?|végan(?:e)?|vegan(?:e)?)\b"),
         _fact("likes", rf"\bmon \w+ préféré (?:est|c'est|c’est) {_VALUE}{_END}", 0.7),
@@ -466,7 +717,12 @@ def find_facts(text: str, sent_at: datetime, zone: tzinfo, language: str) -> lis
                 if _NEGATION[lang].search(clause) and not _allows_negation(clause):
                     continue
                 value = " ".join(match.group("value").split()).strip(" '\"")
-                value = re.sub(r"^(?:a|an|the|ein|eine|einer|un|una|une|le|la|el)\s+", "", value, flags=FLAGS)
+                value = re.sub(
+                    r"^(?:a|an|the|ein|eine|einer|un|una|une|le|la|el|los|las|les|des|die|der|das)\s+|^l['’]",
+                    "",
+                    value,
+                    flags=FLAGS,
+                )
                 if kind == "birthday":
                     day = resolve(value, sent_at.astimezone(zone), lang)
                     if day is None:
@@ -478,7 +734,7 @@ def find_facts(text: str, sent_at: datetime, zone: tzinfo, language: str) -> lis
 
 
 def _allows_negation(sentence: str) -> bool:
-    """"I don't like olives" is a fact although it says "not"."""
+    """ "I don't like olives" is a fact although it says "not"."""
     return re.search(r"\bdon['’]t like\b|\bcan['’]t stand\b", sentence, FLAGS) is not None
 
 

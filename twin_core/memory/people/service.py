@@ -184,8 +184,10 @@ def fulfils(commitment: Commitment, message: Message) -> str | None:
         if commitment.action == "call" and message.kind == MessageKind.CALL.value:
             return "a call was made after the promise"
         pattern = _DELIVERED.get(commitment.action)
-        if pattern and re.search(pattern, text, re.IGNORECASE) and (
-            overlap or commitment.action in ("call", "pay") or len(text) < 60
+        if (
+            pattern
+            and re.search(pattern, text, re.IGNORECASE)
+            and (overlap or commitment.action in ("call", "pay") or len(text) < 60)
         ):
             return f'fulfilled: "{text[:80]}"'
         if re.search(_DONE, text, re.IGNORECASE) and overlap:
@@ -295,7 +297,9 @@ class _Batch:
                 )
                 commitments += 1
             for fact in found.facts:
-                self._add_fact(message, ContactId(contact_id), fact.kind, fact.value, fact.confidence)
+                self._add_fact(
+                    message, ContactId(contact_id), fact.kind, fact.value, fact.confidence
+                )
                 facts += 1
             self.session.flush()
         for relationship in self.relationships.values():
