@@ -301,6 +301,9 @@ _FR_INFINITIVE = {
     "aider": "help",
     "occuper": "do",
     "passer": "visit",
+    "commander": "buy",
+    "finir": "do",
+    "terminer": "do",
 }
 _FR_FUTURE = {
     "enverrai": "send",
@@ -355,6 +358,10 @@ _FR_PRESENT = {
     "récupère": "pick up",
     "occupe": "do",
     "passe": "visit",
+    "regarde": "check",
+    "commande": "buy",
+    "finis": "do",
+    "termine": "do",
 }
 
 
@@ -664,7 +671,7 @@ FACT_RULES: dict[str, list[tuple[str, re.Pattern[str], float]]] = {
         ),
         _fact("likes", rf"\bmein (?:lieblings\w+) ist {_VALUE}{_END}", 0.7),
         _fact("likes", rf"\bich liebe (?!dich\b|es\b|das\b|euch\b){_VALUE}{_END}", 0.6),
-        _fact("dislikes", rf"\bich hasse (?!dich\b|es\b|das\b|euch\b){_VALUE}{_END}", 0.6),
+        _fact("dislikes", rf"\bich hasse (?!dich\b|es\b|das\b|euch\b|wenn\b){_VALUE}{_END}", 0.6),
     ],
     "es": [
         _fact("birthday", rf"\bmi cumpleaños es (?:el )?{_DATE_VALUE}"),
@@ -694,7 +701,7 @@ FACT_RULES: dict[str, list[tuple[str, re.Pattern[str], float]]] = {
         _fact("diet", r"\bje suis (?P<value>végétarien(?:ne)?|végan(?:e)?|vegan(?:e)?)\b"),
         _fact("likes", rf"\bmon \w+ préféré (?:est|c'est|c’est) {_VALUE}{_END}", 0.7),
         _fact("likes", rf"\bj(?:'|’)adore (?!ça\b|ca\b|te\b|toi\b){_VALUE}{_END}", 0.6),
-        _fact("dislikes", rf"\bje déteste (?!ça\b|ca\b|te\b|toi\b){_VALUE}{_END}", 0.6),
+        _fact("dislikes", rf"\bje déteste (?!ça\b|ca\b|te\b|toi\b|quand\b|que\b|qu){_VALUE}{_END}", 0.6),
     ],
 }
 SINGLE_VALUED = frozenset({"birthday", "partner", "job", "city", "diet"})
