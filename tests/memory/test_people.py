@@ -53,9 +53,7 @@ def test_reading_twice_derives_nothing_twice(store: Store) -> None:
 
 def test_a_later_message_that_delivers_closes_the_promise_with_its_reason(store: Store) -> None:
     store.messages.record(event("0", "Can you send me the slides?", at=WED))
-    store.messages.record(
-        event("1", "I'll send you the slides tomorrow.", from_owner=True, at=WED)
-    )
+    store.messages.record(event("1", "I'll send you the slides tomorrow.", from_owner=True, at=WED))
     store.messages.record(
         event("2", "Here are the slides!", from_owner=True, at=WED + timedelta(hours=20))
     )
@@ -142,9 +140,7 @@ def test_figures_are_the_same_whatever_order_messages_arrive_in(store: Store) ->
 
 def test_media_after_a_promise_to_send_closes_it(store: Store) -> None:
     store.messages.record(event("1", "I'll send you the photos tonight", at=WED))
-    store.messages.record(
-        event("2", "", kind=MessageKind.MEDIA, at=WED + timedelta(hours=3))
-    )
+    store.messages.record(event("2", "", kind=MessageKind.MEDIA, at=WED + timedelta(hours=3)))
     _people(store).catch_up()
     (promise,) = PeopleCards(store, BERLIN).promises(include_done=True)
     assert promise.status == "done" and "file" in promise.closed_reason
@@ -156,7 +152,9 @@ def test_facts_about_alice_never_reach_a_draft_to_bob(store: Store) -> None:
     store.messages.record(
         event("3", "I live in Berlin now.", from_owner=True, chat="alice", at=WED)
     )
-    store.messages.record(event("4", "Ich bin Vegetarier.", sender="carol", chat="g", is_group=True, at=WED))
+    store.messages.record(
+        event("4", "Ich bin Vegetarier.", sender="carol", chat="g", is_group=True, at=WED)
+    )
     _people(store).catch_up()
     alice, bob = store.contacts.find("alice"), store.contacts.find("bob")
     assert alice.id is not None and bob.id is not None

@@ -384,7 +384,7 @@ _COMMIT_EN = re.compile(
     FLAGS,
 )
 _COMMIT_EN_LET = re.compile(
-    rf"\blet me (?P<verb>send|call|check|get back|look into|transfer|pay|forward|book)\b", FLAGS
+    r"\blet me (?P<verb>send|call|check|get back|look into|transfer|pay|forward|book)\b", FLAGS
 )
 _COMMIT_EN_PROGRESSIVE = re.compile(
     r"\b(?:i" + _A + r"m|i am|we" + _A + r"re|we are) (?P<verb>sending|calling|bringing|paying|"
@@ -701,7 +701,11 @@ FACT_RULES: dict[str, list[tuple[str, re.Pattern[str], float]]] = {
         _fact("diet", r"\bje suis (?P<value>végétarien(?:ne)?|végan(?:e)?|vegan(?:e)?)\b"),
         _fact("likes", rf"\bmon \w+ préféré (?:est|c'est|c’est) {_VALUE}{_END}", 0.7),
         _fact("likes", rf"\bj(?:'|’)adore (?!ça\b|ca\b|te\b|toi\b){_VALUE}{_END}", 0.6),
-        _fact("dislikes", rf"\bje déteste (?!ça\b|ca\b|te\b|toi\b|quand\b|que\b|qu){_VALUE}{_END}", 0.6),
+        _fact(
+            "dislikes",
+            rf"\bje déteste (?!ça\b|ca\b|te\b|toi\b|quand\b|que\b|qu){_VALUE}{_END}",
+            0.6,
+        ),
     ],
 }
 SINGLE_VALUED = frozenset({"birthday", "partner", "job", "city", "diet"})

@@ -10,6 +10,7 @@ and a worker) never both count a message.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -163,9 +164,43 @@ _DONE = (
 _THANKS = r"\b(?:thanks|thank you|thx|danke|gracias|merci)\b"
 _WORD = re.compile(r"\w{4,}", re.UNICODE)
 _STOP = frozenset(
-    "will send call tomorrow today tonight next week friday monday tuesday wednesday "
-    "thursday saturday sunday morgen heute schicke werde mañana voy enviar mandar "
-    "demain vais envoyer this that with your dich dir them they just".split()
+    [
+        "will",
+        "send",
+        "call",
+        "tomorrow",
+        "today",
+        "tonight",
+        "next",
+        "week",
+        "friday",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "saturday",
+        "sunday",
+        "morgen",
+        "heute",
+        "schicke",
+        "werde",
+        "mañana",
+        "voy",
+        "enviar",
+        "mandar",
+        "demain",
+        "vais",
+        "envoyer",
+        "this",
+        "that",
+        "with",
+        "your",
+        "dich",
+        "dir",
+        "them",
+        "they",
+        "just",
+    ]
 )
 
 
@@ -352,7 +387,7 @@ class _Batch:
         self.session.flush()
         # The newest statement holds; each older one is valid until the next.
         chain = sorted([*earlier, fact], key=lambda f: (f.stated_at, f.id or 0))
-        for older, newer in zip(chain, chain[1:], strict=False):
+        for older, newer in itertools.pairwise(chain):
             older.valid_until = newer.stated_at
             older.superseded_by = newer.id
             self.session.add(older)

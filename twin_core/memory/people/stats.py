@@ -9,6 +9,7 @@ what a full rescan would give.
 from __future__ import annotations
 
 import bisect
+import itertools
 import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -92,7 +93,7 @@ class Rhythm:
 def rhythm(relationship: Relationship, now: datetime | None = None) -> Rhythm:
     now = now or datetime.now(UTC)
     sessions = relationship.sessions
-    gaps = [(b[0] - a[1]) / 86400 for a, b in zip(sessions, sessions[1:], strict=False)]
+    gaps = [(b[0] - a[1]) / 86400 for a, b in itertools.pairwise(sessions)]
     usual = statistics.median(gaps) if len(gaps) >= 2 else None
     current = (now - relationship.last_at).total_seconds() / 86400 if relationship.last_at else None
     unusual = (
