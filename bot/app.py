@@ -32,6 +32,7 @@ from bot.handlers.indexing import LiveIndexer
 from bot.handlers.outbox import Outbox
 from bot.handlers.services import Services
 from twin_core.memory.embed import Embedder, make_embedder
+from twin_core.memory.people import PeopleMemory
 from twin_core.memory.service import Memory
 from twin_core.memory.store import Store
 from twin_core.settings import Settings
@@ -155,6 +156,7 @@ class Twin:
             channels={c.name: c for c in channels},
             jobs=self.jobs,
             install_id=install,
+            people=PeopleMemory(store, timezone=settings.tz),
         )
         self.outbox = Outbox(self.services)
         self.actions = OwnerActions(settings, store, self.outbox, self.memory)
@@ -188,6 +190,7 @@ class Twin:
         await self.supervisor.start()
         # Due jobs run once the channels they send through are up.
         await self._run_jobs(install)
+        await self._queue_people_backlog()
 
     def _make_queue(self, install: str) -> JobQueue:
         if self.settings.redis_url is None:
@@ -202,7 +205,12 @@ class Twin:
         )
 
     def _job_context(self) -> JobContext:
-        return JobContext(memory=self.memory, deliver_draft=self._deliver, tell_owner=self._tell)
+        return JobContext(
+            memory=self.memory,
+            deliver_draft=self._deliver,
+            tell_owner=self._tell,
+            people=self.services.people,
+        )
 
     async def _deliver(self, draft_id: int) -> str:
         outcome = await self.outbox.deliver(DraftId(draft_id))
@@ -237,6 +245,19 @@ class Twin:
             on_startup=context_startup(self._job_context()),
         )
         self._arq_task = asyncio.create_task(self._arq_worker.main(), name="jobs:arq-bot")
+
+    async def _queue_people_backlog(self) -> None:
+        """Messages stored while no twin read them for people memory (an import, a
+        first start on an old database) are read by the `extract_people` job."""
+        people = self.services.people
+        if people is None:
+            return
+        pending = await asyncio.to_thread(people.pending)
+        if pending:
+            highest = await asyncio.to_thread(self.store.messages.highest_id)
+            await self.jobs.enqueue(
+                "extract_people", key=self.services.job_key("extract-people", highest)
+            )
 
     async def _queue_backlog(self, pending: int) -> None:
         queue: Queue = "bot" if self.index_embedded else "work"

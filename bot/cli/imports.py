@@ -241,6 +241,11 @@ def _queue_indexing(settings: Settings, store: Store, console: Console) -> None:
         await queue.start()
         try:
             await queue.enqueue(
+                "extract_people",
+                key=f"{install}:extract-people:{store.messages.highest_id()}",
+                queue="work",
+            )
+            await queue.enqueue(
                 "index_backlog",
                 key=f"{install}:index-backlog:{store.messages.highest_id()}",
                 queue="bot" if settings.qdrant_url is None else "work",
