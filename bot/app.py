@@ -101,6 +101,7 @@ class Twin:
     # Set by start(); a Twin that was not started has none of these.
     services: Services
     memory: Memory
+    people: PeopleMemory
     outbox: Outbox
     actions: OwnerActions
     control: ControlHandler
@@ -149,6 +150,7 @@ class Twin:
         await asyncio.to_thread(embedder.embed, ["warming up"])
         await asyncio.to_thread(warm_language_model, settings.llm_model)
         self.memory = await asyncio.to_thread(open_memory, settings, store, embedder)
+        self.people = PeopleMemory(store, timezone=settings.tz)
         self.jobs = self._make_queue(install)
         self.services = Services(
             settings=settings,
@@ -156,7 +158,7 @@ class Twin:
             channels={c.name: c for c in channels},
             jobs=self.jobs,
             install_id=install,
-            people=PeopleMemory(store, timezone=settings.tz),
+            people=self.people,
         )
         self.outbox = Outbox(self.services)
         self.actions = OwnerActions(settings, store, self.outbox, self.memory)
@@ -209,7 +211,7 @@ class Twin:
             memory=self.memory,
             deliver_draft=self._deliver,
             tell_owner=self._tell,
-            people=self.services.people,
+            people=self.people,
         )
 
     async def _deliver(self, draft_id: int) -> str:

@@ -1,0 +1,202 @@
+"""People-memory extraction without a language model: promises, due dates and facts.
+
+    .venv/bin/python benchmarks/people_extraction.py [--data LOCOMO_FILE]
+
+1. The labelled set `benchmarks/data/people_{en,de,es,fr}.txt` (written for this
+   project: promises with due dates, facts, and look-alikes that are neither; every
+   message sent on Wednesday 2026-03-04 10:00), which the rules were developed
+   against, and `people_heldout.txt`, written afterwards and never tuned on. Per
+   language: precision and recall of promise detection, due-date accuracy (over the labelled promises with a date that
+   were found: the resolved day equals the label), and fact precision / recall (a fact
+   counts when its kind matches and its value matches after case folding).
+2. LoCoMo (`--data`, default the shared file): for each question about *when*
+   something happened (category 2), its evidence turns are read by the same date
+   resolver, relative to their session's date; the figure is how many questions have
+   an evidence turn whose date expression resolves to the day the gold answer names
+   (answers that name a day, like "7 May 2023"; answers naming only a month, year or
+   a relative phrase are counted apart).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from twin_core.memory.people.dates import find_due, resolve
+from twin_core.memory.people.rules import extract
+
+HERE = Path(__file__).resolve().parent
+SENT_AT = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
+DEFAULT_LOCOMO = HERE.parents[1] / "shared" / "data" / "locomo" / "locomo10.json"
+
+
+def _ratio(a: int, b: int) -> str:
+    return f"{a / b:.3f}" if b else "  -  "
+
+
+def _rows(path: Path) -> list[tuple[str, str, str, str, str]]:
+    rows = []
+    for line in path.read_text("utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            language, promise, due, facts, text = line.split("|", 4)
+            rows.append((language, promise, due, facts, text))
+    return rows
+
+
+def labelled(title: str, paths: list[Path]) -> None:
+    print(f"\n{title}")
+    print(
+        f"{'lang':5} {'msgs':>5} {'prom P':>7} {'prom R':>7} {'due acc':>8} "
+        f"{'fact P':>7} {'fact R':>7} {'ms/msg':>7}"
+    )
+    by_language: dict[str, list[tuple[str, str, str, str, str]]] = defaultdict(list)
+    for path in paths:
+        for row in _rows(path):
+            by_language[row[0]].append(row)
+    totals: dict[str, int] = defaultdict(int)
+    for language in ("en", "de", "es", "fr"):
+        counts: dict[str, int] = defaultdict(int)
+        started = time.perf_counter()
+        for _, promise, due, facts, text in by_language[language]:
+            counts["messages"] += 1
+            found = extract(text, SENT_AT, UTC)
+            said = promise == "C"
+            got = bool(found.commitments)
+            counts["tp"] += said and got
+            counts["fp"] += got and not said
+            counts["fn"] += said and not got
+            if said and got and due != "-":
+                counts["due_total"] += 1
+                first = found.commitments[0].due
+                counts["due_ok"] += first is not None and first.day.isoformat() == due
+            wanted = {
+                (k, v.casefold()) for k, _, v in (f.partition("=") for f in facts.split(";") if f)
+            }
+            have = {(f.kind, f.value.casefold()) for f in found.facts}
+            counts["fact_tp"] += len(wanted & have)
+            counts["fact_fp"] += len(have - wanted)
+            counts["fact_fn"] += len(wanted - have)
+        elapsed = time.perf_counter() - started
+        for key, value in counts.items():
+            totals[key] += value
+        _row(language, counts, elapsed)
+    _row("all", totals, None)
+
+
+def _row(name: str, c: dict[str, int], elapsed: float | None) -> None:
+    per = f"{elapsed * 1000 / max(c['messages'], 1):7.2f}" if elapsed is not None else "       "
+    print(
+        f"{name:5} {c['messages']:5d} {_ratio(c['tp'], c['tp'] + c['fp']):>7} "
+        f"{_ratio(c['tp'], c['tp'] + c['fn']):>7} {_ratio(c['due_ok'], c['due_total']):>8} "
+        f"{_ratio(c['fact_tp'], c['fact_tp'] + c['fact_fp']):>7} "
+        f"{_ratio(c['fact_tp'], c['fact_tp'] + c['fact_fn']):>7} {per}"
+    )
+
+
+_SESSION_DATE = re.compile(
+    r"(\d{1,2}):(\d{2})\s*(am|pm)\s+on\s+(\d{1,2})\s+(\w+),?\s+(\d{4})", re.I
+)
+_GOLD_DAY = re.compile(r"\b(\d{1,2})\s+(\w+),?\s+(\d{4})\b|\b(\w+)\s+(\d{1,2}),\s+(\d{4})\b")
+
+
+def _session_time(text: str) -> datetime | None:
+    match = _SESSION_DATE.search(text)
+    if match is None:
+        return None
+    hour, minute, half, day, month, year = match.groups()
+    try:
+        parsed = datetime.strptime(f"{day} {month} {year}", "%d %B %Y")
+    except ValueError:
+        return None
+    hour_24 = int(hour) % 12 + (12 if half.lower() == "pm" else 0)
+    return parsed.replace(hour=hour_24, minute=int(minute), tzinfo=UTC)
+
+
+def _gold_day(answer: str) -> datetime | None:
+    match = _GOLD_DAY.search(answer)
+    if match is None:
+        return None
+    day, month, year = (
+        match.group(1, 2, 3) if match.group(1) else (match.group(5), match.group(4), match.group(6))
+    )
+    try:
+        return datetime.strptime(f"{day} {month} {year}", "%d %B %Y")
+    except ValueError:
+        return None
+
+
+def locomo(path: Path) -> None:
+    if not path.exists():
+        print(f"\nLoCoMo: {path} not found (pass --data FILE); skipped")
+        return
+    samples = json.loads(path.read_text("utf-8"))
+    asked = resolved = with_day = no_expression = 0
+    for sample in samples:
+        conversation = sample["conversation"]
+        turns: dict[str, tuple[str, datetime]] = {}
+        for key, value in conversation.items():
+            match = re.fullmatch(r"session_(\d+)", key)
+            if not match or not isinstance(value, list):
+                continue
+            when = _session_time(str(conversation.get(f"{key}_date_time", "")))
+            if when is None:
+                continue
+            for turn in value:
+                turns[str(turn.get("dia_id", ""))] = (str(turn.get("text", "")), when)
+        for qa in sample.get("qa", []):
+            if qa.get("category") != 2:
+                continue
+            asked += 1
+            gold = _gold_day(str(qa.get("answer", "")))
+            if gold is None:
+                continue
+            with_day += 1
+            evidence = [
+                turns[e.strip()]
+                for ref in qa.get("evidence", [])
+                for e in re.split(r"[;\s]+", str(ref))
+                if e.strip() in turns
+            ]
+            days = []
+            for text, when in evidence:
+                due = find_due(text, when, UTC, "en")
+                if due is not None:
+                    days.append(due.day)
+                elif re.search(r"\b(?:yesterday|last \w+)\b", text, re.I):
+                    day = resolve(re.search(r"yesterday|last \w+", text, re.I).group(0), when, "en")  # type: ignore[union-attr]
+                    if day is not None:
+                        days.append(day)
+            if not days:
+                no_expression += 1
+            resolved += gold.date() in days
+    print(
+        f"\nLoCoMo temporal questions (category 2): {asked}; with a gold answer naming a "
+        f"day: {with_day}; evidence date resolved to that day: {resolved} "
+        f"({_ratio(resolved, with_day)}); evidence with no date expression found: "
+        f"{no_expression}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_LOCOMO, help="LoCoMo file")
+    args = parser.parse_args()
+    data = HERE / "data"
+    labelled(
+        "Labelled set (the rules were written against it):",
+        [data / f"people_{language}.txt" for language in ("en", "de", "es", "fr")],
+    )
+    labelled("Held-out set (written afterwards, never tuned on):", [data / "people_heldout.txt"])
+    locomo(args.data)
+
+
+if __name__ == "__main__":
+    main()
