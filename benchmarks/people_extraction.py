@@ -7,8 +7,9 @@
    message sent on Wednesday 2026-03-04 10:00), which the rules were developed
    against, and `people_heldout.txt`, written afterwards and never tuned on. Per
    language: precision and recall of promise detection, due-date accuracy (over the
-   labelled promises with a date that were found: the resolved day equals the label), and fact precision / recall (a fact
-   counts when its kind matches and its value matches after case folding).
+   labelled promises with a date that were found: the resolved day equals the
+   label), and fact precision / recall (a fact counts when its kind matches and its
+   value matches after case folding).
 2. LoCoMo (`--data`, default the shared file): for each question about *when*
    something happened (category 2), its evidence turns are read by the same date
    resolver, relative to their session's date; the figure is how many questions have
