@@ -30,6 +30,7 @@ from bot.handlers.dispatch import Dispatcher
 from bot.handlers.inbound import InboundProcessor
 from bot.handlers.indexing import LiveIndexer
 from bot.handlers.outbox import Outbox
+from bot.handlers.people_actions import make_people
 from bot.handlers.services import Services
 from twin_core.memory.embed import Embedder, make_embedder
 from twin_core.memory.people import PeopleMemory
@@ -150,7 +151,7 @@ class Twin:
         await asyncio.to_thread(embedder.embed, ["warming up"])
         await asyncio.to_thread(warm_language_model, settings.llm_model)
         self.memory = await asyncio.to_thread(open_memory, settings, store, embedder)
-        self.people = PeopleMemory(store, timezone=settings.tz)
+        self.people = make_people(settings, store)
         self.jobs = self._make_queue(install)
         self.services = Services(
             settings=settings,

@@ -84,11 +84,38 @@ class CheckIns(Outcome):
         return "Quieter than usual:\n" + "\n".join(f"{c.name}: {c.reason}" for c in self.checkins)
 
 
+def make_people(settings: Settings, store: Store) -> PeopleMemory:
+    """People memory as configured: rules, plus `TWIN_PEOPLE_MODEL` when one is set."""
+    if not settings.people_model:
+        return PeopleMemory(store, timezone=settings.tz)
+    from twin_core.memory.people.model import ModelExtractor
+    from twin_core.style.llm import complete_json
+
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+
+    def ask(messages: list[dict[str, str]], schema: dict[str, Any]) -> str:
+        return complete_json(
+            messages,
+            model=settings.people_model,
+            schema=schema,
+            api_key=key,
+            api_base=settings.llm_api_base,
+            timeout=settings.llm_timeout_s,
+        )
+
+    return PeopleMemory(
+        store,
+        timezone=settings.tz,
+        extractor=ModelExtractor(ask, settings.people_model),
+        extractor_name=settings.people_model,
+    )
+
+
 class PeopleActions:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.store = store
         self.cards = PeopleCards(store, settings.tz)
-        self.people = PeopleMemory(store, timezone=settings.tz)
+        self.people = make_people(settings, store)
 
     @staticmethod
     async def _run(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
