@@ -256,7 +256,8 @@ def _queue_indexing(settings: Settings, store: Store, console: Console) -> None:
     asyncio.run(enqueue())
     console.print(
         "Stored. Indexing for recall is queued: the running twin does it (see /status), "
-        "or the next `twin run` or `twin recall`.",
+        "or the next `twin run` or `twin recall`. So is reading for people memory "
+        "(facts, promises): the running twin, or the next `twin run`.",
         highlight=False,
     )
 
