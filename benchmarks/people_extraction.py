@@ -12,10 +12,11 @@
    value matches after case folding).
 2. LoCoMo (`--data`, default the shared file): for each question about *when*
    something happened (category 2), its evidence turns are read by the same date
-   resolver, relative to their session's date; the figure is how many questions have
-   an evidence turn whose date expression resolves to the day the gold answer names
-   (answers that name a day, like "7 May 2023"; answers naming only a month, year or
-   a relative phrase are counted apart).
+   reader (`find_when` for the past, then `find_due`), relative to their session's
+   date; the figure is how many questions have an evidence turn whose date expression
+   resolves to the day the gold answer names ("7 May 2023", "the Friday before 15 July
+   2023"), or to the week it names ("the week before 9 June 2023"). Answers naming
+   only a month, a year or a span are not counted.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ import re
 import sys
 import time
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from twin_core.memory.people.dates import find_due, resolve
+from twin_core.memory.people.dates import find_due, find_when
 from twin_core.memory.people.rules import extract
 
 HERE = Path(__file__).resolve().parent
@@ -105,7 +106,13 @@ def _row(name: str, c: dict[str, int], elapsed: float | None) -> None:
 _SESSION_DATE = re.compile(
     r"(\d{1,2}):(\d{2})\s*(am|pm)\s+on\s+(\d{1,2})\s+(\w+),?\s+(\d{4})", re.I
 )
-_GOLD_DAY = re.compile(r"\b(\d{1,2})\s+(\w+),?\s+(\d{4})\b|\b(\w+)\s+(\d{1,2}),\s+(\d{4})\b")
+_DATE = r"(?:(\d{1,2})\s+(\w+),?\s+(\d{4})|(\w+)\s+(\d{1,2}),\s+(\d{4}))"
+_GOLD_DAY = re.compile(rf"^\s*(?:on |around )?{_DATE}\.?\s*$", re.I)
+_GOLD_BEFORE = re.compile(
+    rf"^\s*(?:on )?(?:a |the |last )?(\w+) (?:\w+ )?before {_DATE}\.?\s*$", re.I
+)
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_COUNTS = {"one": 1, "two": 2, "three": 3, "a": 1}
 
 
 def _session_time(text: str) -> datetime | None:
@@ -121,17 +128,45 @@ def _session_time(text: str) -> datetime | None:
     return parsed.replace(hour=hour_24, minute=int(minute), tzinfo=UTC)
 
 
-def _gold_day(answer: str) -> datetime | None:
-    match = _GOLD_DAY.search(answer)
-    if match is None:
-        return None
-    day, month, year = (
-        match.group(1, 2, 3) if match.group(1) else (match.group(5), match.group(4), match.group(6))
-    )
+def _date(groups: tuple[str | None, ...]) -> date | None:
+    day, month, year = groups[0:3] if groups[0] else (groups[4], groups[3], groups[5])
     try:
-        return datetime.strptime(f"{day} {month} {year}", "%d %B %Y")
+        return datetime.strptime(f"{day} {month} {year}", "%d %B %Y").date()
     except ValueError:
         return None
+
+
+def gold(answer: str) -> tuple[date, str] | None:
+    """The day a "when" answer names, and how exactly it is compared: `day`, or `week`
+    for "the week before 9 June 2023" (any day of that week)."""
+    match = _GOLD_DAY.match(answer)
+    if match:
+        found = _date(match.groups())
+        return (found, "day") if found else None
+    match = _GOLD_BEFORE.match(answer)
+    if match is None:
+        return None
+    what, anchor = match.group(1).casefold(), _date(match.groups()[1:])
+    if anchor is None:
+        return None
+    if what in _WEEKDAYS:
+        back = (anchor.weekday() - _WEEKDAYS.index(what)) % 7 or 7
+        return anchor - timedelta(days=back), "day"
+    if what == "weekend":
+        back = (anchor.weekday() - 5) % 7 or 7
+        return anchor - timedelta(days=back), "day"
+    if what == "week":
+        return anchor - timedelta(days=7), "week"
+    count = re.match(r"(\w+) weeks?", answer.strip(), re.I)
+    if count and count.group(1).casefold() in _COUNTS:
+        return anchor - timedelta(days=7 * _COUNTS[count.group(1).casefold()]), "day"
+    return None
+
+
+def _same(resolved: date, wanted: date, precision: str) -> bool:
+    if precision == "week":
+        return resolved.isocalendar()[:2] == wanted.isocalendar()[:2]
+    return resolved == wanted
 
 
 def locomo(path: Path) -> None:
@@ -139,13 +174,12 @@ def locomo(path: Path) -> None:
         print(f"\nLoCoMo: {path} not found (pass --data FILE); skipped")
         return
     samples = json.loads(path.read_text("utf-8"))
-    asked = resolved = with_day = no_expression = 0
+    asked = resolved = readable = no_expression = same_day = 0
     for sample in samples:
         conversation = sample["conversation"]
         turns: dict[str, tuple[str, datetime]] = {}
         for key, value in conversation.items():
-            match = re.fullmatch(r"session_(\d+)", key)
-            if not match or not isinstance(value, list):
+            if not re.fullmatch(r"session_(\d+)", key) or not isinstance(value, list):
                 continue
             when = _session_time(str(conversation.get(f"{key}_date_time", "")))
             if when is None:
@@ -156,10 +190,10 @@ def locomo(path: Path) -> None:
             if qa.get("category") != 2:
                 continue
             asked += 1
-            gold = _gold_day(str(qa.get("answer", "")))
-            if gold is None:
+            wanted = gold(str(qa.get("answer", "")))
+            if wanted is None:
                 continue
-            with_day += 1
+            readable += 1
             evidence = [
                 turns[e.strip()]
                 for ref in qa.get("evidence", [])
@@ -168,21 +202,20 @@ def locomo(path: Path) -> None:
             ]
             days = []
             for text, when in evidence:
-                due = find_due(text, when, UTC, "en")
-                if due is not None:
-                    days.append(due.day)
-                elif re.search(r"\b(?:yesterday|last \w+)\b", text, re.I):
-                    day = resolve(re.search(r"yesterday|last \w+", text, re.I).group(0), when, "en")  # type: ignore[union-attr]
-                    if day is not None:
-                        days.append(day)
+                found = find_when(text, when, UTC, "en") or find_due(text, when, UTC, "en")
+                if found is not None:
+                    days.append(found.day)
             if not days:
                 no_expression += 1
-            resolved += gold.date() in days
+                # No expression: the event is the session's own day, as often it is.
+                same_day += any(_same(when.date(), wanted[0], wanted[1]) for _, when in evidence)
+            resolved += any(_same(day, wanted[0], wanted[1]) for day in days)
     print(
-        f"\nLoCoMo temporal questions (category 2): {asked}; with a gold answer naming a "
-        f"day: {with_day}; evidence date resolved to that day: {resolved} "
-        f"({_ratio(resolved, with_day)}); evidence with no date expression found: "
-        f"{no_expression}"
+        f"\nLoCoMo questions about when (category 2): {asked}; with an answer naming a day "
+        f"or a week: {readable}; resolved from the evidence turn's date expression: "
+        f"{resolved} ({_ratio(resolved, readable)}); evidence without an expression: "
+        f"{no_expression} (of which the session's own day is right: {same_day}); "
+        f"both together: {resolved + same_day} ({_ratio(resolved + same_day, readable)})"
     )
 
 

@@ -226,3 +226,83 @@ def _dateparser(phrase: str, base: datetime, language: str) -> datetime | None:
     if phrase in ("tonight", "later today"):
         phrase = "today"
     return dateparser.parse(phrase, languages=languages, settings=settings)  # type: ignore[no-any-return]
+
+
+_PAST = re.compile(
+    r"(?<![\w-])(?:"
+    r"the day before yesterday|vorgestern|anteayer|avant-hier|"
+    r"yesterday|gestern|ayer|hier|"
+    rf"last (?:{_ALL_WEEKDAYS})|(?:letzten|letzte|vergangenen) (?:{_ALL_WEEKDAYS})|"
+    rf"(?:el )?(?:{_ALL_WEEKDAYS}) pasado|(?:{_ALL_WEEKDAYS}) dernier|"
+    r"last (?:week-?end|week|month)|letzte woche|letztes wochenende|letzten monat|"
+    r"la semana pasada|el fin de semana pasado|el mes pasado|"
+    r"la semaine dernière|le week-?end dernier|le mois dernier|"
+    rf"(?:{_NUMBER_WORDS})\s+(?:{_UNITS})\s+ago|vor\s+(?:{_NUMBER_WORDS})\s+(?:{_UNITS})|"
+    rf"hace\s+(?:{_NUMBER_WORDS})\s+(?:{_UNITS})|il y a\s+(?:{_NUMBER_WORDS})\s+(?:{_UNITS})|"
+    r"(?:on )?the \d{1,2}(?:st|nd|rd|th)\b|"
+    r"earlier today|this morning|today|heute|hoy|aujourd'hui"
+    r")(?![\w-])",
+    re.IGNORECASE | re.UNICODE,
+)
+
+
+def find_when(text: str, sent_at: datetime, zone: tzinfo, language: str = "") -> Due | None:
+    """When `text` says something happened ("yesterday", "last Friday", "two weeks
+    ago", "on the 15th"), relative to `sent_at` in `zone`: the past counterpart of
+    `find_due`. "Last week" is that week's Monday, "last weekend" its Saturday."""
+    now = sent_at.astimezone(zone)
+    today = now.date()
+    for match in _PAST.finditer(text):
+        phrase = " ".join(match.group(0).casefold().split())
+        day = _past_day(phrase, today, now, language)
+        if day is not None:
+            return Due(match.group(0), day)
+    return None
+
+
+def _past_day(phrase: str, today: date, now: datetime, language: str) -> date | None:
+    if re.search(r"day before yesterday|vorgestern|anteayer|avant-hier", phrase):
+        return today - timedelta(days=2)
+    if re.fullmatch(r"yesterday|gestern|ayer|hier", phrase):
+        return today - timedelta(days=1)
+    if re.fullmatch(r"earlier today|this morning|today|heute|hoy|aujourd'hui", phrase):
+        return today
+    weekday = next((w for w in phrase.split() if w in _WEEKDAY_INDEX), None)
+    if weekday is not None:
+        back = (today.weekday() - _WEEKDAY_INDEX[weekday]) % 7 or 7
+        return today - timedelta(days=back)
+    monday = today - timedelta(days=today.weekday())
+    if re.search(r"week-?end|wochenende|fin de semana", phrase):
+        return monday - timedelta(days=2)
+    relative = re.search(r"\d|ago|vor |hace|il y a", phrase) is not None
+    if re.search(r"week|woche|semana|semaine", phrase) and not relative:
+        return monday - timedelta(days=7)
+    if re.search(r"month|monat|mes|mois", phrase) and not relative:
+        first = today.replace(day=1) - timedelta(days=1)
+        return first.replace(day=1)
+    ordinal = re.search(r"the (\d{1,2})(?:st|nd|rd|th)", phrase)
+    if ordinal:
+        wanted = int(ordinal.group(1))
+        candidate = today
+        for _ in range(62):
+            if candidate.day == wanted:
+                return candidate
+            candidate -= timedelta(days=1)
+        return None
+    counted = re.sub(r"^(?:vor|hace|il y a)\s+", "", phrase)
+    counted = re.sub(r"\s+ago$", "", counted)
+    counted = _NUMBER.sub(lambda m: _NUMBERS[m.group(1)], counted)
+    number = re.match(r"(\d+)\s+(\w+)", counted)
+    if number is None:
+        return None
+    count, unit = int(number.group(1)), number.group(2)
+    if re.match(r"day|tag|día|dia|jour", unit):
+        return today - timedelta(days=count)
+    if re.match(r"week|woche|semana|semaine", unit):
+        return today - timedelta(days=7 * count)
+    if re.match(r"hour|stunde|hora|heure", unit):
+        return (now - timedelta(hours=count)).date()
+    if re.match(r"month|monat|mes|mois", unit):
+        parsed = _dateparser(f"{count} months ago", now.replace(tzinfo=None), "en")
+        return parsed.date() if parsed is not None else None
+    return None
