@@ -1,6 +1,6 @@
 """People-memory extraction without a language model: promises, due dates and facts.
 
-    .venv/bin/python benchmarks/people_extraction.py [--data LOCOMO_FILE]
+    .venv/bin/python benchmarks/people_extraction.py [--data LOCOMO_FILE] [--messages N]
 
 1. The labelled set `benchmarks/data/people_{en,de,es,fr}.txt` (written for this
    project: promises with due dates, facts, and look-alikes that are neither; every
@@ -17,6 +17,7 @@
    resolves to the day the gold answer names ("7 May 2023", "the Friday before 15 July
    2023"), or to the week it names ("the week before 9 June 2023"). Answers naming
    only a month, a year or a span are not counted.
+3. Throughput: an import of `--messages` messages read by `PeopleMemory.catch_up`.
 """
 
 from __future__ import annotations
@@ -219,9 +220,60 @@ def locomo(path: Path) -> None:
     )
 
 
+def throughput(count: int) -> None:
+    """Store `count` messages of the labelled set's texts (40 contacts, a message every
+    17 minutes) in a fresh SQLite database and time `PeopleMemory.catch_up`: what the
+    `extract_people` job does after an import."""
+    import tempfile
+
+    from twin_core.memory.people import PeopleMemory
+    from twin_core.memory.store import Store
+    from twin_core.types import ChannelName, ChatId, ExternalId, HandleId, InboundEvent
+
+    texts = [
+        row[4]
+        for language in ("en", "de", "es", "fr")
+        for row in _rows(HERE / "data" / f"people_{language}.txt")
+    ]
+    texts += ["ok", "haha yes", "see you then", "thanks!", "how are you?"] * 60
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store.open(f"sqlite:///{folder}/twin.db")
+        start = datetime(2025, 1, 1, tzinfo=UTC)
+        events = []
+        for n in range(count):
+            person = f"p{n % 40}"
+            owner = n % 3 == 0
+            events.append(
+                InboundEvent(
+                    channel=ChannelName("bench"),
+                    external_id=ExternalId(str(n)),
+                    chat_id=ChatId(person),
+                    sender_id=HandleId("me" if owner else person),
+                    sender_name=person,
+                    text=texts[n % len(texts)],
+                    sent_at=start + timedelta(minutes=17 * n),
+                    from_owner=owner,
+                )
+            )
+        store.messages.record_many(events)
+        people = PeopleMemory(store)
+        started = time.perf_counter()
+        derived = people.catch_up()
+        elapsed = time.perf_counter() - started
+        print(
+            f"\nReading an import of {count:,} messages (SQLite, one process): "
+            f"{elapsed:.1f} s, {count / elapsed:,.0f} msg/s; {derived.commitments:,} "
+            f"promises, {derived.facts:,} facts, {derived.closed:,} kept"
+        )
+        store.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_LOCOMO, help="LoCoMo file")
+    parser.add_argument(
+        "--messages", type=int, default=20_000, help="import size to time (0: skip)"
+    )
     args = parser.parse_args()
     data = HERE / "data"
     labelled(
@@ -230,6 +282,8 @@ def main() -> None:
     )
     labelled("Held-out set (written afterwards, never tuned on):", [data / "people_heldout.txt"])
     locomo(args.data)
+    if args.messages:
+        throughput(args.messages)
 
 
 if __name__ == "__main__":

@@ -144,8 +144,34 @@ def resolve(expression: str, now: datetime, language: str = "") -> date | None:
         return today
     if _AFTER_TOMORROW.search(phrase):
         return today + timedelta(days=2)
-    phrase = re.sub(r"^(?:within|innerhalb von|dentro de)\s+", "in ", phrase)
-    parsed = _dateparser(_stripped(phrase), now.replace(tzinfo=None), language)
+    phrase = _stripped(re.sub(r"^(?:within|innerhalb von|dentro de)\s+", "in ", phrase))
+    if phrase in _SAME_DAY:
+        return today
+    if phrase in _NEXT_DAY:
+        return today + timedelta(days=1)
+    counted = re.fullmatch(r"(?:in|en|dans) (\d+) (\w+)", phrase)
+    if counted:
+        unit = counted.group(2)
+        for pattern, days in _UNIT_DAYS:
+            if re.match(pattern, unit):
+                return today + timedelta(days=int(counted.group(1)) * days)
+    # Absolute dates ("12 March", "20.3."): what dateparser reads, once per day seen.
+    return _parsed(phrase, today, language)
+
+
+_SAME_DAY = frozenset({"today", "heute", "hoy", "aujourd'hui"})
+_NEXT_DAY = frozenset({"tomorrow", "morgen", "mañana", "demain"})
+_UNIT_DAYS = (
+    (r"day|tag|día|dia|jour", 1),
+    (r"week|woche|semana|semaine", 7),
+    (r"hour|stunde|hora|heure", 0),
+)
+
+
+@lru_cache(maxsize=4096)
+def _parsed(phrase: str, today: date, language: str) -> date | None:
+    base = datetime.combine(today, time(12, 0))
+    parsed = _dateparser(phrase, base, language)
     return parsed.date() if parsed is not None else None
 
 

@@ -242,6 +242,8 @@ class _Batch:
         self.relationships: dict[int, Relationship] = {}
         self.conversations: dict[int, Conversation | None] = {}
         self.previous: dict[int, tuple[datetime, bool]] = {}
+        self.open: dict[int, list[Commitment]] = {}
+        """Each conversation's open promises, loaded once per batch."""
 
     def _conversation(self, conversation_id: int) -> Conversation | None:
         if conversation_id not in self.conversations:
@@ -315,42 +317,53 @@ class _Batch:
                 continue
             for promise in found.commitments:
                 assert message.id is not None
-                self.session.add(
-                    Commitment(
-                        contact_id=ContactId(contact_id),
-                        conversation_id=message.conversation_id,
-                        by_owner=message.from_owner,
-                        text=promise.sentence[:1000],
-                        action=promise.action,
-                        due_at=promise.due.at(self.people.timezone) if promise.due else None,
-                        due_text=promise.due.text[:200] if promise.due else "",
-                        message_id=message.id,
-                        made_at=message.sent_at,
-                        confidence=promise.confidence,
-                        extractor=self.people.extractor_name,
-                    )
+                commitment = Commitment(
+                    contact_id=ContactId(contact_id),
+                    conversation_id=message.conversation_id,
+                    by_owner=message.from_owner,
+                    text=promise.sentence[:1000],
+                    action=promise.action,
+                    due_at=promise.due.at(self.people.timezone) if promise.due else None,
+                    due_text=promise.due.text[:200] if promise.due else "",
+                    message_id=message.id,
+                    made_at=message.sent_at,
+                    confidence=promise.confidence,
+                    extractor=self.people.extractor_name,
                 )
+                self.session.add(commitment)
+                self._open(message.conversation_id).append(commitment)
                 commitments += 1
             for fact in found.facts:
                 self._add_fact(
                     message, ContactId(contact_id), fact.kind, fact.value, fact.confidence
                 )
                 facts += 1
-            self.session.flush()
         for relationship in self.relationships.values():
             relationship.updated_at = datetime.now(UTC)
             self.session.add(relationship)
         return Derived(len(batch), commitments, facts, closed)
 
+    def _open(self, conversation_id: int) -> list[Commitment]:
+        found = self.open.get(conversation_id)
+        if found is None:
+            with self.session.no_autoflush:
+                found = self.open[conversation_id] = list(
+                    self.session.exec(
+                        select(Commitment)
+                        .where(Commitment.conversation_id == conversation_id)
+                        .where(Commitment.status == CommitmentStatus.OPEN)
+                    )
+                )
+        return found
+
     def _fulfil(self, message: Message, contact_id: ContactId) -> int:
-        open_ones = self.session.exec(
-            select(Commitment)
-            .where(Commitment.conversation_id == message.conversation_id)
-            .where(Commitment.status == CommitmentStatus.OPEN)
-            .where(col(Commitment.made_at) < message.sent_at)
-        ).all()
+        open_ones = self._open(message.conversation_id)
+        if not open_ones:
+            return 0
         closed = 0
-        for commitment in open_ones:
+        for commitment in list(open_ones):
+            if commitment.made_at >= message.sent_at or commitment.message_id == message.id:
+                continue
             reason = fulfils(commitment, message)
             if reason is None:
                 continue
@@ -359,6 +372,7 @@ class _Batch:
             commitment.closed_reason = reason
             commitment.closed_by_message_id = message.id
             self.session.add(commitment)
+            open_ones.remove(commitment)
             closed += 1
         return closed
 
