@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -208,6 +208,21 @@ def _keywords(text: str) -> set[str]:
     return {w.casefold() for w in _WORD.findall(text)} - _STOP
 
 
+_ANY_SIGNAL = re.compile(
+    "|".join([*(f"(?:{p})" for p in _DELIVERED.values()), _DONE, _THANKS]), re.IGNORECASE
+)
+FULFIL_WINDOW = timedelta(days=60)
+"""A message keeps only promises made this recently before it."""
+
+
+def may_fulfil(message: Message) -> bool:
+    """Whether `message` could keep any promise at all (a file, a call, or words of
+    delivery, completion or thanks): most messages cannot, and are not compared."""
+    return message.kind in (MessageKind.MEDIA.value, MessageKind.CALL.value) or bool(
+        _ANY_SIGNAL.search(message.text or "")
+    )
+
+
 def fulfils(commitment: Commitment, message: Message) -> str | None:
     """Why `message` (later, in the same conversation) fulfils `commitment`, or None."""
     text = message.text or ""
@@ -239,7 +254,7 @@ class _Batch:
         self.people = people
         self.session = session
         self.extract_too = extract_too
-        self.relationships: dict[int, Relationship] = {}
+        self.relationships: dict[int, tuple[Relationship, stats.Tally]] = {}
         self.conversations: dict[int, Conversation | None] = {}
         self.previous: dict[int, tuple[datetime, bool]] = {}
         self.open: dict[int, list[Commitment]] = {}
@@ -250,14 +265,14 @@ class _Batch:
             self.conversations[conversation_id] = self.session.get(Conversation, conversation_id)
         return self.conversations[conversation_id]
 
-    def _relationship(self, contact_id: int) -> Relationship:
+    def _tally(self, contact_id: int) -> stats.Tally:
         found = self.relationships.get(contact_id)
         if found is None:
-            found = self.session.get(Relationship, contact_id) or Relationship(
+            row = self.session.get(Relationship, contact_id) or Relationship(
                 contact_id=ContactId(contact_id)
             )
-            self.relationships[contact_id] = found
-        return found
+            found = self.relationships[contact_id] = (row, stats.Tally.of(row))
+        return found[1]
 
     def _previous(self, message: Message) -> tuple[datetime, bool] | None:
         """The message before `message` in its conversation: (sent at, from owner)."""
@@ -304,7 +319,7 @@ class _Batch:
                     delay = int((message.sent_at - before[0]).total_seconds())
             self.previous[message.conversation_id] = (message.sent_at, message.from_owner)
             stats.add_message(
-                self._relationship(contact_id),
+                self._tally(contact_id),
                 message.sent_at,
                 from_owner=message.from_owner,
                 language=found.language if found else "",
@@ -338,7 +353,8 @@ class _Batch:
                     message, ContactId(contact_id), fact.kind, fact.value, fact.confidence
                 )
                 facts += 1
-        for relationship in self.relationships.values():
+        for relationship, tally in self.relationships.values():
+            tally.write(relationship)
             relationship.updated_at = datetime.now(UTC)
             self.session.add(relationship)
         return Derived(len(batch), commitments, facts, closed)
@@ -357,12 +373,16 @@ class _Batch:
         return found
 
     def _fulfil(self, message: Message, contact_id: ContactId) -> int:
-        open_ones = self._open(message.conversation_id)
-        if not open_ones:
+        if not may_fulfil(message):
             return 0
+        open_ones = self._open(message.conversation_id)
         closed = 0
         for commitment in list(open_ones):
-            if commitment.made_at >= message.sent_at or commitment.message_id == message.id:
+            if (
+                commitment.made_at >= message.sent_at
+                or commitment.made_at < message.sent_at - FULFIL_WINDOW
+                or commitment.message_id == message.id
+            ):
                 continue
             reason = fulfils(commitment, message)
             if reason is None:
