@@ -61,6 +61,8 @@ def test_a_later_message_that_delivers_closes_the_promise_with_its_reason(store:
     people.catch_up()
     (promise,) = PeopleCards(store, BERLIN).promises(include_done=True)
     assert promise.status == "done" and "Here are the slides" in promise.closed_reason
+    (kept,) = store.audit.entries(action="promise_kept")
+    assert kept.actor == "twin" and "Here are the slides" in kept.why
 
 
 def test_done_closes_once(store: Store) -> None:

@@ -25,7 +25,7 @@ from twin_core.memory.people import stats
 from twin_core.memory.people.models import Commitment, CommitmentStatus, Fact, Relationship
 from twin_core.memory.people.rules import SINGLE_VALUED, Extraction, extract
 from twin_core.memory.people.store import PeopleRepository
-from twin_core.memory.store import Store
+from twin_core.memory.store import TWIN_ACTOR, Store
 from twin_core.types import ContactId, MessageKind
 
 log = logging.getLogger(__name__)
@@ -104,9 +104,19 @@ class PeopleMemory:
             if not claimed:
                 session.rollback()
                 return None
-            derived = _Batch(self, session).run(batch)
+            work = _Batch(self, session)
+            derived = work.run(batch)
             session.commit()
-            return derived
+        # The twin closed these itself: the audit log says which, and why (invariant 7).
+        for commitment_id, contact_id, reason in work.kept:
+            self.store.audit.record(
+                TWIN_ACTOR,
+                "promise_kept",
+                f"contact:{contact_id}",
+                reason,
+                promise=commitment_id,
+            )
+        return derived
 
     @staticmethod
     def _claim(session: Session, start: int, last: int) -> bool:
@@ -257,6 +267,8 @@ class _Batch:
         self.relationships: dict[int, tuple[Relationship, stats.Tally]] = {}
         self.conversations: dict[int, Conversation | None] = {}
         self.previous: dict[int, tuple[datetime, bool]] = {}
+        self.kept: list[tuple[int, int, str]] = []
+        """(promise, contact, why) for each promise a message kept."""
         self.open: dict[int, list[Commitment]] = {}
         """Each conversation's open promises, loaded once per batch."""
 
@@ -393,6 +405,10 @@ class _Batch:
             commitment.closed_by_message_id = message.id
             self.session.add(commitment)
             open_ones.remove(commitment)
+            if commitment.id is None:
+                self.session.flush()
+            assert commitment.id is not None
+            self.kept.append((commitment.id, commitment.contact_id, reason))
             closed += 1
         return closed
 
