@@ -193,7 +193,7 @@ class PeopleActions:
             return UsageProblem(f"no fact #{number} (see /facts NAME)")
         names = await self._run(self.store.contacts.names)
         sources = await self._run(self.store.messages.by_ids, [fact.message_id])
-        line = self.cards._fact_line(fact, names, sources)
+        line = self.cards.fact_line(fact, names, sources)
         await self._run(self.people.repository.forget_fact, number)
         await self._run(
             self.store.audit.record,

@@ -170,3 +170,21 @@ def test_facts_about_alice_never_reach_a_draft_to_bob(store: Store) -> None:
             sa.text("UPDATE person_fact SET contact_id = :b WHERE value = 'Lena'"), {"b": bob.id}
         )
     assert [f.value for f in facts_for_draft(store, bob.id)] == ["vegetarian"]
+
+
+def test_merging_two_contacts_keeps_what_was_held_about_both(store: Store) -> None:
+    store.messages.record(event("1", "I'm allergic to cats.", at=WED))
+    store.messages.record(
+        event("2", "I'll call you tomorrow.", sender="al2", chat="al2", channel="slack", at=WED)
+    )
+    people = _people(store)
+    people.catch_up()
+    alice, other = store.contacts.find("alice"), store.contacts.find("al2")
+    assert alice.id is not None and other.id is not None
+    store.contacts.merge(other.id, alice.id)
+    people.rebuild_relationship(alice.id)
+    assert [f.value for f in people.repository.facts(alice.id)] == ["cats"]
+    assert [c.contact_id for c in people.repository.commitments()] == [alice.id]
+    relationship = people.repository.relationship(alice.id)
+    assert relationship is not None and relationship.messages_in == 2
+    assert relationship.languages == {"en": 2}

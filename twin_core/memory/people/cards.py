@@ -281,9 +281,9 @@ class PeopleCards:
         names = self._names()
         found = self.repository.facts(contact_id, current=not history)
         sources = self.store.messages.by_ids([f.message_id for f in found])
-        return [self._fact_line(f, names, sources) for f in found]
+        return [self.fact_line(f, names, sources) for f in found]
 
-    def _fact_line(
+    def fact_line(
         self, fact: Fact, names: dict[ContactId, str], sources: dict[Any, Message]
     ) -> FactLine:
         assert fact.id is not None

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from twin_core.memory.models import Conversation, Message, State
 from twin_core.memory.people import stats
+from twin_core.memory.people.language import detect
 from twin_core.memory.people.models import Commitment, CommitmentStatus, Fact, Relationship
 from twin_core.memory.people.rules import SINGLE_VALUED, Extraction, extract
 from twin_core.memory.people.store import PeopleRepository
@@ -334,7 +335,7 @@ class _Batch:
                 self._tally(contact_id),
                 message.sent_at,
                 from_owner=message.from_owner,
-                language=found.language if found else "",
+                language=found.language if found else detect(text) if text else "",
                 reply_delay=delay,
             )
             if not self.extract_too:
