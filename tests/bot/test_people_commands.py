@@ -40,6 +40,8 @@ async def test_live_messages_become_promises_and_facts_the_owner_can_manage(
     first = commitments[0].id
     assert (await h.command(f"/done {first}"))[0].startswith("Done: ")
     assert "already closed" in (await h.command(f"/done {first}"))[0]
+    assert f"#{first} [done]" in (await h.command("/promises alice --all"))[0]
+    assert f"#{first} [" not in (await h.command("/promises alice"))[0]
     assert "no promise #999" in (await h.command("/done 999"))[0]
     (fact,) = h.twin.people.repository.facts(commitments[0].contact_id)
     assert (await h.command(f"/forget-fact {fact.id}"))[0].startswith("Forgotten: ")

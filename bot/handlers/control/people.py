@@ -24,9 +24,16 @@ class PeopleCommands:
     async def who(self, args: str) -> Reply:
         return await self.people.who(args.strip())
 
-    @command("promises", "/promises [NAME]", "open promises, yours and theirs, with due dates")
+    @command(
+        "promises",
+        "/promises [NAME] [--all]",
+        "open promises, yours and theirs, with due dates (--all: kept ones too)",
+    )
     async def promises(self, args: str) -> Reply:
-        return await self.people.promises(args.strip() or None)
+        words = args.split()
+        everything = "--all" in words
+        name = " ".join(w for w in words if w != "--all")
+        return await self.people.promises(name or None, include_done=everything)
 
     @command("done", "/done N", "close promise N")
     async def done(self, args: str) -> Reply:
