@@ -25,79 +25,14 @@ from twin_core.types import ContactId
 RECENT_FOR_TOPICS = 60
 _TOPIC_WORD = re.compile(r"[^\W\d_]{5,}", re.UNICODE)
 _COMMON = frozenset(
-    [
-        "about",
-        "after",
-        "again",
-        "because",
-        "being",
-        "could",
-        "their",
-        "there",
-        "these",
-        "thing",
-        "think",
-        "those",
-        "would",
-        "which",
-        "where",
-        "while",
-        "really",
-        "thanks",
-        "today",
-        "tomorrow",
-        "morning",
-        "tonight",
-        "going",
-        "still",
-        "right",
-        "yeah",
-        "sounds",
-        "great",
-        "maybe",
-        "other",
-        "pretty",
-        "never",
-        "always",
-        "heute",
-        "morgen",
-        "danke",
-        "schon",
-        "nicht",
-        "einen",
-        "einem",
-        "einer",
-        "wieder",
-        "alles",
-        "gerne",
-        "vielleicht",
-        "sehr",
-        "haben",
-        "machen",
-        "kommst",
-        "gracias",
-        "mañana",
-        "porque",
-        "luego",
-        "donde",
-        "bueno",
-        "ahora",
-        "tengo",
-        "vamos",
-        "estoy",
-        "puedes",
-        "demain",
-        "merci",
-        "bien",
-        "avec",
-        "aussi",
-        "alors",
-        "encore",
-        "faire",
-        "peux",
-        "c'est",
-        "quand",
-    ]
+    (
+        "about after again because being could their there these thing think those "
+        "would which where while really thanks today tomorrow morning tonight going "
+        "still right yeah sounds great maybe other pretty never always heute morgen "
+        "danke schon nicht einen einem einer wieder alles gerne vielleicht sehr haben "
+        "machen kommst gracias mañana porque luego donde bueno ahora tengo vamos estoy "
+        "puedes demain merci bien avec aussi alors encore faire peux c'est quand"
+    ).split()
 )
 
 

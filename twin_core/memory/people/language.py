@@ -13,150 +13,28 @@ LANGUAGES = ("en", "de", "es", "fr")
 
 _WORDS: dict[str, frozenset[str]] = {
     "en": frozenset(
-        [
-            "i",
-            "i'll",
-            "i'm",
-            "you",
-            "the",
-            "and",
-            "is",
-            "are",
-            "to",
-            "of",
-            "it",
-            "my",
-            "your",
-            "will",
-            "was",
-            "this",
-            "that",
-            "with",
-            "for",
-            "on",
-            "at",
-            "be",
-            "have",
-            "can",
-            "just",
-            "we",
-            "what",
-            "tomorrow",
-            "send",
-            "call",
-            "thanks",
-        ]
+        (
+            "i i'll i'm you the and is are to of it my your will was this that with for on "
+            "at be have can just we what tomorrow send call thanks"
+        ).split()
     ),
     "de": frozenset(
-        [
-            "ich",
-            "du",
-            "und",
-            "ist",
-            "nicht",
-            "das",
-            "die",
-            "der",
-            "ein",
-            "eine",
-            "mit",
-            "zu",
-            "auf",
-            "dir",
-            "dich",
-            "mir",
-            "mich",
-            "ja",
-            "morgen",
-            "bis",
-            "noch",
-            "mal",
-            "schon",
-            "auch",
-            "wir",
-            "dann",
-            "schicke",
-            "melde",
-            "werde",
-            "kann",
-            "danke",
-        ]
+        (
+            "ich du und ist nicht das die der ein eine mit zu auf dir dich mir mich ja "
+            "morgen bis noch mal schon auch wir dann schicke melde werde kann danke"
+        ).split()
     ),
     "es": frozenset(
-        [
-            "yo",
-            "tú",
-            "te",
-            "y",
-            "es",
-            "el",
-            "la",
-            "los",
-            "las",
-            "un",
-            "una",
-            "que",
-            "de",
-            "con",
-            "para",
-            "por",
-            "mañana",
-            "mi",
-            "tu",
-            "lo",
-            "voy",
-            "estoy",
-            "pero",
-            "muy",
-            "también",
-            "gracias",
-            "nos",
-            "hasta",
-            "le",
-            "esta",
-            "este",
-            "noche",
-            "del",
-            "al",
-            "sin",
-            "te",
-            "lo",
-        ]
+        (
+            "yo tú te y es el la los las un una que de con para por mañana mi tu lo voy "
+            "estoy pero muy también gracias nos hasta le esta este noche del al sin te lo"
+        ).split()
     ),
     "fr": frozenset(
-        [
-            "je",
-            "tu",
-            "te",
-            "et",
-            "est",
-            "le",
-            "la",
-            "les",
-            "un",
-            "une",
-            "de",
-            "des",
-            "du",
-            "avec",
-            "pour",
-            "pas",
-            "demain",
-            "mon",
-            "ma",
-            "ton",
-            "ta",
-            "vais",
-            "suis",
-            "mais",
-            "très",
-            "aussi",
-            "merci",
-            "nous",
-            "t'envoie",
-            "j'ai",
-            "c'est",
-        ]
+        (
+            "je tu te et est le la les un une de des du avec pour pas demain mon ma ton ta "
+            "vais suis mais très aussi merci nous t'envoie j'ai c'est"
+        ).split()
     ),
 }
 _TOKEN = re.compile(r"[\w']+", re.UNICODE)

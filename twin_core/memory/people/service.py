@@ -175,43 +175,11 @@ _DONE = (
 _THANKS = r"\b(?:thanks|thank you|thx|danke|gracias|merci)\b"
 _WORD = re.compile(r"\w{4,}", re.UNICODE)
 _STOP = frozenset(
-    [
-        "will",
-        "send",
-        "call",
-        "tomorrow",
-        "today",
-        "tonight",
-        "next",
-        "week",
-        "friday",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "saturday",
-        "sunday",
-        "morgen",
-        "heute",
-        "schicke",
-        "werde",
-        "mañana",
-        "voy",
-        "enviar",
-        "mandar",
-        "demain",
-        "vais",
-        "envoyer",
-        "this",
-        "that",
-        "with",
-        "your",
-        "dich",
-        "dir",
-        "them",
-        "they",
-        "just",
-    ]
+    (
+        "will send call tomorrow today tonight next week friday monday tuesday "
+        "wednesday thursday saturday sunday morgen heute schicke werde mañana voy "
+        "enviar mandar demain vais envoyer this that with your dich dir them they just"
+    ).split()
 )
 
 
