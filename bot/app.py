@@ -30,8 +30,10 @@ from bot.handlers.dispatch import Dispatcher
 from bot.handlers.inbound import InboundProcessor
 from bot.handlers.indexing import LiveIndexer
 from bot.handlers.outbox import Outbox
+from bot.handlers.people_actions import make_people
 from bot.handlers.services import Services
 from twin_core.memory.embed import Embedder, make_embedder
+from twin_core.memory.people import PeopleMemory
 from twin_core.memory.service import Memory
 from twin_core.memory.store import Store
 from twin_core.settings import Settings
@@ -100,6 +102,7 @@ class Twin:
     # Set by start(); a Twin that was not started has none of these.
     services: Services
     memory: Memory
+    people: PeopleMemory
     outbox: Outbox
     actions: OwnerActions
     control: ControlHandler
@@ -148,6 +151,7 @@ class Twin:
         await asyncio.to_thread(embedder.embed, ["warming up"])
         await asyncio.to_thread(warm_language_model, settings.llm_model)
         self.memory = await asyncio.to_thread(open_memory, settings, store, embedder)
+        self.people = make_people(settings, store)
         self.jobs = self._make_queue(install)
         self.services = Services(
             settings=settings,
@@ -155,6 +159,7 @@ class Twin:
             channels={c.name: c for c in channels},
             jobs=self.jobs,
             install_id=install,
+            people=self.people,
         )
         self.outbox = Outbox(self.services)
         self.actions = OwnerActions(settings, store, self.outbox, self.memory)
@@ -188,6 +193,7 @@ class Twin:
         await self.supervisor.start()
         # Due jobs run once the channels they send through are up.
         await self._run_jobs(install)
+        await self._queue_people_backlog()
 
     def _make_queue(self, install: str) -> JobQueue:
         if self.settings.redis_url is None:
@@ -202,7 +208,12 @@ class Twin:
         )
 
     def _job_context(self) -> JobContext:
-        return JobContext(memory=self.memory, deliver_draft=self._deliver, tell_owner=self._tell)
+        return JobContext(
+            memory=self.memory,
+            deliver_draft=self._deliver,
+            tell_owner=self._tell,
+            people=self.people,
+        )
 
     async def _deliver(self, draft_id: int) -> str:
         outcome = await self.outbox.deliver(DraftId(draft_id))
@@ -237,6 +248,19 @@ class Twin:
             on_startup=context_startup(self._job_context()),
         )
         self._arq_task = asyncio.create_task(self._arq_worker.main(), name="jobs:arq-bot")
+
+    async def _queue_people_backlog(self) -> None:
+        """Messages stored while no twin read them for people memory (an import, a
+        first start on an old database) are read by the `extract_people` job."""
+        people = self.services.people
+        if people is None:
+            return
+        pending = await asyncio.to_thread(people.pending)
+        if pending:
+            highest = await asyncio.to_thread(self.store.messages.highest_id)
+            await self.jobs.enqueue(
+                "extract_people", key=self.services.job_key("extract-people", highest)
+            )
 
     async def _queue_backlog(self, pending: int) -> None:
         queue: Queue = "bot" if self.index_embedded else "work"

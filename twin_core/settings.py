@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     llm_api_base: str | None = None
     """Where the model is served when not at its provider's default (Ollama, a proxy)."""
     llm_timeout_s: Annotated[float, Field(gt=0, le=600)] = 60.0
+    people_model: str = ""
+    """A litellm model that adds to the rules when reading messages for people memory
+    (facts, promises); empty: rules only, no model. Uses `llm_api_key`/`llm_api_base`."""
 
     default_policy: PolicyMode = PolicyMode.DRAFT
     """What the twin does for a contact with no policy of their own."""

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from twin_core.memory.people import PeopleMemory
 from twin_core.memory.service import Memory
 
 log = logging.getLogger("twin.jobs")
@@ -36,6 +37,8 @@ class JobContext:
     """Sends an approved draft; only the bot process has one."""
     tell_owner: Callable[[str], Awaitable[None]] | None = None
     """Says something in the control chat; never raises."""
+    people: PeopleMemory | None = None
+    """People memory (facts, promises, relationship figures), for `extract_people`."""
 
 
 class JobUnavailable(RuntimeError):
@@ -94,6 +97,36 @@ async def index_backlog(ctx: Mapping[str, Any]) -> str:
     return f"indexed {done:,} messages in {time.perf_counter() - started:.1f} s"
 
 
+async def extract_people(ctx: Mapping[str, Any]) -> str:
+    """Read what is stored and not yet read for people memory (after an import): facts,
+    promises and relationship figures, logging progress as it goes. Resumable: it reads
+    on from a watermark that moves with what it wrote."""
+    twin = twin_context(ctx)
+    if twin.people is None:
+        raise JobUnavailable("extract_people needs people memory, which is not open here")
+    people = twin.people
+    started = time.perf_counter()
+    last_report = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - last_report[0] >= 5 or done >= total:
+            last_report[0] = now
+            log.info(
+                "people memory: %s / %s messages read (%.0f msg/s)",
+                f"{done:,}",
+                f"{total:,}",
+                done / max(now - started, 1e-9),
+            )
+
+    derived = await asyncio.to_thread(people.catch_up, progress)
+    return (
+        f"read {derived.messages:,} messages for people memory in "
+        f"{time.perf_counter() - started:.1f} s: {derived.commitments:,} promises, "
+        f"{derived.facts:,} facts, {derived.closed:,} promises kept"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class JobSpec:
     """How one job is run: on which queue, how many tries, how long between them."""
@@ -119,5 +152,6 @@ JOBS: dict[str, JobSpec] = {
     for spec in (
         JobSpec(send_draft, "bot", max_tries=1),
         JobSpec(index_backlog, "work", max_tries=5, backoff_s=10.0),
+        JobSpec(extract_people, "work", max_tries=5, backoff_s=10.0),
     )
 }

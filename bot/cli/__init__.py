@@ -17,7 +17,7 @@ import click
 import typer
 
 from bot.channels.printable import PrintableFormatter, printable
-from bot.cli import channels, contacts, memory, owner, running
+from bot.cli import channels, contacts, memory, owner, people, running
 from bot.cli.common import CliState, UserError
 from bot.cli.imports import import_app
 
@@ -46,7 +46,7 @@ def root(
     ctx.obj = state
 
 
-for module in (running, owner, contacts, memory, channels):
+for module in (running, owner, contacts, memory, channels, people):
     module.register(app)
 app.add_typer(import_app, name="import")
 

@@ -247,6 +247,11 @@ def _queue_indexing(settings: Settings, store: Store, console: Console) -> None:
         await queue.start()
         try:
             await queue.enqueue(
+                "extract_people",
+                key=f"{install}:extract-people:{store.messages.highest_id()}",
+                queue="work",
+            )
+            await queue.enqueue(
                 "index_backlog",
                 key=f"{install}:index-backlog:{store.messages.highest_id()}",
                 queue="bot" if settings.qdrant_url is None else "work",
@@ -257,7 +262,8 @@ def _queue_indexing(settings: Settings, store: Store, console: Console) -> None:
     asyncio.run(enqueue())
     console.print(
         "Stored. Indexing for recall is queued: the running twin does it (see /status), "
-        "or the next `twin run` or `twin recall`.",
+        "or the next `twin run` or `twin recall`. So is reading for people memory "
+        "(facts, promises): the running twin, or the next `twin run`.",
         highlight=False,
     )
 

@@ -274,6 +274,7 @@ def worker(
     home: HomeOption = None,
 ) -> None:
     """Run channel-free jobs (indexing backlogs) beside `twin run` (needs TWIN_REDIS_URL)."""
+    from bot.handlers.people_actions import make_people
     from workers.jobs import JOBS, JobContext
     from workers.queue import queue_names
     from workers.settings import make_worker
@@ -308,7 +309,7 @@ def worker(
 
     async def startup(ctx_: dict[str, object]) -> None:
         memory = None if embedded else await asyncio.to_thread(open_memory, settings, store)
-        ctx_["twin"] = JobContext(memory=memory)
+        ctx_["twin"] = JobContext(memory=memory, people=make_people(settings, store))
 
     async def shutdown(ctx_: dict[str, object]) -> None:
         context = ctx_.get("twin")

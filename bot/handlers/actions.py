@@ -381,6 +381,10 @@ class OwnerActions:
         self.memory = memory
         self.on_merged = on_merged
         """Told after a merge (the composer's caches of who is whom)."""
+        from bot.handlers.people_actions import PeopleActions
+
+        self.people = PeopleActions(settings, store)
+        """/who, /promises, /done, /facts, /forget-fact, /checkins."""
 
     @staticmethod
     async def _run(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:

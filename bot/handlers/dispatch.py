@@ -27,6 +27,8 @@ from twin_core.types import InboundEvent, OutboundMessage
 
 log = logging.getLogger("twin.dispatch")
 
+INLINE_PEOPLE_AT_MOST = 200
+"""More unread messages than this are left to the `extract_people` job."""
 STRANGER_ANSWER = "This is a private assistant. It does not take messages here."
 
 
@@ -65,7 +67,22 @@ class Dispatcher:
             log.debug("already recorded %s/%s", event.channel, event.external_id)
             return
         self.recorded()
+        await self._read_for_people()
         self.inbound.submit(recorded)
+
+    async def _read_for_people(self) -> None:
+        """Facts, promises and figures from the new message, inline (rules take about a
+        millisecond); a large backlog (an import) is the `extract_people` job's. A
+        failure here is logged and never costs the message: it stays past the
+        watermark and is read next time."""
+        people = self.services.people
+        if people is None:
+            return
+        try:
+            if await asyncio.to_thread(people.pending) <= INLINE_PEOPLE_AT_MOST:
+                await asyncio.to_thread(people.catch_up)
+        except Exception:
+            log.exception("reading the message for people memory failed")
 
     async def _to_bot(self, event: InboundEvent) -> None:
         """A message to the bot outside the control chat: a pairing code, or nothing the

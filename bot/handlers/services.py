@@ -11,6 +11,7 @@ from typing import Any
 from bot.channels.base import Channel
 from bot.channels.supervisor import ChannelHealth
 from bot.handlers.owner import OwnerIdentity
+from twin_core.memory.people import PeopleMemory
 from twin_core.memory.service import Memory
 from twin_core.memory.store import SYSTEM_ACTOR, Store
 from twin_core.settings import Settings
@@ -32,6 +33,8 @@ class Services:
     """Each channel's `ChannelHealth`, for `/status`."""
     owner: OwnerIdentity | None = None
     """Who the owner is and where the control chat is (settings and pairing)."""
+    people: PeopleMemory | None = None
+    """People memory, kept in step with each recorded message (`Dispatcher`)."""
 
     def identity(self) -> OwnerIdentity:
         if self.owner is None:

@@ -725,15 +725,21 @@ COMMAND_SAMPLES: dict[str, str] = {
     "approve": "/approve 1",
     "auto": "/auto mallory on",
     "cancel": "/cancel",
+    "checkins": "/checkins",
+    "done": "/done 1",
     "drafts": "/drafts",
     "edit": "/edit 1 the door code is 4472",
+    "facts": "/facts alice",
+    "forget-fact": "/forget-fact 1",
     "help": "/help",
     "merge": "/merge mallory alice",
     "pause": "/pause",
+    "promises": "/promises alice",
     "recall": "/recall door code",
     "reject": "/reject 1",
     "resume": "/resume",
     "status": "/status",
+    "who": "/who alice",
 }
 """One invocation of every control command: tests fail if the registry has one more."""
 

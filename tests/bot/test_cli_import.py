@@ -117,8 +117,9 @@ def test_no_index_leaves_indexing_for_later(cli: Cli, env: dict[str, str]) -> No
     assert "Indexing for recall is queued" in result.output
     store = Store.open(f"sqlite:///{Path(env['TWIN_HOME']) / 'twin.db'}")
     try:
-        [job] = store.jobs.pending()
-        assert job.name == "index_backlog" and job.queue == "bot"
+        jobs = {job.name: job for job in store.jobs.pending()}
+        assert set(jobs) == {"index_backlog", "extract_people"}
+        assert jobs["index_backlog"].queue == "bot" and jobs["extract_people"].queue == "work"
     finally:
         store.close()
 

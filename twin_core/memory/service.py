@@ -79,6 +79,9 @@ class Memory:
         """`source_id` is the same person as `target_id`: one contact, and recall files
         their messages under it."""
         merged = self.store.contacts.merge(source_id, target_id)
+        from twin_core.memory.people import PeopleMemory
+
+        PeopleMemory(self.store).rebuild_relationship(target_id)
         try:
             self.recall_index.refile_contact(target_id)
         except VectorIndexError as exc:

@@ -74,3 +74,38 @@ async def complete(
         raise ModelError(f"{model}: {type(exc).__name__}: {exc}") from exc
     content = response.choices[0].message.content
     return str(content or "").strip()
+
+
+def complete_json(
+    messages: list[dict[str, str]],
+    *,
+    model: str,
+    schema: dict[str, Any],
+    api_key: str | None = None,
+    api_base: str | None = None,
+    timeout: float = 60.0,
+) -> str:
+    """A blocking completion asked to answer with JSON following `schema` (litellm's
+    `response_format`); the caller validates what comes back. For work already off the
+    event loop (people memory's extraction)."""
+    litellm = import_litellm()
+    if model.startswith(f"{LOCAL_PROVIDER}/"):
+        register_local_provider()
+    kwargs: dict[str, Any] = {
+        "model": model,
+        "messages": messages,
+        "timeout": timeout,
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "extraction", "schema": schema, "strict": True},
+        },
+    }
+    if api_key:
+        kwargs["api_key"] = api_key
+    if api_base:
+        kwargs["api_base"] = api_base
+    try:
+        response = litellm.completion(**kwargs)
+    except Exception as exc:
+        raise ModelError(f"{model}: {type(exc).__name__}: {exc}") from exc
+    return str(response.choices[0].message.content or "").strip()

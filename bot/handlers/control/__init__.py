@@ -15,6 +15,7 @@ from bot.handlers.actions import Outcome, OwnerActions
 from bot.handlers.control.contacts import ContactCommands
 from bot.handlers.control.drafts import DraftCommands
 from bot.handlers.control.memory import MemoryCommands
+from bot.handlers.control.people import PeopleCommands
 from bot.handlers.control.registry import Command, CommandRegistry, Reply, UsageError
 from bot.handlers.control.system import SystemCommands
 from bot.handlers.services import Services
@@ -43,6 +44,7 @@ class ControlHandler:
             self.drafts,
             ContactCommands(actions),
             MemoryCommands(actions),
+            PeopleCommands(actions.people),
             SystemCommands(actions, services, lambda: self.registry, extra_status),
         )
         self._lock = asyncio.Lock()

@@ -348,7 +348,14 @@ class ContactRepository:
                 raise UnknownContact(
                     f"no contact with id {source_id if source is None else target_id}"
                 )
-            for model in (Handle, Conversation, Message, Draft):
+            # People memory's rows move too (its figures are rebuilt by the caller,
+            # `Memory.merge_contacts`); imported here, as that package imports this one.
+            from twin_core.memory.people.models import Commitment, Fact, Relationship
+
+            session.execute(
+                sa.delete(Relationship).where(col(Relationship.contact_id) == source_id)
+            )
+            for model in (Handle, Conversation, Message, Draft, Fact, Commitment):
                 column = model.__table__.c.contact_id  # type: ignore[attr-defined,union-attr]
                 session.execute(
                     sa.update(model).where(column == source_id).values(contact_id=target_id)
