@@ -7,7 +7,7 @@
 
 Every row cascades from its source message and its contact.
 
-Revision ID: 0004_people
+Revision ID: 0004
 Revises: 0003
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_people"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
