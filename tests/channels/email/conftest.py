@@ -10,6 +10,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
+import aiosmtplib
 import pytest
 
 from bot.app import Twin
@@ -174,6 +175,17 @@ class MailTwin:
         ]
         self.twin.memory.record_many(events)
         self.twin.memory.index()
+
+    async def smtp_send(self, message: EmailMessage) -> None:
+        """Send `message` through the SMTP server, as any mail client would."""
+        await aiosmtplib.send(
+            message,
+            hostname="127.0.0.1",
+            port=self.smtp.controller.port,
+            username="client",
+            password="secret",
+            start_tls=False,
+        )
 
     async def settled(self) -> None:
         assert self.twin is not None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from email.message import EmailMessage
 
 from tests.channels.email.conftest import OWNER, MailTwinFactory, eventually, mail
+from tests.channels.email.servers import Dovecot
 
 ALICE = "alice@example.test"
 ALICE_BEFORE = [
@@ -78,3 +79,106 @@ async def test_a_mail_is_drafted_approved_and_answered_in_its_thread(
     # The twin's own cards came back into the INBOX: never taken as commands.
     assert not [c for c in t.cards() if "Unknown command" in c.get_content()]
     assert not [c for c in t.cards() if "Refused" in c.get_content()]
+
+
+async def test_a_restart_reads_on_where_it_stopped_and_handles_nothing_twice(
+    mail_twin: MailTwinFactory,
+) -> None:
+    t = await mail_twin()
+    t.seed(ALICE, "Alice", ALICE_BEFORE)
+    t.box.deliver(mail(f"Alice <{ALICE}>", OWNER, "Lunch", "Lunch tomorrow?"))
+    await t.card("[twin] Draft 1 for Alice")
+    await t.settled()
+    await t.stop()
+
+    # Mail that arrives while the twin is down is read when it is back; what it had
+    # read before is not read again.
+    t.box.deliver(mail(f"Alice <{ALICE}>", OWNER, "Cinema", "And cinema on Sunday?"))
+    await t.start()
+    await t.card("[twin] Draft 2 for Alice")
+    await t.settled()
+    store = t.twin.store  # type: ignore[union-attr]
+    texts = [m.text for m in store.messages.iter_after(0)]
+    assert texts.count("Lunch tomorrow?") == 1
+    assert texts.count("And cinema on Sunday?") == 1
+    assert len([c for c in t.cards() if str(c["Subject"]).startswith("[twin] Draft")]) == 2
+
+
+async def test_a_dropped_connection_is_resumed_without_losing_mail(
+    mail_twin: MailTwinFactory, dovecot: Dovecot
+) -> None:
+    t = await mail_twin()
+    t.seed(ALICE, "Alice", ALICE_BEFORE)
+    first = t.channel._imap
+    dovecot.kick(t.box.user)
+    # Mail arriving while the connection is down is read once it is back.
+    t.box.deliver(mail(f"Alice <{ALICE}>", OWNER, "Lunch", "Lunch tomorrow?"))
+    await t.card("[twin] Draft 1 for Alice", timeout=20)
+    assert t.channel._imap is not first
+    twin = t.twin
+    assert twin is not None
+    health = twin.supervisor.health["email"]
+    assert health.state == "connected" and "lost" in health.last_error.lower()
+
+
+async def test_mail_from_the_owners_address_commands_only_when_provably_theirs(
+    mail_twin: MailTwinFactory,
+) -> None:
+    t = await mail_twin()
+    store = t.twin.store  # type: ignore[union-attr]
+    # Anyone can write the owner's address in From: without their server vouching for
+    # it, and without it in the owner's Sent folder, it is refused and audited.
+    t.box.deliver(mail(OWNER, OWNER, "twin", "/pause"))
+    refused = await t.card("[twin] Refused")
+    assert "not the owner" in refused.get_content()
+    assert store.state.get("paused") != "1"
+    # The same command from the owner's own mail client (its copy in Sent) is obeyed.
+    command = mail(OWNER, OWNER, "twin", "/pause")
+    t.box.deliver(command, "Sent")
+    t.box.deliver(command)
+    await eventually(lambda: store.state.get("paused") == "1", what="the twin paused")
+    await t.settled()
+    assert len([c for c in t.cards() if "Refused" in str(c["Subject"])]) == 1
+
+
+async def test_the_owners_server_can_vouch_for_the_owners_mail(
+    mail_twin: MailTwinFactory,
+) -> None:
+    t = await mail_twin(TWIN_EMAIL_AUTHSERV_ID="mx.example.test")
+    store = t.twin.store  # type: ignore[union-attr]
+    t.smtp.stamp = (
+        "mx.example.test; dkim=pass header.d=example.test; dmarc=pass header.from=example.test"
+    )
+    # The owner's reply arrives only in the INBOX, stamped by their receiving server.
+    await t.smtp_send(mail(OWNER, OWNER, "twin", "/pause"))
+    await eventually(lambda: store.state.get("paused") == "1", what="the twin paused")
+    # A stamp by another server (or one the sender wrote) proves nothing.
+    t.smtp.stamp = "mx.attacker.test; dkim=pass header.d=example.test"
+    await t.smtp_send(mail(OWNER, OWNER, "twin", "/resume"))
+    await t.card("[twin] Refused")
+    assert store.state.get("paused") == "1"
+
+
+async def test_newsletters_and_no_reply_mail_are_recorded_and_never_answered(
+    mail_twin: MailTwinFactory,
+) -> None:
+    t = await mail_twin()
+    t.seed("news@shop.example.test", "Shop", [("Shop", "Sale!"), ("me", "thanks")])
+    t.box.deliver(
+        mail(
+            "Shop <news@shop.example.test>",
+            OWNER,
+            "Sale, Sam!",
+            "Sam, 50% off everything",
+            List_Unsubscribe="<mailto:unsubscribe@shop.example.test>",
+        )
+    )
+    t.box.deliver(mail("noreply@bank.example.test", OWNER, "Statement", "Sam, your statement"))
+    t.box.deliver(mail("Html <html@example.test>", OWNER, "Bulk", "Sam hello", Precedence="bulk"))
+    store = t.twin.store  # type: ignore[union-attr]
+    await eventually(
+        lambda: len([m for m in store.messages.iter_after(0) if m.kind == "automated"]) == 3,
+        what="the three automated mails recorded",
+    )
+    await t.settled()
+    assert not [c for c in t.cards() if "Draft" in str(c["Subject"])]
