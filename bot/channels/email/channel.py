@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 from collections import deque
-from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -58,6 +58,7 @@ EMAIL = ChannelName("email")
 INBOX = "INBOX"
 OWN_IDS_KEPT = 1000
 UNVERIFIED = "unverified:"
+KEY_LIMIT = 64
 
 
 class Checkpoints(Protocol):
@@ -93,7 +94,7 @@ class EmailChannel:
         self._task: asyncio.Task[None] | None = None
         self._lost: Exception | None = None
         self._stopping = False
-        self._prefix = f"email:{self.owner}:"
+        self._prefix = f"email:{_digest(self.owner)[:8]}:"
         self._own: deque[str] = deque(maxlen=OWN_IDS_KEPT)
         self._send_lock = asyncio.Lock()
 
@@ -392,14 +393,21 @@ class EmailChannel:
         value = {"validity": validity, "uid": uid, "at": datetime.now(UTC).isoformat()}
         await self._set(f"folder:{folder}", json.dumps(value))
 
+    def _key(self, name: str) -> str:
+        """The state key of `name` for this mailbox (keys hold 64 characters: a long
+        one, such as a thread's Message-ID, is kept by its digest)."""
+        key = self._prefix + name
+        return key if len(key) <= KEY_LIMIT else f"{self._prefix}#{_digest(name)[:40]}"
+
     async def _get(self, key: str) -> str:
-        return await asyncio.to_thread(self.checkpoints.get, self._prefix + key, "")
+        return await asyncio.to_thread(self.checkpoints.get, self._key(key), "")
 
     async def _set(self, key: str, value: str) -> None:
-        await asyncio.to_thread(self.checkpoints.set, self._prefix + key, value)
+        await asyncio.to_thread(self.checkpoints.set, self._key(key), value)
 
-    def checkpoint_keys(self, folders: Iterable[str]) -> list[str]:
-        return [f"{self._prefix}folder:{f}" for f in folders]
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _quoted(folder: str) -> str:

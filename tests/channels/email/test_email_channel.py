@@ -3,10 +3,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from email.message import EmailMessage
+from pathlib import Path
 
-from tests.channels.email.conftest import OWNER, MailTwinFactory, eventually, mail
-from tests.channels.email.servers import Dovecot
+import pytest
+
+from tests.channels.email.conftest import (
+    OWNER,
+    MailTwinFactory,
+    email_environ,
+    eventually,
+    mail,
+)
+from tests.channels.email.servers import Dovecot, Mailbox, SmtpServer
+from tests.support.settings import REPO
 
 ALICE = "alice@example.test"
 ALICE_BEFORE = [
@@ -182,3 +200,64 @@ async def test_newsletters_and_no_reply_mail_are_recorded_and_never_answered(
     )
     await t.settled()
     assert not [c for c in t.cards() if "Draft" in str(c["Subject"])]
+
+
+def _reading(database: Path) -> bool:
+    """Whether the twin has begun reading the INBOX (its checkpoint is in the store)."""
+    if not database.exists():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(database, timeout=1)) as db:
+            rows = db.execute("SELECT 1 FROM state WHERE key LIKE 'email:%:folder:INBOX'")
+            return rows.fetchone() is not None
+    except sqlite3.Error:
+        return False
+
+
+@pytest.mark.timeout(180)
+def test_twin_run_on_email_from_settings_alone(
+    dovecot: Dovecot, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    """`twin run` with TWIN_CHANNELS=["email"]: the real command, configured by the
+    environment only, reads a mail and sends the owner its card by mail."""
+    box = Mailbox(dovecot.port, dovecot.new_user())
+    box.deliver(mail("setup@example.test", OWNER, "setup", "creates the mailbox"))
+    smtp.mailboxes[OWNER] = box
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TWIN_")}
+    env |= email_environ(box, smtp)
+    env |= {
+        "TWIN_HOME": str(tmp_path),
+        "TWIN_CHANNELS": '["email"]',
+        "TWIN_CONTROL_CHAT": f"email:{OWNER}",
+        "TWIN_OWNER_HANDLES": json.dumps({"email": [OWNER]}),
+        "TWIN_OWNER_NAME": "Sam",
+        "TWIN_BURST_WINDOW_S": "0",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"],
+        env=env,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        # Its first start reads from the mailbox's present on: wait until it is there.
+        while not _reading(tmp_path / "twin.db"):
+            assert process.poll() is None, process.communicate()[1][-2000:]
+            assert time.monotonic() < deadline, "twin run never connected"
+            time.sleep(0.1)
+        box.deliver(mail(f"Alice <{ALICE}>", OWNER, "Lunch", "Sam, lunch tomorrow?"))
+        while time.monotonic() < deadline and not smtp.to(OWNER):
+            assert process.poll() is None, process.communicate()[1][-2000:]
+            time.sleep(0.1)
+        cards = [s.mail for s in smtp.to(OWNER)]
+        assert cards, "no mail reached the owner"
+        # No earlier exchange to write like: the twin says so, by mail.
+        assert "Alice" in cards[0].get_content()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err[-2000:]
