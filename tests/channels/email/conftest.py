@@ -149,10 +149,7 @@ class MailTwin:
         def find() -> EmailMessage | None:
             return next((m for m in self.cards() if str(m["Subject"]).startswith(starting)), None)
 
-        seen = lambda: [str(m["Subject"]) for m in self.cards()]  # noqa: E731
-        found: EmailMessage = await eventually(
-            find, timeout, f"a card {starting!r} (seen: {seen()})"
-        )
+        found: EmailMessage = await eventually(find, timeout, f"a card {starting!r}")
         return found
 
     def seed(self, address: str, name: str, turns: list[tuple[str, str]]) -> None:

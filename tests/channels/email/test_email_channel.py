@@ -25,6 +25,7 @@ from tests.channels.email.conftest import (
 )
 from tests.channels.email.servers import Dovecot, Mailbox, SmtpServer
 from tests.support.settings import REPO
+from twin_core.types import DraftId
 
 ALICE = "alice@example.test"
 ALICE_BEFORE = [
@@ -80,7 +81,7 @@ async def test_a_mail_is_drafted_approved_and_answered_in_its_thread(
     assert body.rstrip().endswith("\n-- \nSam")
     store = t.twin.store  # type: ignore[union-attr]
     draft = await eventually(
-        lambda: (d := store.drafts.get(1)) is not None and d.status == "sent" and d,
+        lambda: (d := store.drafts.get(DraftId(1))) is not None and d.status == "sent" and d,
         what="the draft marked sent",
     )
     assert body.startswith(draft.text)
