@@ -235,6 +235,13 @@ class EmailChannel:
         if mail.sender == self.owner and to_self:
             await self._control(mail, in_sent)
             return
+        if mail.sender == self.owner and not (in_sent or mail.owner_verified):
+            # In the INBOX, from the owner's address, to others: the owner's copy (its
+            # twin in Sent is the one recorded), or someone writing as the owner, which
+            # is refused and audited like any unproven command.
+            if not await self._is_owners(mail, in_sent):
+                await self._control(mail, in_sent)
+            return
         event = fresh_chat(mail.event, self.control_chat_id or "")
         if in_sent or mail.owner_verified:
             event = replace(event, from_owner=True, sender_id=HandleId(self.owner))

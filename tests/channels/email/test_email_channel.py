@@ -262,3 +262,35 @@ def test_twin_run_on_email_from_settings_alone(
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=60)
     assert process.returncode == 0, err[-2000:]
+
+
+async def test_the_owners_own_answer_from_their_mail_client_replaces_the_draft(
+    mail_twin: MailTwinFactory,
+) -> None:
+    t = await mail_twin()
+    t.seed(ALICE, "Alice", ALICE_BEFORE)
+    incoming = mail(f"Alice <{ALICE}>", OWNER, "Lunch", "Sam, lunch tomorrow?")
+    t.box.deliver(incoming)
+    await t.card("[twin] Draft 1 for Alice")
+    # The owner answers Alice from their phone; the client files it in Sent, and a
+    # copy of it (the owner put themselves in Cc) arrives in the INBOX too.
+    own = mail(
+        f"Sam <{OWNER}>",
+        ALICE,
+        "Re: Lunch",
+        "yes, 1pm!\n\nOn Tue, Alice wrote:\n> Sam, lunch tomorrow?",
+        cc=[OWNER],
+        in_reply_to=incoming["Message-ID"],
+    )
+    t.box.deliver(own, "Sent")
+    t.box.deliver(own)
+    store = t.twin.store  # type: ignore[union-attr]
+    await eventually(
+        lambda: (d := store.drafts.get(DraftId(1))) is not None and d.status == "expired",
+        what="the draft withdrawn",
+    )
+    await t.settled()
+    mine = [m for m in store.messages.iter_after(0) if m.text == "yes, 1pm!"]
+    assert len(mine) == 1 and mine[0].from_owner
+    assert not t.smtp.to(ALICE)  # the twin sent nothing
+    assert not [c for c in t.cards() if "Refused" in str(c["Subject"])]
