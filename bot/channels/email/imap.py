@@ -108,8 +108,6 @@ def _drop(imap: aioimaplib.IMAP4) -> None:
 async def close_session(imap: aioimaplib.IMAP4, timeout: float = 5.0) -> None:
     """Log out politely if the server answers quickly; close the socket either way."""
     try:
-        if imap.has_pending_idle():
-            imap.idle_done()  # the server answers nothing else until IDLE is done
         if imap.get_state() not in ("LOGOUT", "STARTED"):
             await asyncio.wait_for(imap.logout(), timeout)
     except Exception:

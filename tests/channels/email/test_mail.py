@@ -242,3 +242,23 @@ def test_plain_connections_are_accepted_on_loopback() -> None:
         TWIN_EMAIL_OAUTH2_TOKEN="ya29.token",
     )
     assert local.imap == ("127.0.0.1", 143) and local.smtp == ("::1", 25)
+
+
+def test_the_sent_folder_is_found_by_its_special_use_mark() -> None:
+    from aioimaplib import Response
+
+    from bot.channels.email.imap import folder_names, sent_folder_of
+
+    gmail = Response(
+        "OK",
+        [
+            b'(\\HasNoChildren) "/" "INBOX"',
+            b'(\\HasChildren \\Noselect) "/" "[Gmail]"',
+            b'(\\HasNoChildren \\Sent) "/" "[Gmail]/Sent Mail"',
+            b"LIST completed",
+        ],
+    )
+    assert sent_folder_of(gmail) == "[Gmail]/Sent Mail"
+    plain = Response("OK", [b'(\\HasNoChildren) "." INBOX', b'(\\HasNoChildren) "." Sent'])
+    assert sent_folder_of(plain) is None
+    assert folder_names(plain) == {"INBOX", "Sent"}
