@@ -49,7 +49,7 @@ def make_channel(settings: Settings) -> EmailChannel:
 
 
 async def doctor(settings: Settings) -> list[str]:
-    """Settings readable, IMAP login accepted, the Sent folder found, SMTP reachable."""
+    """Settings readable, the IMAP and SMTP logins accepted, IDLE offered."""
     import aiosmtplib
 
     from bot.channels.email import imap as imapx
@@ -87,6 +87,11 @@ async def doctor(settings: Settings) -> list[str]:
     )
     try:
         await smtp.connect()
+        token = await imapx.token_of(config)
+        if token is not None:
+            await smtp.auth_xoauth2(config.login, token)
+        elif config.password is not None:
+            await smtp.login(config.login, config.password.get_secret_value())
         await smtp.quit()
     except Exception as exc:
         problems.append(f"SMTP {host}:{port}: {type(exc).__name__}: {exc}")

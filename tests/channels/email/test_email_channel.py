@@ -25,6 +25,7 @@ from tests.channels.email.conftest import (
 )
 from tests.channels.email.servers import Dovecot, Mailbox, SmtpServer
 from tests.support.settings import REPO
+from twin_core.settings import load_settings
 from twin_core.types import DraftId
 
 ALICE = "alice@example.test"
@@ -294,3 +295,26 @@ async def test_the_owners_own_answer_from_their_mail_client_replaces_the_draft(
     assert len(mine) == 1 and mine[0].from_owner
     assert not t.smtp.to(ALICE)  # the twin sent nothing
     assert not [c for c in t.cards() if "Refused" in str(c["Subject"])]
+
+
+async def test_doctor_checks_the_login_and_both_servers(dovecot: Dovecot, smtp: SmtpServer) -> None:
+    from bot.channels.email import doctor
+
+    box = Mailbox(dovecot.port, dovecot.new_user())
+    box.deliver(mail("setup@example.test", OWNER, "setup", "creates the mailbox"))
+    values = {"control_chat": f"email:{OWNER}", "owner_handles": {"email": [OWNER]}}
+    fine = load_settings(email_environ(box, smtp), **values)  # type: ignore[arg-type]
+    assert await doctor(fine) == []
+    wrong = load_settings(
+        email_environ(box, smtp, TWIN_EMAIL_PASSWORD="wrong"),
+        **values,  # type: ignore[arg-type]
+    )
+    problems = await doctor(wrong)
+    assert len(problems) == 2
+    assert "refused the login" in problems[0] and "app password" in problems[0]
+    assert problems[1].startswith(f"SMTP 127.0.0.1:{smtp.controller.port}:")
+    unreachable = load_settings(
+        email_environ(box, smtp, TWIN_EMAIL_SMTP_PORT="1"),
+        **values,  # type: ignore[arg-type]
+    )
+    assert [p.split(":")[0] for p in await doctor(unreachable)] == ["SMTP 127.0.0.1"]
