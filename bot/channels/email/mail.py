@@ -53,7 +53,7 @@ class Mail:
     sender: str
     """The From address, lower case."""
     reply_address: str
-    """Where an answer goes: the Reply-To, else the From (the sender only)."""
+    """Where an answer goes: the sender's From address, and no one else."""
     to: tuple[str, ...]
     subject: str
     references: tuple[str, ...]
@@ -103,7 +103,6 @@ def read_mail(
         return None
     message = BytesParser(policy=compat32).parsebytes(data, headersonly=True)
     sender = parseaddr(header_text(message.get("From")))[1].strip().lower()
-    reply_to = parseaddr(header_text(message.get("Reply-To")))[1].strip().lower()
     to = tuple(
         address.lower()
         for _, address in getaddresses([header_text(v) for v in message.get_all("To", [])])
@@ -116,7 +115,9 @@ def read_mail(
         event=event,
         message_id=str(event.external_id),
         sender=sender,
-        reply_address=reply_to or sender,
+        # Never the Reply-To: anyone forging Alice's From could point it at themselves
+        # and read what the owner meant for her.
+        reply_address=sender,
         to=to,
         subject=header_text(message.get("Subject")),
         references=tuple(_MESSAGE_ID.findall(header_text(message.get("References")))),

@@ -46,6 +46,11 @@ def test_a_reply_threads_under_the_thread_and_drops_quotes_and_signature() -> No
     assert not b.automated
 
 
+def test_the_answer_goes_to_the_from_address_never_a_reply_to() -> None:
+    message = mail("Alice <alice@example.test>", OWNER, "Hi", "Sam, hi", Reply_To="x@evil.test")
+    assert read(message).reply_address == "alice@example.test"
+
+
 def test_html_mail_becomes_text() -> None:
     message = mail("bob@example.test", OWNER, "Hi", "plain")
     message.set_content(
