@@ -230,6 +230,7 @@ class EmailChannel:
             return
         if mail.message_id in self._own:
             return  # the twin's own (a card coming back, or the copy in Sent)
+        mail = await self._rooted(mail)
         in_sent = folder == self.sent_folder
         to_self = bool(mail.to) and all(address == self.owner for address in mail.to)
         if mail.sender == self.owner and to_self:
@@ -249,6 +250,19 @@ class EmailChannel:
             await self._remember_thread(event.chat_id, mail)
         if self._on_event is not None:
             await self._on_event(event)
+
+    async def _rooted(self, mail: Mail) -> Mail:
+        """`mail` in its thread across restarts: a reply that names only its parent
+        (In-Reply-To, no References) joins the thread the parent was in, which the
+        reader remembers only while the process lives."""
+        event = mail.event
+        if not mail.references and event.reply_to and str(event.chat_id) == event.reply_to:
+            root = await self._get(f"root:{event.reply_to}")
+            if root:
+                mail = replace(mail, event=replace(event, chat_id=ChatId(root)))
+        if not mail.automated:
+            await self._set(f"root:{mail.message_id}", mail.event.chat_id)
+        return mail
 
     async def _control(self, mail: Mail, in_sent: bool) -> None:
         """The owner's mail to their own address: the control chat, when it is on email.

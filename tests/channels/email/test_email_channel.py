@@ -106,14 +106,18 @@ async def test_a_restart_reads_on_where_it_stopped_and_handles_nothing_twice(
 ) -> None:
     t = await mail_twin()
     t.seed(ALICE, "Alice", ALICE_BEFORE)
-    t.box.deliver(mail(f"Alice <{ALICE}>", OWNER, "Lunch", "Lunch tomorrow?"))
+    first = mail(f"Alice <{ALICE}>", OWNER, "Lunch", "Lunch tomorrow?")
+    t.box.deliver(first)
     await t.card("[twin] Draft 1 for Alice")
     await t.settled()
     await t.stop()
 
     # Mail that arrives while the twin is down is read when it is back; what it had
-    # read before is not read again.
-    t.box.deliver(mail(f"Alice <{ALICE}>", OWNER, "Cinema", "And cinema on Sunday?"))
+    # read before is not read again. This one names only its parent (no References),
+    # and still joins its thread.
+    second = mail(f"Alice <{ALICE}>", OWNER, "Re: Lunch", "And cinema on Sunday?")
+    second["In-Reply-To"] = first["Message-ID"]
+    t.box.deliver(second)
     await t.start()
     await t.card("[twin] Draft 2 for Alice")
     await t.settled()
@@ -121,7 +125,18 @@ async def test_a_restart_reads_on_where_it_stopped_and_handles_nothing_twice(
     texts = [m.text for m in store.messages.iter_after(0)]
     assert texts.count("Lunch tomorrow?") == 1
     assert texts.count("And cinema on Sunday?") == 1
-    assert len([c for c in t.cards() if str(c["Subject"]).startswith("[twin] Draft")]) == 2
+    drafts = [str(c["Subject"]) for c in t.cards() if str(c["Subject"]).startswith("[twin] D")]
+    # Draft 1 is replaced by draft 2: she wrote again in the same thread.
+    assert drafts == [
+        "[twin] Draft 1 for Alice",
+        "[twin] Draft 1 for Alice is replaced: they wrote again.",
+        "[twin] Draft 2 for Alice",
+    ]
+    lunch, cinema = (
+        next(m for m in store.messages.iter_after(0) if m.text == text)
+        for text in ("Lunch tomorrow?", "And cinema on Sunday?")
+    )
+    assert lunch.conversation_id == cinema.conversation_id
 
 
 async def test_a_dropped_connection_is_resumed_without_losing_mail(
