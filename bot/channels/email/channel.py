@@ -90,6 +90,7 @@ class EmailChannel:
         self.sent_folder = config.sent_folder
         self.idle_supported = False
         self._imap: aioimaplib.IMAP4 | None = None
+        self._selected: str | None = None
         self._on_event: EventHandler | None = None
         self._task: asyncio.Task[None] | None = None
         self._lost: Exception | None = None
@@ -107,7 +108,7 @@ class EmailChannel:
         own = await self._get("own")
         self._own = deque(json.loads(own) if own else (), maxlen=OWN_IDS_KEPT)
         imap = await imapx.open_session(self.config, self._connection_lost)
-        self._imap = imap
+        self._imap, self._selected = imap, None
         self.idle_supported = imap.has_capability("IDLE")
         if not self.sent_folder:
             self.sent_folder = await self._find_sent_folder(imap)
@@ -166,7 +167,8 @@ class EmailChannel:
             await asyncio.sleep(self.config.poll_s)
             imapx.check(await imap.noop(), "NOOP")
             return
-        await self._select(INBOX)
+        if self._selected != INBOX:
+            await self._select(INBOX)
         idle = await imap.idle_start(timeout=self.config.poll_s)
         try:
             while imap.has_pending_idle():
@@ -188,7 +190,9 @@ class EmailChannel:
         """Select `folder`; returns its UIDVALIDITY and UIDNEXT, and makes sure it has a
         checkpoint (a new one starts at UIDNEXT - 1: only mail from now on)."""
         imap = self._alive()
+        self._selected = None
         response = imapx.check(await imap.select(_quoted(folder)), f"SELECT {folder}")
+        self._selected = folder
         validity = imapx.number(response, "UIDVALIDITY") or 0
         following = imapx.number(response, "UIDNEXT") or 0
         if not await self._get(f"folder:{folder}"):
@@ -304,12 +308,14 @@ class EmailChannel:
 
     async def _in_folder(self, folder: str, message_id: str) -> bool:
         imap = self._alive()
+        self._selected = None
         imapx.check(await imap.select(_quoted(folder)), f"SELECT {folder}")
         try:
             found = await imap.uid_search(f'HEADER Message-ID "<{message_id}>"', charset=None)
             return bool(imapx.uids(imapx.check(found, "UID SEARCH")))
         finally:
             imapx.check(await imap.select(INBOX), "SELECT INBOX")
+            self._selected = INBOX
 
     # -- writing ------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import imaplib
 import os
@@ -71,6 +72,7 @@ state_dir = {d}/state
 log_path = {d}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
+auth_failure_delay = 0
 auth_mechanisms = plain login
 default_internal_user = {user}
 default_internal_group = {group}
@@ -126,6 +128,7 @@ service imap-login {{
         raise RuntimeError(f"dovecot did not start: {(d / 'dovecot.log').read_text()[-500:]}")
 
     def stop(self) -> None:
+        """Stop the daemon and remove its folder; safe to call twice."""
         pid_file = self.folder / "run" / "master.pid"
         with contextlib.suppress(OSError, ValueError):
             pid = int(pid_file.read_text().strip())
@@ -137,6 +140,10 @@ service imap-login {{
                 except OSError:
                     break
                 time.sleep(0.05)
+            else:
+                # Still shutting down (a login it was delaying): end it and its children.
+                with contextlib.suppress(OSError):
+                    os.killpg(pid, signal.SIGKILL)
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def new_user(self) -> str:
@@ -176,10 +183,13 @@ def start_dovecot() -> Dovecot:
     folder = Path(tempfile.mkdtemp(prefix="twin-dovecot-", dir="/tmp"))
     folder.chmod(0o755)
     server = Dovecot(folder)
+    # Stopped by the fixture; and at exit whatever happens to the session (an
+    # interrupted run must not leave a daemon behind).
+    atexit.register(server.stop)
     try:
         server.start()
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        server.stop()
         raise
     return server
 

@@ -321,7 +321,7 @@ async def test_doctor_checks_the_login_and_both_servers(dovecot: Dovecot, smtp: 
     fine = load_settings(email_environ(box, smtp), **values)  # type: ignore[arg-type]
     assert await doctor(fine) == []
     wrong = load_settings(
-        email_environ(box, smtp, TWIN_EMAIL_PASSWORD="wrong"),
+        email_environ(box, smtp, TWIN_EMAIL_PASSWORD="wrong", TWIN_EMAIL_TIMEOUT_S="2"),
         **values,  # type: ignore[arg-type]
     )
     problems = await doctor(wrong)
