@@ -26,8 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.channels.email import EmailChannel, EmailSettings
-from tests.channels.email.conftest import OWNER, mail
-from tests.channels.email.servers import Mailbox, start_dovecot
+from tests.bot.email.conftest import OWNER, mail
+from tests.bot.email.servers import Mailbox, start_dovecot
 from twin_core.types import InboundEvent
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from bot.app import Twin
 from bot.channels.email import EmailChannel
-from tests.channels.email.servers import Dovecot, Mailbox, SmtpServer, start_dovecot
+from tests.bot.email.servers import Dovecot, Mailbox, SmtpServer, start_dovecot
 from twin_core.memory.embed import Embedder
 from twin_core.settings import Settings, load_settings
 from twin_core.types import ChannelName, ChatId, ExternalId, HandleId, InboundEvent

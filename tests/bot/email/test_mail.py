@@ -17,7 +17,7 @@ from bot.channels.email.mail import (
     reply_mail,
 )
 from bot.channels.email.settings import EmailSettings
-from tests.channels.email.conftest import OWNER, mail
+from tests.bot.email.conftest import OWNER, mail
 from twin_core.memory.importers.mbox import MessageReader
 from twin_core.settings import SettingsError, load_section, load_settings
 from twin_core.types import MessageKind

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.channels.email.conftest import (
+from tests.bot.email.conftest import (
     OWNER,
     MailTwinFactory,
     email_environ,
     eventually,
     mail,
 )
-from tests.channels.email.servers import Dovecot, Mailbox, SmtpServer
+from tests.bot.email.servers import Dovecot, Mailbox, SmtpServer
 from tests.support.settings import REPO
 from twin_core.settings import load_settings
 from twin_core.types import DraftId
