@@ -46,6 +46,9 @@ class MessageKind(enum.StrEnum):
     SYSTEM = "system"
     DELETED = "deleted"
     CALL = "call"
+    AUTOMATED = "automated"
+    """Sent by a machine or to many (a newsletter, a no-reply sender, bulk mail):
+    recorded, never answered."""
 
 
 @dataclass(frozen=True, slots=True)

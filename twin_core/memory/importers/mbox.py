@@ -115,7 +115,7 @@ def sniff_mail(stream: IO[bytes]) -> str:
 
 
 def _parse(tree: ExportTree, kinds: list[tuple[str, str]], zone: tzinfo) -> Iterator[ImportItem]:
-    reader = _Reader(zone)
+    reader = MessageReader(zone)
     with tree:
         for name, kind in kinds:
             with tree.open(name) as stream:
@@ -156,8 +156,9 @@ def split_mbox(stream: Iterable[bytes]) -> Iterator[tuple[int, bytes, bytes]]:
         yield start, from_line, b"".join(lines)
 
 
-class _Reader:
-    """Turns one message's bytes into an event, remembering recent threads' roots."""
+class MessageReader:
+    """Turns one message's bytes into an event, remembering recent threads' roots (the
+    importer, and the email channel for live mail)."""
 
     def __init__(self, zone: tzinfo) -> None:
         self.zone = zone
