@@ -170,7 +170,8 @@ _PLACES = _words(
     # en
     r"address", r"home address", r"where (?:do )?you live", r"where are you staying",
     r"zip code", r"postcode", r"postal code", r"street", r"avenue", r"apartment number",
-    r"flight", r"flights", r"boarding", r"airport", r"hotel", r"itinerary", r"trip",
+    r"flight", r"flights", r"boarding", r"airport", r"train (?:ticket|leaves?|station)",
+    r"(?:which|what) station", r"platform \d+", r"hotel", r"itinerary", r"trip",
     r"travel(?:l?ing)?", r"vacation", r"holiday", r"abroad", r"train ticket", r"booking",
     r"away from home", r"house (?:empty|keys?)", r"alarm code", r"gate code", r"location",
     r"coordinates", r"live location", r"pin (?:your|the) location",
@@ -238,10 +239,9 @@ _LEGAL = _words(
 
 _COMMITMENT = _words(
     # en: a request for the owner's time, help or promise
-    r"can you (?:pick|lend|help|cover|come|bring|drive|sign|take|do|watch|host|babysit|"
-    r"meet|make it|be there|join|organi[sz]e|handle)",
-    r"could you (?:pick|lend|help|cover|come|bring|drive|sign|take|do|watch|host|meet)",
-    r"will you (?:come|be there|help|do|join|take|promise|marry)",
+    r"(?:can|could|would|will) you (?:please |maybe |still )?(?:pick|lend|help|cover|come|"
+    r"bring|drive|sign|take|do|watch|host|babysit|meet|make it|be there|join|organi[sz]e|"
+    r"handle|look after|feed|walk|promise|marry|fill in|stand in|go with)",
     r"would you be able to", r"are you (?:in|coming|able to)", r"promise (?:me|you)",
     r"i promise", r"i'll be there", r"count me in", r"i will pay", r"i'll pay", r"rsvp",
     r"save the date", r"confirm (?:for|that you)", r"sign (?:you|me) up", r"book (?:it|a)",
@@ -299,7 +299,9 @@ _INJECTION = _words(
     r"(?:reveal|show|tell|give|send|forward|share|print|dump|list|leak|paste|repeat)"
     r"(?: me| us)? (?:\w+ ){0,3}(?:other|his|her|their|all (?:your|the)|previous|private|every)"
     r"(?: \w+){0,2} (?:conversations?|chats?|messages|history|contacts|dms)",
-    r"your (?:chats?|conversations?|messages|dms) with", r"what did \w+ (?:tell|write to) you",
+    r"your (?:chats?|conversations?|messages|dms) with",
+    r"(?:your|his|her|their) other (?:chats?|conversations?|dms|people)",
+    r"someone else'?s (?:chats?|messages|conversations?)", r"what did \w+ (?:tell|write to) you",
     r"what (?:has|have) \w+ (?:told|written) you", r"who else (?:do you|are you) (?:talk|text|writ)\w*",
     r"(?:run|execute|eval) (?:this |the |these |the following )?(?:commands?|code|scripts?|shell)",
     r"rm -rf", r"sudo", r"curl (?:-|https?)", r"bash -c", r"powershell",
