@@ -19,7 +19,15 @@ from sqlmodel import Session, col, func, select
 
 from twin_core.memory.db import Database
 from twin_core.memory.identity import identities_of
-from twin_core.memory.models import Contact, Conversation, Draft, Handle, Message, Policy
+from twin_core.memory.models import (
+    Contact,
+    Conversation,
+    Decision,
+    Draft,
+    Handle,
+    Message,
+    Policy,
+)
 from twin_core.memory.store.sql import external_key, storable
 from twin_core.types import ContactId, PolicyMode
 
@@ -313,7 +321,7 @@ class ContactRepository:
                 raise UnknownContact(
                     f"no contact with id {source_id if source is None else target_id}"
                 )
-            for model in (Handle, Conversation, Message, Draft):
+            for model in (Handle, Conversation, Message, Draft, Decision):
                 column = model.__table__.c.contact_id  # type: ignore[attr-defined,union-attr]
                 session.execute(
                     sa.update(model).where(column == source_id).values(contact_id=target_id)
