@@ -29,7 +29,7 @@ def draft_card(
     lines.append(f"Reply: {draft.text}")
     lines.append(f"Why: {'; '.join(draft.reasons)}")
     if auto_in is not None:
-        lines.append(f"Goes out on its own in {auto_in:.0f}s · /reject {draft.id} to stop it")
+        lines.append(f"Goes out on its own in {auto_in:.0f}s · /cancel {draft.id} to stop it")
     else:
         lines.append(f"/approve {draft.id} · /edit {draft.id} <text> · /reject {draft.id}")
     return "\n".join(lines)
@@ -68,4 +68,17 @@ def draft_data(
         "auto_in_s": auto_in,
         "model": draft.model,
         "warning": warning,
+        "actions": card_actions(draft, auto_in),
     }
+
+
+def card_actions(draft: Draft, auto_in: float | None) -> list[dict[str, str]]:
+    """The buttons a platform that has them shows under the card, each the command it
+    stands for (channel-neutral: a platform without buttons shows the text)."""
+    if auto_in is not None:
+        return [{"label": "Cancel", "command": f"/cancel {draft.id}"}]
+    return [
+        {"label": "Approve", "command": f"/approve {draft.id}"},
+        {"label": "Edit", "command": f"/edit {draft.id}"},
+        {"label": "Reject", "command": f"/reject {draft.id}"},
+    ]

@@ -149,7 +149,9 @@ def generate(days: int = 120, *, noise: float = 0.03, seed: int = 7) -> Owner:
                         reply_at = reply_at.replace(hour=7, minute=rng.randrange(0, 40))
                         delay = (reply_at - at).total_seconds()
                     messages.append(
-                        Seen(next_id, index + 1, None, True, profile.group, "sure", "text", reply_at)
+                        Seen(
+                            next_id, index + 1, None, True, profile.group, "sure", "text", reply_at
+                        )
                     )
                     next_id += 1
                     busy_until = reply_at

@@ -101,9 +101,7 @@ def combine(
     value = raw
     if calibration is not None and calibration.ready:
         value = calibration(raw)
-        reasons.append(
-            f"calibrated on your {calibration.count} verdicts: {raw:.2f} -> {value:.2f}"
-        )
+        reasons.append(f"calibrated on your {calibration.count} verdicts: {raw:.2f} -> {value:.2f}")
     if not gate.safe:
         value = min(value, GATE_CAP)
         reasons.append(gate.describe() + ": never sent without you")

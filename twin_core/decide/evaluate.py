@@ -104,7 +104,11 @@ def evaluate(
         return None
     y = [r[0] for r in rows]
     errors = [abs(r[4] - r[1]) for r in rows if r[0] and r[1] is not None and r[4] is not None]
-    base = [abs(baseline_delay - r[1]) for r in rows if r[0] and r[1] is not None]
+    base = [
+        abs(baseline_delay - r[1])
+        for r in rows
+        if r[0] and r[1] is not None and baseline_delay is not None
+    ]
     return Evaluation(
         train=len(train),
         test=len(rows),

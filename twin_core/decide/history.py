@@ -56,13 +56,95 @@ _QUESTION_WORDS = re.compile(
     re.IGNORECASE,
 )
 _CLOSERS = frozenset(
-    """ok okay k kk okk alright aight sure cool nice great thanks thank thx ty tnx cheers
-    lol lmao haha hahaha hehe yes yep yeah ya no nope np perfect good fine done noted
-    bye cya gn night goodnight you too same yw welcome
-    danke dank super gut gerne passt alles klar jo ja nein tschuss
-    gracias vale dale genial perfecto si jaja jajaja bueno adios
-    merci daccord ok parfait oui non super mdr ciao grazie obrigado obrigada bedankt
-    top top! 👍 ❤️ 😂 🙏 😊 👌""".split()
+    [
+        "ok",
+        "okay",
+        "k",
+        "kk",
+        "okk",
+        "alright",
+        "aight",
+        "sure",
+        "cool",
+        "nice",
+        "great",
+        "thanks",
+        "thank",
+        "thx",
+        "ty",
+        "tnx",
+        "cheers",
+        "lol",
+        "lmao",
+        "haha",
+        "hahaha",
+        "hehe",
+        "yes",
+        "yep",
+        "yeah",
+        "ya",
+        "no",
+        "nope",
+        "np",
+        "perfect",
+        "good",
+        "fine",
+        "done",
+        "noted",
+        "bye",
+        "cya",
+        "gn",
+        "night",
+        "goodnight",
+        "you",
+        "too",
+        "same",
+        "yw",
+        "welcome",
+        "danke",
+        "dank",
+        "super",
+        "gut",
+        "gerne",
+        "passt",
+        "alles",
+        "klar",
+        "jo",
+        "ja",
+        "nein",
+        "tschuss",
+        "gracias",
+        "vale",
+        "dale",
+        "genial",
+        "perfecto",
+        "si",
+        "jaja",
+        "jajaja",
+        "bueno",
+        "adios",
+        "merci",
+        "daccord",
+        "ok",
+        "parfait",
+        "oui",
+        "non",
+        "super",
+        "mdr",
+        "ciao",
+        "grazie",
+        "obrigado",
+        "obrigada",
+        "bedankt",
+        "top",
+        "top!",
+        "👍",
+        "❤️",
+        "😂",
+        "🙏",
+        "😊",
+        "👌",
+    ]
 )
 _WORD = re.compile(r"[\w']+|[^\w\s]", re.UNICODE)
 
@@ -192,6 +274,7 @@ class History:
         self.delays: deque[float] = deque(maxlen=2000)
         self.part_delays: dict[int, deque[float]] = {}
         self.samples: list[Sample] = []
+        self.by_message: dict[int, Sample] = {}
         self._pending: deque[Sample] = deque()
         self.last_id = 0
         self.last_at: datetime | None = None
@@ -241,6 +324,7 @@ class History:
         elif message.contact is not None:
             sample = self.sample(message)
             self.samples.append(sample)
+            self.by_message[message.id] = sample
             self._pending.append(sample)
             thread.unanswered.append(sample)
             self.incoming_hours[hour] += 1
@@ -256,9 +340,7 @@ class History:
         local = message.at.astimezone(self.zone)
         hour = local.hour
         kind = message_kind(message.text, message.kind)
-        since = (
-            (message.at - thread.last_at).total_seconds() if thread.last_at is not None else 1e6
-        )
+        since = (message.at - thread.last_at).total_seconds() if thread.last_at is not None else 1e6
         replies = sum(contact.reply_hours)
         usual = sorted(contact.delays)[len(contact.delays) // 2] if contact.delays else 3600.0
         features = [
@@ -283,9 +365,7 @@ class History:
             contact.by_part.get(part_of_day(hour), _Rate()).smoothed(contact.rate.smoothed()),
             contact.by_kind.get(kind, _Rate()).smoothed(contact.rate.smoothed()),
             math.log1p(usual),
-            contact.by_daytype.get(local.weekday() >= 5, _Rate()).smoothed(
-                contact.rate.smoothed()
-            ),
+            contact.by_daytype.get(local.weekday() >= 5, _Rate()).smoothed(contact.rate.smoothed()),
         ]
         return Sample(
             message_id=message.id,
@@ -321,9 +401,7 @@ class History:
         contact.rate.add(replied)
         contact.recent = 0.8 * contact.recent + 0.2 * replied
         contact.by_part.setdefault(part_of_day(sample.local_hour), _Rate()).add(replied)
-        kind = (
-            "closing" if sample.features[2] else "question" if sample.features[1] else "other"
-        )
+        kind = "closing" if sample.features[2] else "question" if sample.features[1] else "other"
         contact.by_kind.setdefault(kind, _Rate()).add(replied)
         contact.by_daytype.setdefault(bool(sample.features[7]), _Rate()).add(replied)
         if replied and delay_s is not None and hour is not None:

@@ -295,14 +295,16 @@ _INJECTION = _words(
     r"forget (?:all |any |your |the |previous )*(?:instructions|rules|prompt|guidelines)",
     r"system prompt", r"developer mode", r"jailbreak", r"dan mode", r"you are now",
     r"act as", r"pretend (?:to be|you are)", r"roleplay as", r"new instructions?",
-    r"(?:as an?|you are an?) (?:ai|language model|assistant|bot|llm)", r"are you (?:an? )?(?:ai|bot)",
+    r"(?:as an?|you are an?) (?:ai|language model|assistant|bot|llm)",
+    r"are you (?:an? )?(?:ai|bot)",
     r"(?:reveal|show|tell|give|send|forward|share|print|dump|list|leak|paste|repeat)"
     r"(?: me| us)? (?:\w+ ){0,3}(?:other|his|her|their|all (?:your|the)|previous|private|every)"
     r"(?: \w+){0,2} (?:conversations?|chats?|messages|history|contacts|dms)",
     r"your (?:chats?|conversations?|messages|dms) with",
     r"(?:your|his|her|their) other (?:chats?|conversations?|dms|people)",
     r"someone else'?s (?:chats?|messages|conversations?)", r"what did \w+ (?:tell|write to) you",
-    r"what (?:has|have) \w+ (?:told|written) you", r"who else (?:do you|are you) (?:talk|text|writ)\w*",
+    r"what (?:has|have) \w+ (?:told|written) you",
+    r"who else (?:do you|are you) (?:talk|text|writ)\w*",
     r"(?:run|execute|eval) (?:this |the |these |the following )?(?:commands?|code|scripts?|shell)",
     r"rm -rf", r"sudo", r"curl (?:-|https?)", r"bash -c", r"powershell",
     r"(?:send|forward|text|message|email) (?:this|that|it|the following) to(?! me\b| us\b)",
@@ -316,7 +318,8 @@ _INJECTION = _words(
     # es
     r"ignora\w* (?:\w+ ){0,4}(?:instrucciones|reglas|mensajes|ordenes)",
     r"olvida\w* (?:\w+ ){0,3}(?:instrucciones|reglas)", r"ahora eres", r"finge (?:ser|que)",
-    r"(?:muestra|ensena|dime|manda|reenvia)\w* (?:\w+ ){0,3}(?:chats?|mensajes|conversaciones|historial)",
+    r"(?:muestra|ensena|dime|manda|reenvia)\w* (?:\w+ ){0,3}"
+    r"(?:chats?|mensajes|conversaciones|historial)",
     r"que (?:te )?(?:dijo|escribio) \w+", r"ejecuta\w*", r"envia(?:le)? esto a",
     # fr
     r"ignore[rz]? (?:\w+ ){0,4}(?:instructions|regles|consignes|messages)",
@@ -331,7 +334,12 @@ _INJECTION = _words(
 
 _INJECTION_SHAPES = (
     r"(?:^|\s)/(?:approve|auto|edit|forget|export|merge|resume|teach|reject|why|cancel)\b",
-    r"\[/?(?:system|inst|admin)\]", r"<\|", r"###", r"\$\(", r"<script", r"`{3}",
+    r"\[/?(?:system|inst|admin)\]",
+    r"<\|",
+    r"###",
+    r"\$\(",
+    r"<script",
+    r"`{3}",
 )
 
 _RULES: tuple[tuple[Concern, tuple[re.Pattern[str], ...]], ...] = tuple(
@@ -371,6 +379,4 @@ def _scan(
 def check(incoming: str, draft: str = "") -> Verdict:
     """Flag what must not go out without the owner: in the contact's `incoming`
     message(s) every concern, in the twin's `draft` all but injection."""
-    return Verdict(
-        tuple(_scan(incoming, "message", _RULES) + _scan(draft, "draft", _DRAFT_RULES))
-    )
+    return Verdict(tuple(_scan(incoming, "message", _RULES) + _scan(draft, "draft", _DRAFT_RULES)))

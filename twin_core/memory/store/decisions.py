@@ -63,8 +63,8 @@ class DecisionRepository:
         with self._session() as session:
             return int(
                 session.exec(
-                    select(sa.func.count()).select_from(Decision).where(
-                        col(Decision.verdict).is_not(None)
-                    )
+                    select(sa.func.count())
+                    .select_from(Decision)
+                    .where(col(Decision.verdict).is_not(None))
                 ).one()
             )
