@@ -5,7 +5,9 @@ Four things go in: the reply-or-not probability (would the owner answer at all),
 recall support (how closely the draft rests on a situation the owner already answered;
 the composer's own score), the style distance (how far the draft is from the owner's
 way of writing to this person; None while unknown) and the safety gate. The first
-three combine as a weighted geometric mean, so one weak part pulls the whole down; a
+three combine as a weighted geometric mean, so one weak part pulls the whole down (a
+part that is unknown, no model trained yet or no style distance, is left out and the
+reasons say so); a
 gate flag caps the number at `GATE_CAP` (and the route never auto-sends it). Once the
 owner has judged enough drafts with `/teach`, their verdicts calibrate the number
 (isotonic regression from the raw number to the share judged good).
@@ -27,8 +29,6 @@ WEIGHTS = {"reply": 0.3, "support": 0.5, "style": 0.2}
 GATE_CAP = 0.3
 MIN_VERDICTS = 8
 """Verdicts needed (at least two of each) before they calibrate the number."""
-UNKNOWN_REPLY = 0.7
-"""Stands in for the reply probability while no model is trained."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +81,15 @@ def combine(
         "support": recall_support,
         "style": None if style_distance is None else 1.0 - style_distance,
     }
+    used = {"support": recall_support}
     if reply_probability is None:
-        reply = UNKNOWN_REPLY
         reasons.append("not enough of your history yet to learn when you answer")
     else:
-        reply = reply_probability
-        reasons.append(f"you would answer a message like this: {_percent(reply)} likely")
+        used["reply"] = reply_probability
+        reasons.append(
+            f"you would answer a message like this: {_percent(reply_probability)} likely"
+        )
     reasons.append(f"support from your past replies: {recall_support:.2f}")
-    used = {"reply": reply, "support": recall_support}
     if style_distance is None:
         reasons.append("style distance unknown")
     else:

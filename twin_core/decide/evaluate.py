@@ -78,7 +78,8 @@ def evaluate(
     for message in (m for m in ordered if m.at > cut):
         if not message.from_owner and message.contact is not None:
             sample = history.sample(message)
-            probability = float(model.predict([sample.features])[0])
+            # Predicted in one batch below when the model stays as trained.
+            probability = float(model.predict([sample.features])[0]) if refit_every else -1.0
             rate = sample.features[FEATURES.index("contact_reply_rate")]
             predicted_delay = delays.typical(message.contact, sample.local_hour)
             tested.append((sample, probability, rate, predicted_delay))
@@ -89,6 +90,9 @@ def evaluate(
         history.add(message)
     if history.last_at is not None:
         history.add_time(history.last_at + history.horizon)
+    if not refit_every and tested:
+        batch = model.predict([t[0].features for t in tested])
+        tested = [(t[0], float(p), t[2], t[3]) for t, p in zip(tested, batch, strict=True)]
     outcomes = {s.message_id: s for s in history.samples}
     rows: list[tuple[bool, float | None, float, float, float | None]] = []
     for sample, probability, rate, predicted_delay in tested:

@@ -46,6 +46,8 @@ FEATURES = (
     "contact_rate_this_kind",
     "contact_usual_delay",
     "contact_rate_this_daytype",
+    "contact_rate_these_hours",
+    "contact_rate_these_hours_this_daytype",
 )
 
 _QUESTION_WORDS = re.compile(
@@ -219,6 +221,8 @@ class _Contact:
     by_part: dict[int, _Rate] = field(default_factory=dict)
     by_kind: dict[str, _Rate] = field(default_factory=dict)
     by_daytype: dict[bool, _Rate] = field(default_factory=dict)
+    by_hour: dict[tuple[bool, int], _Rate] = field(default_factory=dict)
+    """(weekend, local hour) -> their reply rate."""
     reply_hours: list[int] = field(default_factory=lambda: [0] * 24)
     delays: deque[float] = field(default_factory=lambda: deque(maxlen=50))
     part_delays: dict[int, deque[float]] = field(default_factory=dict)
@@ -241,6 +245,18 @@ def _trailing_run(waiting: list[Sample]) -> list[Sample]:
             break
         run.append(sample)
     return run
+
+
+def _around(contact: _Contact, hour: int, daytypes: tuple[bool, ...]) -> float:
+    """The contact's reply rate within an hour of `hour` on these kinds of day."""
+    total = _Rate()
+    for daytype in daytypes:
+        for h in (hour - 1, hour, hour + 1):
+            rate = contact.by_hour.get((daytype, h % 24))
+            if rate is not None:
+                total.answered += rate.answered
+                total.total += rate.total
+    return total.smoothed(contact.rate.smoothed())
 
 
 def part_of_day(hour: int) -> int:
@@ -366,6 +382,8 @@ class History:
             contact.by_kind.get(kind, _Rate()).smoothed(contact.rate.smoothed()),
             math.log1p(usual),
             contact.by_daytype.get(local.weekday() >= 5, _Rate()).smoothed(contact.rate.smoothed()),
+            _around(contact, hour, (False, True)),
+            _around(contact, hour, (local.weekday() >= 5,)),
         ]
         return Sample(
             message_id=message.id,
@@ -403,7 +421,9 @@ class History:
         contact.by_part.setdefault(part_of_day(sample.local_hour), _Rate()).add(replied)
         kind = "closing" if sample.features[2] else "question" if sample.features[1] else "other"
         contact.by_kind.setdefault(kind, _Rate()).add(replied)
-        contact.by_daytype.setdefault(bool(sample.features[7]), _Rate()).add(replied)
+        weekend = bool(sample.features[7])
+        contact.by_daytype.setdefault(weekend, _Rate()).add(replied)
+        contact.by_hour.setdefault((weekend, sample.local_hour), _Rate()).add(replied)
         if replied and delay_s is not None and hour is not None:
             contact.reply_hours[hour] += 1
             part = part_of_day(sample.local_hour)

@@ -261,7 +261,8 @@ _COMMITMENT = _words(
     r"puoi venire", r"prometti", r"podes vir", r"prometes", r"kun je komen", r"beloof",
 )  # fmt: skip
 _DRAFT_COMMITMENT = _words(
-    r"i(?:'ll| will) (?:be there|come|do it|pay|bring|pick|lend|take care|sign|help)",
+    r"i(?:'ll| will) (?:be there|come|do it|pay|bring|pick|lend|take care|sign|help|host|"
+    r"drive|cover|join|babysit|organi[sz]e|send you)",
     r"i promise", r"count me in", r"deal", r"it's a date", r"sure,? i can", r"yes,? i can",
     r"see you (?:at|on|tomorrow|tonight)", r"i(?:'m| am) in",
     r"ich komme", r"ich mache das", r"abgemacht", r"ich verspreche",
