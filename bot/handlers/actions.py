@@ -274,10 +274,13 @@ class PolicySet(Outcome):
     contact: str
     mode: PolicyMode
     previous: PolicyMode | None
+    threshold: float | None = None
+    """The contact's own auto-send threshold, when set."""
 
     @property
     def text(self) -> str:
-        return f"{self.contact}: {self.mode.value} ({POLICY_MEANING[self.mode]})."
+        own = f"; their own threshold {self.threshold:.2f}" if self.threshold is not None else ""
+        return f"{self.contact}: {self.mode.value} ({POLICY_MEANING[self.mode]}{own})."
 
 
 @dataclass(frozen=True, slots=True)
@@ -560,22 +563,27 @@ class OwnerActions:
         except UnknownContact as exc:
             return ContactNotFound(name, str(exc))
 
-    async def set_policy(self, name: str, mode: PolicyMode) -> Outcome:
+    async def set_policy(
+        self, name: str, mode: PolicyMode, *, threshold: float | None = None
+    ) -> Outcome:
+        """Set a contact's policy and, when given, their own auto-send threshold."""
         found = await self._run(self._find, name)
         if isinstance(found, ContactNotFound):
             return found
         assert found.id is not None
-        previous = await self._run(self.store.policies.set, found.id, mode)
+        previous = await self._run(self.store.policies.set, found.id, mode, threshold=threshold)
         await self._run(
             self.store.audit.record,
             OWNER_ACTOR,
             "policy",
             found.name,
-            f"set to {mode.value}",
+            f"set to {mode.value}"
+            + (f" with threshold {threshold:.2f}" if threshold is not None else ""),
             contact_id=found.id,
             previous=previous.value if previous else None,
+            threshold=threshold,
         )
-        return PolicySet(found.name, mode, previous)
+        return PolicySet(found.name, mode, previous, threshold)
 
     async def merge(self, keep: str, other: str) -> Outcome:
         """`other` is the same person as `keep`: one contact. `keep`'s policy stays."""

@@ -295,9 +295,8 @@ class InboundProcessor:
         policy, policy_why = self._policy(contact, conversation)
         decisions = [should_reply(m, conversation, policy, settings.owner_name) for m in fresh]
         if not any(d.reply for d in decisions):
-            store.audit.record(
-                TWIN_ACTOR, "no_reply", contact.name, decisions[-1].why, message_id=fresh[-1].id
-            )
+            why = policy_why if policy is PolicyMode.OFF else decisions[-1].why
+            store.audit.record(TWIN_ACTOR, "no_reply", contact.name, why, message_id=fresh[-1].id)
             return None
         last = next(m for m, d in zip(reversed(fresh), reversed(decisions), strict=True) if d.reply)
         estimate, sample = self.decider.reply_estimate(last, conversation)

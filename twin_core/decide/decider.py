@@ -71,6 +71,11 @@ class Decider:
         self._verdicts_at_fit = -1
         self._fitted_at = 0.0
 
+    @property
+    def verdicts_learned(self) -> int:
+        """How many of the owner's verdicts the current model and calibration include."""
+        return max(self._verdicts_at_fit, 0)
+
     # -- keeping current ------------------------------------------------------------------
 
     def refresh(self) -> None:
