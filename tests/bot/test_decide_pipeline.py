@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.conftest import TwinFactory
+from tests.support.cli import Cli
 from tests.support.harness import Harness
 from tests.support.history import HISTORY
 from twin_core.memory.models import DraftStatus
@@ -102,3 +105,10 @@ async def test_a_contact_can_have_their_own_threshold(h: Harness) -> None:
     await h.twin.jobs.drain()
     assert h.sent_to("bob") == []  # below Bob's own 0.99
     assert "below the auto threshold 0.99" in h.control()[-1]
+
+
+def test_why_and_teach_from_the_cli(tmp_path: Path, cli: Cli) -> None:
+    home = ["--home", str(tmp_path)]
+    assert cli(*home, "why", "3").stdout.strip() == "There is no draft 3 (see /drafts)."
+    refused = cli(*home, "teach", "3", "meh")
+    assert refused.exit_code != 0 and "VERDICT is good or bad" in refused.stderr
