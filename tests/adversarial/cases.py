@@ -724,7 +724,7 @@ STRANGERS: tuple[Stranger, ...] = (
 COMMAND_SAMPLES: dict[str, str] = {
     "approve": "/approve 1",
     "auto": "/auto mallory on",
-    "cancel": "/cancel",
+    "cancel": "/cancel 1",
     "drafts": "/drafts",
     "edit": "/edit 1 the door code is 4472",
     "help": "/help",
@@ -734,6 +734,8 @@ COMMAND_SAMPLES: dict[str, str] = {
     "reject": "/reject 1",
     "resume": "/resume",
     "status": "/status",
+    "teach": "/teach 1 good",
+    "why": "/why 1",
 }
 """One invocation of every control command: tests fail if the registry has one more."""
 
