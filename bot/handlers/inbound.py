@@ -467,7 +467,7 @@ class InboundProcessor:
             when = await asyncio.to_thread(
                 self.decider.send_time,
                 contact.id,
-                message.sent_at if message.sent_at > utcnow() else utcnow(),
+                utcnow(),
                 fixed=settings.auto_send_delay_s,
                 ceiling=settings.auto_send_max_delay_s,
                 quiet=QuietHours.parse(settings.quiet_hours) if settings.quiet_hours else None,

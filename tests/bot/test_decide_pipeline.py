@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.conftest import TwinFactory
@@ -112,3 +113,42 @@ def test_why_and_teach_from_the_cli(tmp_path: Path, cli: Cli) -> None:
     assert cli(*home, "why", "3").stdout.strip() == "There is no draft 3 (see /drafts)."
     refused = cli(*home, "teach", "3", "meh")
     assert refused.exit_code != 0 and "VERDICT is good or bad" in refused.stderr
+
+
+async def test_a_message_the_owner_would_leave_unanswered_gets_no_draft(h: Harness) -> None:
+    """Learned from history: Sam answers Alice's questions within minutes and never
+    the newsletter. A new newsletter gets no draft; a new question from Alice does."""
+    start = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
+    events = []
+    for day in range(40):
+        at = start + timedelta(days=day)
+        events.append(
+            h.channel.event("alice", f"lunch at {day % 3 + 12}?", external_id=f"a{day}", sent_at=at)
+        )
+        events.append(
+            h.channel.event(
+                "owner",
+                "sure!",
+                chat="alice",
+                from_owner=True,
+                external_id=f"o{day}",
+                sent_at=at + timedelta(minutes=4),
+            )
+        )
+        events.append(
+            h.channel.event(
+                "news",
+                f"Issue {day}: this week in gardening",
+                external_id=f"n{day}",
+                sent_at=at + timedelta(hours=3),
+            )
+        )
+    h.twin.store.messages.record_many(events)
+    await h.says("news", "Issue 41: this week in gardening")
+    assert h.drafts() == []
+    entry = [e for e in h.twin.store.audit.entries() if e.action == "no_reply"][-1]
+    assert entry.why.startswith("you would likely not answer this")
+    await h.says("alice", "lunch at 1?")
+    assert len(h.drafts()) == 1
+    [why] = await h.command("/why 1")
+    assert "the model learned from your history says you answer messages like this" in why
