@@ -433,7 +433,7 @@ class InboundProcessor:
                 message_id=message.id,
                 text=proposal.text,
                 confidence=confidence.value,
-                reasons=[*proposal.reasons, *confidence.reasons[:1], routing.why],
+                reasons=[*proposal.reasons, *confidence.reasons, routing.why],
                 model=proposal.model,
                 status=DraftStatus.APPROVED if auto else DraftStatus.PENDING,
                 auto=auto,
