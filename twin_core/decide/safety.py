@@ -147,10 +147,14 @@ _MONEY_SHAPES = (
 
 _CREDENTIALS = _words(
     # en
-    r"passwords?", r"passcode", r"pass ?phrase", r"pin(?: code| number)?", r"login",
+    r"passwords?", r"passcode", r"pw", r"pwd", r"passwd", r"pass ?phrase", r"pin(?: code| number)?",
+    r"login",
     r"log ?in details", r"credentials?", r"username", r"one[- ]time (?:code|password)",
     r"otp", r"2fa", r"two[- ]factor", r"verification code", r"security code",
-    r"(?:sms|auth|access|login|reset|confirmation) code", r"the code", r"codes?",
+    r"(?:sms|auth|access|login|reset|confirmation|door|gate|garage|alarm|entry|wifi|bank|"
+    r"safe|lock|pin|security|verification|\d-digit) codes?",
+    r"(?:what'?s|whats|send me|give me|tell me|forward|read(?: me)?) (?:\w+ ){0,2}codes?\b",
+    r"codes? (?:is|was|for|to|you got|they \w+|from|that|i sent)",
     r"api key", r"token", r"secret key", r"private key", r"seed phrase", r"recovery phrase",
     r"security question", r"social security", r"ssn", r"passport number",
     # de
@@ -164,26 +168,35 @@ _CREDENTIALS = _words(
     # it, pt, nl
     r"parola d'ordine", r"codice", r"senha", r"wachtwoord", r"inloggegevens",
 )  # fmt: skip
-_CREDENTIAL_SHAPES = (r"\b\d{3}[ -]?\d{3}\b(?=.*\b(?:code|codigo|otp|pin)\b)",)
+_CREDENTIAL_SHAPES = (
+    r"\b\d{3}[ -]?\d{3}\b(?=.*\b(?:code|codigo|otp|pin)\b)",
+    r"\b(?:code|codigo|otp|pin)\b.*\b\d{3}[ -]?\d{3}\b",
+)
 
 _PLACES = _words(
     # en
     r"address", r"home address", r"where (?:do )?you live", r"where are you staying",
     r"zip code", r"postcode", r"postal code", r"street", r"avenue", r"apartment number",
-    r"flight", r"flights", r"boarding", r"airport", r"train (?:ticket|leaves?|station)",
-    r"(?:which|what) station", r"platform \d+", r"hotel", r"itinerary", r"trip",
-    r"travel(?:l?ing)?", r"vacation", r"holiday", r"abroad", r"train ticket", r"booking",
+    r"flight", r"flights", r"boarding", r"airport", r"fly(?:ing)? (?:out|to|home|back)",
+    r"(?:leave|leaving|drop off) (?:the|my|our) keys?", r"train (?:ticket|leaves?|station)",
+    r"(?:which|what) station", r"platform \d+", r"hotel", r"itinerary",
+    r"travel(?:l?ing)?", r"vacation", r"holiday", r"trip (?:to|next|on|in)",
+    r"(?:upcoming|next) trip", r"staying (?:in|at)",
+    r"where (?:are|r) (?:you|u|ya)(?: guys| all| two)? (?:staying|living|going|headed|flying)",
+    r"abroad", r"train ticket", r"booking",
     r"away from home", r"house (?:empty|keys?)", r"alarm code", r"gate code", r"location",
     r"coordinates", r"live location", r"pin (?:your|the) location",
     # de
     r"adresse", r"anschrift", r"wohnst du", r"strasse", r"postleitzahl", r"flug\w*",
     r"reise\w*", r"urlaub", r"hotel\w*", r"verreis\w*", r"standort", r"wohnung",
+    r"wo (?:ubernachtest|schlafst|wohnt ihr|seid ihr untergebracht)",
     # es
     r"direccion", r"donde vives", r"calle", r"codigo postal", r"vuelo\w*", r"viaj\w*",
-    r"vacaciones", r"aeropuerto", r"ubicacion", r"domicilio",
+    r"vacaciones", r"aeropuerto", r"ubicacion", r"domicilio", r"te (?:alojas|quedas)",
+    r"os (?:alojais|quedais)", r"donde (?:duermes|estas alojad[oa])",
     # fr
     r"adresse", r"ou (?:tu )?habites?", r"rue", r"vol", r"vols", r"voyage\w*", r"aeroport",
-    r"vacances", r"localisation", r"domicile", r"billet",
+    r"vacances", r"localisation", r"domicile", r"billet", r"ou (?:tu )?(?:loges|dors|sejournes)",
     # it, pt, nl
     r"indirizzo", r"dove abiti", r"volo", r"viaggio", r"endereco", r"onde moras", r"voo",
     r"viagem", r"adres", r"waar woon je", r"vlucht", r"reis",
@@ -201,16 +214,23 @@ _HEALTH = _words(
     r"pregnan\w+", r"therapy", r"therapist", r"medication", r"meds", r"prescription",
     r"symptoms?", r"covid", r"positive test", r"depress\w*", r"anxiety", r"blood test",
     r"er visit", r"emergency room", r"injur\w+", r"disease", r"mental health", r"clinic",
-    r"pills", r"std", r"hiv", r"miscarriage", r"rehab",
+    r"pills", r"std", r"hiv", r"miscarriage", r"rehab", r"test results", r"results came back",
+    r"icu", r"intensive care", r"antidepressants?", r"antibiotics", r"chemo\w*", r"biopsy",
+    r"mri", r"x-?rays?", r"blood pressure", r"diabet\w+", r"ambulance", r"paramedics?",
+    r"overdose", r"suicid\w*", r"self-?harm", r"panic attacks?", r"sick leave", r"fever",
+    r"the flu", r"allerg\w+", r"migraines?", r"(?:broke|broken|fractured) (?:my|his|her|a) \w+",
     # de
     r"arzt", r"arztin", r"krank\w*", r"krankenhaus", r"diagnose", r"schwanger\w*",
     r"medikament\w*", r"therapie", r"operation", r"notaufnahme", r"rezept", r"krebs",
+    r"intensivstation", r"blutwerte", r"befund", r"fieber", r"antidepressiva",
     # es
     r"medico", r"enferm\w+", r"hospital", r"diagnostico", r"embarazad\w+", r"cirugia",
-    r"medicamento\w*", r"terapia", r"sintomas?", r"urgencias", r"receta",
+    r"medicamento\w*", r"terapia", r"sintomas?", r"urgencias", r"receta", r"uci",
+    r"resultados de (?:la|las|los) (?:prueba|pruebas|analisis)", r"antidepresivos", r"fiebre",
     # fr
     r"medecin", r"malade", r"maladie", r"hopital", r"enceinte", r"chirurgie",
-    r"medicaments?", r"ordonnance", r"therapie", r"urgences", r"docteur",
+    r"medicaments?", r"ordonnance", r"therapie", r"urgences", r"docteur", r"reanimation",
+    r"resultats (?:d'analyses?|des analyses|du test)", r"antidepresseurs", r"fievre",
     # it, pt, nl
     r"ospedale", r"malato", r"incinta", r"doente", r"gravida", r"ziekenhuis", r"ziek",
     r"dokter", r"zwanger",
@@ -243,6 +263,8 @@ _COMMITMENT = _words(
     r"bring|drive|sign|take|do|watch|host|babysit|meet|make it|be there|join|organi[sz]e|"
     r"handle|look after|feed|walk|promise|marry|fill in|stand in|go with)",
     r"would you be able to", r"are you (?:in|coming|able to)", r"promise (?:me|you)",
+    r"vouch", r"be my (?:reference|witness|guarantor|plus one|date)",
+    r"give me a (?:ride|lift)", r"introduce me", r"put in a good word", r"cover for me",
     r"i promise", r"i'll be there", r"count me in", r"i will pay", r"i'll pay", r"rsvp",
     r"save the date", r"confirm (?:for|that you)", r"sign (?:you|me) up", r"book (?:it|a)",
     r"commit\w*", r"deadline",
@@ -275,7 +297,12 @@ _TWIN_CHANGE = _words(
     r"(?:turn|switch) (?:on|off) (?:auto|the bot|the twin|the assistant)",
     r"auto[- ]?(?:reply|send|mode|approve)", r"(?:stop|start) (?:asking|checking|drafting)",
     r"(?:change|update|disable|enable|modify|reset) your (?!mind)\w+",
-    r"from now on", r"whitelist", r"allowlist", r"add me (?:to|as)", r"make me (?:an? )?admin",
+    r"from now on", r"whitelist", r"allowlist",
+    r"tell your (?:bot|assistant|twin|ai)",
+    r"(?:your|the) (?:bot|assistant|twin|ai) (?:should|must)",
+    r"always (?:say yes|agree|reply|answer|approve|accept)",
+    r"never (?:ask|tell|check with) (?:him|her|them|sam|the owner)", r"add me (?:to|as)",
+    r"make me (?:an? )?admin",
     r"treat me as", r"without (?:asking|approval|checking)",
     r"dein(?:e|en)? (?:einstellungen|regeln|anweisungen)", r"ab (?:jetzt|sofort)",
     r"ohne (?:zu fragen|nachzufragen|freigabe)", r"schalte\w* \w+ (?:ab|aus|an|ein)",
@@ -294,7 +321,14 @@ _INJECTION = _words(
     r"rules?|prompts?|guidelines|messages?|directions)",
     r"disregard (?:all |any |the |your |previous |prior |above )*\w+",
     r"forget (?:all |any |your |the |previous )*(?:instructions|rules|prompt|guidelines)",
-    r"system prompt", r"developer mode", r"jailbreak", r"dan mode", r"you are now",
+    r"forget (?:everything|all)(?: you(?:'ve| have| were)? (?:been )?told| above| before)?",
+    r"you are (?:now )?(?:dan|an? unfiltered \w+|in \w+ mode)",
+    r"(?:contents?|dump) of (?:your |the )?(?:memory|database|inbox|history|context)",
+    r"output all (?:\w+ )?data", r"(?:reply|respond|answer) (?:only|just) with",
+    r"(?:send|text|message|email) (?!me\b|us\b)\w+ (?:a message|a text|an email|saying)",
+    r"system prompt", r"developer mode", r"system ?:", r"(?:system|admin|safety) override",
+    r"override (?:\w+ )?(?:safety|rules|instructions|settings)", r"the owner (?:says|said|wants)",
+    r"jailbreak", r"dan mode", r"you are now",
     r"act as", r"pretend (?:to be|you are)", r"roleplay as", r"new instructions?",
     r"(?:as an?|you are an?) (?:ai|language model|assistant|bot|llm)",
     r"are you (?:an? )?(?:ai|bot)",
@@ -315,17 +349,20 @@ _INJECTION = _words(
     r"ignorier\w* (?:\w+ ){0,4}(?:anweisungen|regeln|nachrichten|befehle)",
     r"vergiss (?:\w+ ){0,3}(?:anweisungen|regeln)", r"du bist (?:jetzt|nun)", r"tu so als",
     r"(?:zeig|sag|schick|leite)\w* (?:mir )?(?:\w+ ){0,3}(?:chats?|nachrichten|verlauf|gesprache)",
-    r"was hat \w+ (?:gesagt|geschrieben)", r"fuhr\w* (?:diesen )?befehl", r"schick\w* das an",
+    r"was hat \w+ (?:gesagt|geschrieben)", r"vergiss (?:alles|alle)", r"antworte nur mit",
+    r"fuhr\w* (?:diesen )?befehl", r"schick\w* das an",
     # es
     r"ignora\w* (?:\w+ ){0,4}(?:instrucciones|reglas|mensajes|ordenes)",
     r"olvida\w* (?:\w+ ){0,3}(?:instrucciones|reglas)", r"ahora eres", r"finge (?:ser|que)",
     r"(?:muestra|ensena|dime|manda|reenvia)\w* (?:\w+ ){0,3}"
     r"(?:chats?|mensajes|conversaciones|historial)",
-    r"que (?:te )?(?:dijo|escribio) \w+", r"ejecuta\w*", r"envia(?:le)? esto a",
+    r"que (?:te )?(?:dijo|escribio) \w+", r"olvida(?:te de)? todo", r"responde solo con",
+    r"ejecuta\w*", r"envia(?:le)? esto a",
     # fr
     r"ignore[rz]? (?:\w+ ){0,4}(?:instructions|regles|consignes|messages)",
     r"oublie[rz]? (?:\w+ ){0,3}(?:instructions|regles|consignes)", r"tu es maintenant",
-    r"fais comme si", r"(?:montre|donne|envoie|transfere|dis)[- ]?(?:moi)? (?:\w+ ){0,2}"
+    r"fais comme si", r"oublie tout", r"reponds (?:uniquement|seulement) (?:par|avec)",
+    r"(?:montre|donne|envoie|transfere|dis)[- ]?(?:moi)? (?:\w+ ){0,2}"
     r"(?:ses|leurs|tes|les|d'autres|autres) (?:conversations|messages|discussions|historique)",
     r"qu'est-ce que \w+ (?:t'a|a) (?:dit|ecrit)", r"execute[rz]?", r"envoie (?:ca|ceci) a",
     # it, pt, nl
