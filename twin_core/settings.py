@@ -35,6 +35,7 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources.utils import parse_env_vars
 
+from twin_core.decide.timing import QuietHours
 from twin_core.types import PolicyMode
 
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "xxx", "your-token-here", "todo"})
@@ -107,6 +108,23 @@ class Settings(BaseSettings):
     """Fixed wait before an automatic reply; unset means: as long as the owner takes."""
 
     auto_send_max_delay_s: Annotated[float, Field(ge=0.0, le=86_400.0)] = 300.0
+    """The longest wait drawn from the owner's reply times (quiet and inactive hours
+    may push a reply later still)."""
+
+    undo_window_s: Annotated[float, Field(ge=0.0, le=3_600.0)] = 60.0
+    """An automatic reply waits at least this long in the control chat, where the owner
+    can stop it (`/cancel N`), before it goes out."""
+
+    quiet_hours: str | None = None
+    """A daily span of local time in which nothing goes out on its own (`22:00-07:00`);
+    replies due then wait for its end."""
+
+    group_policy: PolicyMode = PolicyMode.OFF
+    """What the twin does in group conversations, whatever the sender's own policy."""
+
+    reply_floor: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    """Once the twin has learned from the owner's history, a message the owner would
+    answer with a lower probability than this gets no draft (it is audited)."""
 
     owner_name: str = "Owner"
     timezone: str = "UTC"
@@ -160,6 +178,14 @@ class Settings(BaseSettings):
         if not sep or not channel or not chat:
             raise ValueError("expected CHANNEL:CHAT_ID, for example 'telegram:123456'")
         return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            QuietHours.parse(value)
+            return value.strip()
+        return None
 
     @field_validator("timezone")
     @classmethod

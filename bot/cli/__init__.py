@@ -2,7 +2,7 @@
 `TWIN_HOME`, default `~/.twin`), so a console session can be inspected afterwards.
 
 Commands are grouped one module per section: `running` (run, console, demo, worker),
-`owner` (drafts, approve, reject, auto, pause, resume: the same owner actions as the
+`owner` (drafts, approve, reject, why, teach, auto, pause, resume: the same owner actions as the
 control chat), `contacts`, `memory` (stats, recall, reindex, audit), `imports`.
 """
 

@@ -29,6 +29,8 @@ def register(app: typer.Typer) -> None:
     app.command("approve")(approve)
     app.command("edit")(edit)
     app.command("reject")(reject)
+    app.command("why")(why)
+    app.command("teach")(teach)
     app.command("auto")(auto)
     app.command("pause")(pause)
     app.command("resume")(resume)
@@ -125,10 +127,37 @@ def reject(
     act(ctx, home, lambda a: a.reject(DraftId(number)), json_output=json_output)
 
 
+def why(
+    ctx: typer.Context,
+    number: DraftNumber,
+    json_output: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """The whole reasoning behind draft N."""
+    act(ctx, home, lambda a: a.why(DraftId(number)), json_output=json_output)
+
+
+def teach(
+    ctx: typer.Context,
+    number: DraftNumber,
+    verdict: Annotated[str, typer.Argument(help="good or bad.")],
+    json_output: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Your verdict on draft N (good or bad): the twin learns from it."""
+    if verdict.lower() not in ("good", "bad"):
+        raise typer.BadParameter("VERDICT is good or bad", param_hint="VERDICT")
+    act(ctx, home, lambda a: a.teach(DraftId(number), verdict.lower()), json_output=json_output)
+
+
 def auto(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The contact's exact name, or #ID.")],
     mode: Annotated[str, typer.Argument(help="on (auto), off, or draft.")],
+    threshold: Annotated[
+        float | None,
+        typer.Argument(help="NAME's own confidence (0-1) to send alone.", min=0.0, max=1.0),
+    ] = None,
     json_output: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
@@ -136,7 +165,12 @@ def auto(
     chosen = POLICY_WORDS.get(mode.lower())
     if chosen is None:
         raise typer.BadParameter("MODE is on, off or draft", param_hint="MODE")
-    act(ctx, home, lambda a: a.set_policy(name, chosen), json_output=json_output)
+    act(
+        ctx,
+        home,
+        lambda a: a.set_policy(name, chosen, threshold=threshold),
+        json_output=json_output,
+    )
 
 
 def pause(ctx: typer.Context, json_output: JsonOption = False, home: HomeOption = None) -> None:

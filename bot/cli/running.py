@@ -130,7 +130,8 @@ def console(
     delay: Annotated[
         bool,
         typer.Option(
-            help="Wait before auto-replies as the owner would (default: send them at once)."
+            help="Wait before auto-replies as the owner would, with the undo window "
+            "(default: send them at once)."
         ),
     ] = False,
     echo: Annotated[bool, typer.Option(help="Print each input line before its output.")] = False,
@@ -142,7 +143,7 @@ def console(
         home,
         burst_window_s=0.0,
         index_gather_s=0.0,
-        **({} if delay else {"auto_send_delay_s": 0.0}),
+        **({} if delay else {"auto_send_delay_s": 0.0, "undo_window_s": 0.0}),
     )
     lines = None
     if script is not None:
@@ -190,6 +191,7 @@ def demo(ctx: typer.Context, json_output: JsonOption = False, home: HomeOption =
         folder,
         owner_name=OWNER_NAME,
         auto_send_delay_s=0.0,
+        undo_window_s=0.0,
         burst_window_s=0.0,
         index_gather_s=0.0,
         database_url=None,

@@ -214,6 +214,59 @@ class Rejected(Outcome):
 
 
 @dataclass(frozen=True, slots=True)
+class Cancelled(Outcome):
+    number: int
+    contact: str
+
+    @property
+    def text(self) -> str:
+        return f"Draft {self.number} to {self.contact} is cancelled: it will not go out."
+
+
+@dataclass(frozen=True, slots=True)
+class Reasoning(Outcome):
+    """`/why N`: the whole reasoning behind draft N."""
+
+    number: int
+    contact: str
+    status: str
+    confidence: float
+    steps: list[str]
+    verdict: str | None
+
+    @property
+    def text(self) -> str:
+        lines = [f"Why draft {self.number} for {self.contact} ({self.status}):"]
+        lines += [f"{i}. {step}" for i, step in enumerate(self.steps, start=1)]
+        if self.verdict:
+            lines.append(f"Your verdict: {self.verdict}.")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class Taught(Outcome):
+    number: int
+    contact: str
+    verdict: str
+    previous: str | None
+
+    @property
+    def text(self) -> str:
+        changed = (
+            f" (was {self.previous})" if self.previous and self.previous != self.verdict else ""
+        )
+        meaning = (
+            "answering like this was right"
+            if self.verdict == "good"
+            else "this should not have been answered this way"
+        )
+        return (
+            f"Noted for draft {self.number} to {self.contact}: {self.verdict}{changed}, "
+            f"{meaning}. The twin learns it at its next retraining."
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ContactNotFound(Failure):
     """No contact, or several, fit the name: `candidates` lists the latter."""
 
@@ -231,10 +284,13 @@ class PolicySet(Outcome):
     contact: str
     mode: PolicyMode
     previous: PolicyMode | None
+    threshold: float | None = None
+    """The contact's own auto-send threshold, when set."""
 
     @property
     def text(self) -> str:
-        return f"{self.contact}: {self.mode.value} ({POLICY_MEANING[self.mode]})."
+        own = f"; their own threshold {self.threshold:.2f}" if self.threshold is not None else ""
+        return f"{self.contact}: {self.mode.value} ({POLICY_MEANING[self.mode]}{own})."
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,7 +492,8 @@ class OwnerActions:
         outcome = await self.delivery.deliver(number)
         return Approved(number, name, text is not None, outcome)
 
-    async def reject(self, number: DraftId | None) -> Outcome:
+    async def reject(self, number: DraftId | None, *, cancel: bool = False) -> Outcome:
+        """Drop a draft, or (`cancel`) stop an automatic reply waiting to go out."""
         if number is None:
             waiting = await self._run(self._lines, DraftStatus.PENDING, DraftStatus.APPROVED)
             if len(waiting) != 1:
@@ -456,12 +513,61 @@ class OwnerActions:
         await self._run(
             self.store.audit.record,
             OWNER_ACTOR,
-            "rejected",
+            "cancelled" if cancel else "rejected",
             name,
-            "you rejected it",
+            "you cancelled the automatic reply" if cancel else "you rejected it",
             draft_id=number,
         )
-        return Rejected(number, name)
+        return Cancelled(number, name) if cancel else Rejected(number, name)
+
+    async def why(self, number: DraftId | None) -> Outcome:
+        """The whole reasoning behind draft `number`."""
+        if number is None:
+            return UsageProblem("say which draft: /why N (see /drafts)")
+        draft = await self._run(self.store.drafts.get, number)
+        if draft is None:
+            return NoSuchDraft(number)
+        name = await self._run(self._name, draft.contact_id)
+        decision = await self._run(self.store.decisions.for_draft, number)
+        steps = list(decision.steps) if decision else []
+        if not steps:  # a draft from before decisions were recorded
+            steps = [f"confidence {draft.confidence:.2f}: " + "; ".join(draft.reasons)]
+        return Reasoning(
+            number,
+            name,
+            str(draft.status),
+            draft.confidence,
+            steps,
+            decision.verdict if decision else None,
+        )
+
+    async def teach(self, number: DraftId | None, verdict: str) -> Outcome:
+        """The owner's verdict on draft `number` (`good` or `bad`): the reply-or-not
+        model and the confidence calibration learn from it."""
+        if number is None or verdict not in ("good", "bad"):
+            return UsageProblem("usage: /teach N good|bad")
+        draft = await self._run(self.store.drafts.get, number)
+        if draft is None:
+            return NoSuchDraft(number)
+        name = await self._run(self._name, draft.contact_id)
+        try:
+            previous = await self._run(self.store.decisions.judge, number, verdict)
+        except KeyError:
+            return UsageProblem(
+                f"draft {number} was made before the twin recorded its reasoning; "
+                "there is nothing to learn from it"
+            )
+        await self._run(
+            self.store.audit.record,
+            OWNER_ACTOR,
+            "taught",
+            name,
+            f"you judged draft {number} {verdict}",
+            draft_id=number,
+            verdict=verdict,
+            previous=previous,
+        )
+        return Taught(number, name, verdict, previous)
 
     def _find(self, name: str) -> Contact | ContactNotFound:
         try:
@@ -471,22 +577,27 @@ class OwnerActions:
         except UnknownContact as exc:
             return ContactNotFound(name, str(exc))
 
-    async def set_policy(self, name: str, mode: PolicyMode) -> Outcome:
+    async def set_policy(
+        self, name: str, mode: PolicyMode, *, threshold: float | None = None
+    ) -> Outcome:
+        """Set a contact's policy and, when given, their own auto-send threshold."""
         found = await self._run(self._find, name)
         if isinstance(found, ContactNotFound):
             return found
         assert found.id is not None
-        previous = await self._run(self.store.policies.set, found.id, mode)
+        previous = await self._run(self.store.policies.set, found.id, mode, threshold=threshold)
         await self._run(
             self.store.audit.record,
             OWNER_ACTOR,
             "policy",
             found.name,
-            f"set to {mode.value}",
+            f"set to {mode.value}"
+            + (f" with threshold {threshold:.2f}" if threshold is not None else ""),
             contact_id=found.id,
             previous=previous.value if previous else None,
+            threshold=threshold,
         )
-        return PolicySet(found.name, mode, previous)
+        return PolicySet(found.name, mode, previous, threshold)
 
     async def merge(self, keep: str, other: str) -> Outcome:
         """`other` is the same person as `keep`: one contact. `keep`'s policy stays."""

@@ -35,7 +35,7 @@ def draft_card(
     lines.append(f"Reply: {draft.text}")
     lines.append(f"Why: {'; '.join(draft.reasons)}")
     if auto_in is not None:
-        lines.append(f"Goes out on its own in {auto_in:.0f}s · /reject {draft.id} to stop it")
+        lines.append(f"Goes out on its own in {auto_in:.0f}s · /cancel {draft.id} to stop it")
     else:
         lines.append(f"/approve {draft.id} · /edit {draft.id} <text> · /reject {draft.id}")
     return "\n".join(lines)
@@ -46,7 +46,7 @@ def draft_buttons(draft_id: int, *, auto: bool = False) -> tuple[str, ...]:
     them: each comes back from the owner as the control command it names. `/edit N`
     alone takes the owner's next message as the new text."""
     if auto:
-        return (f"/reject {draft_id}",)
+        return (f"/cancel {draft_id}",)
     return (f"/approve {draft_id}", f"/edit {draft_id}", f"/reject {draft_id}")
 
 

@@ -32,17 +32,29 @@ from bot.handlers.cards import (
 from bot.handlers.outbox import Outbox
 from bot.handlers.services import Services
 from twin_core.aio import TaskGroup
+from twin_core.decide.confidence import combine
+from twin_core.decide.decider import Decider
+from twin_core.decide.history import FEATURES, Sample
+from twin_core.decide.model import Estimate
 from twin_core.decide.reply import should_reply
 from twin_core.decide.route import Route, route
-from twin_core.decide.timing import reply_delay
-from twin_core.memory.models import Contact, Conversation, Draft, DraftStatus, Message
+from twin_core.decide.safety import check
+from twin_core.decide.timing import QuietHours
+from twin_core.memory.models import (
+    Contact,
+    Conversation,
+    Decision,
+    Draft,
+    DraftStatus,
+    Message,
+)
 from twin_core.memory.store import SYSTEM_ACTOR, TWIN_ACTOR, Recorded
 from twin_core.memory.text import shorten
 from twin_core.style.compose import ComposeSettings, NoDraft, Proposal, compose, prepare
 from twin_core.style.examples import Example
 from twin_core.style.llm import ModelError
 from twin_core.style.queries import StyleQueries
-from twin_core.types import ContactId, ConversationId, PolicyMode, utcnow
+from twin_core.types import ContactId, ConversationId, MessageId, PolicyMode, utcnow
 
 log = logging.getLogger("twin.inbound")
 
@@ -73,6 +85,10 @@ class _Plan:
     prepared: tuple[list[dict[str, str]], list[Example], str]
     superseded: list[int]
     others: list[str]
+    estimate: Estimate
+    sample: Sample
+    steps: list[str]
+    """The reasoning so far, in words (for `/why`)."""
     same_person: str | None = None
     """For a new contact who may be someone already known: the line saying so."""
 
@@ -96,6 +112,13 @@ class InboundProcessor:
         self._released = asyncio.Event()
         self._released.set()
         self.queries = StyleQueries(services.store)
+        self.decider = Decider(
+            services.store,
+            owner_name=services.settings.owner_name,
+            timezone=services.settings.timezone,
+        )
+        """Kept for the processor's life: the owner's history, kept current, and the
+        reply-or-not model retrained on its schedule."""
         """Kept for the processor's life: its caches serve draft after draft."""
         settings = services.settings
         self.compose_settings = ComposeSettings(
@@ -281,11 +304,39 @@ class InboundProcessor:
         settings = self.services.settings
         store = self.services.store
         assert contact.id is not None and conversation.id is not None
-        policy = store.policies.get(contact.id) or PolicyMode(settings.default_policy)
+        policy, policy_why = self._policy(contact, conversation)
         decisions = [should_reply(m, conversation, policy, settings.owner_name) for m in fresh]
         if not any(d.reply for d in decisions):
+            why = policy_why if policy is PolicyMode.OFF else decisions[-1].why
+            store.audit.record(TWIN_ACTOR, "no_reply", contact.name, why, message_id=fresh[-1].id)
+            return None
+        last = next(m for m, d in zip(reversed(fresh), reversed(decisions), strict=True) if d.reply)
+        estimate, sample = self.decider.reply_estimate(last, conversation)
+        likely = (
+            f"the model learned from your history says you answer messages like this "
+            f"{estimate.probability:.0%} of the time"
+            if estimate.learned
+            else f"too little history to learn from yet; you answer {contact.name} "
+            f"{estimate.probability:.0%} of the time (smoothed)"
+        )
+        steps = [
+            policy_why,
+            f"rules: {decisions[-1].why}",
+            f"reply or not: {likely}",
+            "what it saw: " + _describe(sample),
+        ]
+        if estimate.learned and estimate.probability < settings.reply_floor:
+            why = f"you would likely not answer this ({estimate.probability:.0%} < " + (
+                f"{settings.reply_floor:.0%})"
+            )
             store.audit.record(
-                TWIN_ACTOR, "no_reply", contact.name, decisions[-1].why, message_id=fresh[-1].id
+                TWIN_ACTOR,
+                "no_reply",
+                contact.name,
+                why,
+                message_id=last.id,
+                reply_probability=round(estimate.probability, 3),
+                steps=steps,
             )
             return None
         burst = self._burst(conversation.id, contact.id, fresh)
@@ -312,7 +363,39 @@ class InboundProcessor:
         created = contact.created_at
         if utcnow() - (created if created.tzinfo else created.replace(tzinfo=UTC)) <= NEW_CONTACT:
             same = same_person_line(contact, store.contacts.same_person(contact.id))
-        return _Plan(contact, conversation, burst, policy, prepared, superseded, others, same)
+        return _Plan(
+            contact,
+            conversation,
+            burst,
+            policy,
+            prepared,
+            superseded,
+            others,
+            estimate,
+            sample,
+            steps,
+            same,
+        )
+
+    def _policy(self, contact: Contact, conversation: Conversation) -> tuple[PolicyMode, str]:
+        """The contact's own policy, else the default (new contacts: draft); in a group
+        never more than the group policy (default off)."""
+        settings = self.services.settings
+        assert contact.id is not None
+        own = self.services.store.policies.get(contact.id)
+        policy = own or PolicyMode(settings.default_policy)
+        why = (
+            f"policy for {contact.name}: {policy.value}"
+            if own
+            else f"{contact.name} has no policy of their own: the default {policy.value}"
+        )
+        if conversation.is_group:
+            group = PolicyMode(settings.group_policy)
+            order = [PolicyMode.OFF, PolicyMode.DRAFT, PolicyMode.AUTO]
+            if order.index(group) < order.index(policy):
+                policy = group
+                why += f"; a group conversation: at most {group.value} (TWIN_GROUP_POLICY)"
+        return policy, why
 
     def _burst(
         self, conversation_id: ConversationId, contact_id: ContactId, fresh: list[Message]
@@ -347,7 +430,17 @@ class InboundProcessor:
         contact, message = plan.contact, plan.burst[-1]
         assert contact.id is not None and message.id is not None
         paused = await asyncio.to_thread(self.outbox.paused)
-        routing = route(plan.policy, proposal.confidence, settings.auto_confidence, paused=paused)
+        gate = check("\n".join(m.text for m in plan.burst), proposal.text)
+        confidence = combine(
+            plan.estimate.probability if plan.estimate.learned else None,
+            proposal.confidence,
+            getattr(proposal, "style_distance", None),
+            gate,
+            calibration=self.decider.calibration,
+        )
+        own = await asyncio.to_thread(store.policies.threshold, contact.id)
+        threshold = own if own is not None else settings.auto_confidence
+        routing = route(plan.policy, confidence.value, threshold, paused=paused, gate=gate)
         auto = routing.route is Route.AUTO
         draft = await asyncio.to_thread(
             store.drafts.add,
@@ -356,8 +449,8 @@ class InboundProcessor:
                 contact_id=contact.id,
                 message_id=message.id,
                 text=proposal.text,
-                confidence=proposal.confidence,
-                reasons=[*proposal.reasons, routing.why],
+                confidence=confidence.value,
+                reasons=[*proposal.reasons, *confidence.reasons, routing.why],
                 model=proposal.model,
                 status=DraftStatus.APPROVED if auto else DraftStatus.PENDING,
                 auto=auto,
@@ -372,19 +465,51 @@ class InboundProcessor:
             routing.why,
             draft_id=draft.id,
             answers=[m.id for m in plan.burst],
-            confidence=proposal.confidence,
-            reasons=proposal.reasons,
+            confidence=confidence.value,
+            reasons=[*proposal.reasons, *confidence.reasons],
+            concerns=[c.value for c in gate.concerns],
         )
         warning = name_warning(contact, plan.others)
         delay: float | None = None
+        steps = [
+            *plan.steps,
+            f"the safety gate: {gate.describe()}",
+            f"draft by {proposal.model}: " + "; ".join(proposal.reasons),
+            f"confidence {confidence.value:.2f}: " + "; ".join(confidence.reasons),
+            f"threshold {threshold:.2f} ("
+            + ("their own" if own is not None else "TWIN_AUTO_CONFIDENCE")
+            + f"); route: {routing.route.value}, {routing.why}",
+        ]
         if auto:
-            delay = await asyncio.to_thread(
-                reply_delay,
-                store,
-                message.conversation_id,
+            when = await asyncio.to_thread(
+                self.decider.send_time,
+                contact.id,
+                utcnow(),
                 fixed=settings.auto_send_delay_s,
                 ceiling=settings.auto_send_max_delay_s,
+                quiet=QuietHours.parse(settings.quiet_hours) if settings.quiet_hours else None,
             )
+            delay = max(when.delay_s, settings.undo_window_s)
+            steps.append(
+                f"timing: {when.why}; waits {delay:.0f}s in all "
+                f"(undo window {settings.undo_window_s:.0f}s)"
+            )
+        await asyncio.to_thread(
+            store.decisions.add,
+            Decision(
+                draft_id=draft.id,
+                message_id=MessageId(plan.sample.message_id),
+                contact_id=contact.id,
+                features=plan.sample.features,
+                reply_probability=plan.estimate.probability if plan.estimate.learned else None,
+                confidence=confidence.value,
+                raw_confidence=confidence.raw,
+                threshold=threshold,
+                concerns=[c.value for c in gate.concerns],
+                steps=steps,
+            ),
+        )
+        if delay is not None:
             await self.services.jobs.enqueue(
                 "send_draft",
                 draft.id,
@@ -410,3 +535,22 @@ class InboundProcessor:
             ),
             buttons=draft_buttons(draft.id, auto=delay is not None),
         )
+
+
+def _describe(sample: Sample) -> str:
+    """A sample's features in words, for `/why`."""
+    f = dict(zip(FEATURES, sample.features, strict=True))
+    parts = [
+        "a group message" if f["group"] else "a direct message",
+        "a question"
+        if f["question"]
+        else "only closing the conversation"
+        if f["closing"]
+        else "a statement",
+        f"at {sample.local_hour:02d}:00 local time",
+        f"their reply rate from you so far {f['contact_reply_rate']:.0%}",
+        "you had written last in the thread" if f["thread_answered"] else "they wrote last",
+    ]
+    if f["owner_active_hour"] < 0.15:
+        parts.append("an hour you rarely write in")
+    return ", ".join(parts)

@@ -724,7 +724,7 @@ STRANGERS: tuple[Stranger, ...] = (
 COMMAND_SAMPLES: dict[str, str] = {
     "approve": "/approve 1",
     "auto": "/auto mallory on",
-    "cancel": "/cancel",
+    "cancel": "/cancel 1",
     "checkins": "/checkins",
     "done": "/done 1",
     "drafts": "/drafts",
@@ -739,7 +739,9 @@ COMMAND_SAMPLES: dict[str, str] = {
     "reject": "/reject 1",
     "resume": "/resume",
     "status": "/status",
+    "teach": "/teach 1 good",
     "who": "/who alice",
+    "why": "/why 1",
 }
 """One invocation of every control command: tests fail if the registry has one more."""
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.support.events import T0, event
+from twin_core.decide.decider import Decider
 from twin_core.decide.reply import should_reply
 from twin_core.decide.route import Route, route
-from twin_core.decide.timing import reply_delay
 from twin_core.memory.models import Conversation, Message
 from twin_core.memory.store import Store
 from twin_core.types import PolicyMode
@@ -34,7 +34,7 @@ def test_route_only_auto_confident_and_running_skips_the_owner() -> None:
     assert route(PolicyMode.DRAFT, 1.0, 0.8, paused=False).route is Route.APPROVE
 
 
-def test_reply_delay_follows_the_owner(tmp_path: object) -> None:
+def test_send_time_follows_the_owner(tmp_path: object) -> None:
     store = Store.open(f"sqlite:///{tmp_path}/t.db")  # type: ignore[str-bytes-safe]
     for number, minutes in enumerate([2, 4, 30]):
         at = T0 + timedelta(hours=number)
@@ -48,8 +48,16 @@ def test_reply_delay_follows_the_owner(tmp_path: object) -> None:
                 at=at + timedelta(minutes=minutes),
             )
         )
-    [conversation_id] = store.conversations.with_contact(store.contacts.find("alice").id or 0)
-    assert reply_delay(store, conversation_id, fixed=None, ceiling=3600) == 240.0
-    assert reply_delay(store, conversation_id, fixed=None, ceiling=60) == 60.0
-    assert reply_delay(store, conversation_id, fixed=5.0, ceiling=60) == 5.0
-    assert reply_delay(store, 999, fixed=None, ceiling=60) == 6.0
+    alice = store.contacts.find("alice").id
+    decider = Decider(store, seed=1)
+    decider.refresh()
+    drawn = {
+        decider.send_time(alice, T0, fixed=None, ceiling=3600, quiet=None).delay_s
+        for _ in range(30)
+    }
+    assert drawn == {120.0, 240.0, 1800.0}
+    capped = decider.send_time(alice, T0, fixed=None, ceiling=60, quiet=None)
+    assert capped.delay_s == 60.0 and "capped" in capped.why
+    assert decider.send_time(alice, T0, fixed=5.0, ceiling=60, quiet=None).delay_s == 5.0
+    stranger = Decider(Store.open(f"sqlite:///{tmp_path}/empty.db"))  # type: ignore[str-bytes-safe]
+    assert stranger.send_time(None, T0, fixed=None, ceiling=60, quiet=None).delay_s == 6.0

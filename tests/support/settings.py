@@ -22,6 +22,7 @@ def make_settings(home: Path, **overrides: object) -> Settings:
         "control_chat": "fake:control",
         "owner_handles": {"fake": ["owner"]},
         "auto_send_delay_s": 0.0,
+        "undo_window_s": 0.0,
         "burst_window_s": 0.0,
         "index_gather_s": 0.0,
         "job_poll_s": 0.2,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from twin_core.decide.safety import Verdict
 from twin_core.types import PolicyMode
 
 
@@ -19,10 +20,21 @@ class Routing:
     why: str
 
 
-def route(policy: PolicyMode, confidence: float, threshold: float, *, paused: bool) -> Routing:
-    """Only an `auto` contact, a confident draft and a running twin skip the owner."""
+def route(
+    policy: PolicyMode,
+    confidence: float,
+    threshold: float,
+    *,
+    paused: bool,
+    gate: Verdict | None = None,
+) -> Routing:
+    """Only an `auto` contact, a confident draft the safety gate lets through and a
+    running twin skip the owner."""
     if policy is not PolicyMode.AUTO:
         return Routing(Route.APPROVE, f"policy for this contact is {policy.value}: you decide")
+    if gate is not None and not gate.safe:
+        concerns = ", ".join(c.value for c in gate.concerns)
+        return Routing(Route.APPROVE, f"the safety gate flagged it ({concerns}): you decide")
     if paused:
         return Routing(Route.APPROVE, "the twin is paused: nothing goes out on its own")
     if confidence < threshold:

@@ -28,6 +28,7 @@ __all__ = [
     "Contact",
     "Conversation",
     "DeadLetter",
+    "Decision",
     "Draft",
     "DraftStatus",
     "Handle",
@@ -170,7 +171,30 @@ class Draft(SQLModel, table=True):
 class Policy(SQLModel, table=True):
     contact_id: ContactId = Field(foreign_key="contact.id", primary_key=True, sa_type=sa.Integer)
     mode: PolicyMode = Field(sa_type=sa.String(8))
+    threshold: float | None = None
+    """This contact's auto-send confidence threshold; None: `TWIN_AUTO_CONFIDENCE`."""
     updated_at: datetime = _utc_column()
+
+
+class Decision(SQLModel, table=True):
+    """Why the twin did what it did with a draft (`/why N`), and the owner's verdict on
+    it (`/teach N good|bad`), which the reply-or-not model and the calibration learn."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: DraftId = Field(foreign_key="draft.id", unique=True, sa_type=sa.Integer)
+    message_id: MessageId = Field(foreign_key="message.id", sa_type=sa.Integer)
+    contact_id: ContactId = Field(foreign_key="contact.id", sa_type=sa.Integer)
+    features: list[float] = Field(default_factory=list, sa_type=sa.JSON)
+    reply_probability: float | None = None
+    confidence: float
+    raw_confidence: float
+    threshold: float
+    concerns: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    steps: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    """The whole reasoning, in words, in order."""
+    verdict: str | None = Field(default=None, max_length=8)
+    verdict_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = _utc_column()
 
 
 class AuditEntry(SQLModel, table=True):

@@ -35,10 +35,28 @@ class DraftCommands:
             return f"Send the text for draft {number} as your next message (/cancel to keep it)."
         return await self.actions.approve(number, parts[1].strip())
 
-    @command("cancel", "/cancel", "forget a pending /edit")
+    @command(
+        "cancel",
+        "/cancel [N]",
+        "stop automatic reply N before it goes out; alone: forget a pending /edit",
+    )
     async def cancel(self, args: str) -> Reply:
+        target = draft_number(args)
+        if target is not None:
+            return await self.actions.reject(target, cancel=True)
         number, self.editing = self.editing, None
         return f"Draft {number} is left as it was." if number else "Nothing to cancel."
+
+    @command("why", "/why N", "the whole reasoning behind draft N")
+    async def why(self, args: str) -> Reply:
+        return await self.actions.why(draft_number(args))
+
+    @command("teach", "/teach N good|bad", "tell the twin whether draft N was right")
+    async def teach(self, args: str) -> Reply:
+        words = args.split()
+        if len(words) != 2 or words[1].lower() not in ("good", "bad"):
+            raise UsageError("usage: /teach N good|bad")
+        return await self.actions.teach(draft_number(words[0]), words[1].lower())
 
     async def edited_text(self, text: str) -> Reply | None:
         """The owner's plain message, when it is the text a pending `/edit` waits for."""

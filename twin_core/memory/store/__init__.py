@@ -31,6 +31,7 @@ from twin_core.memory.store.contacts import (
 )
 from twin_core.memory.store.conversations import ConversationRepository
 from twin_core.memory.store.dead_letters import DeadLetterRepository
+from twin_core.memory.store.decisions import DecisionRepository
 from twin_core.memory.store.drafts import DraftRepository
 from twin_core.memory.store.jobs import JobRepository
 from twin_core.memory.store.messages import MessageRepository, Recorded
@@ -60,6 +61,7 @@ class Store:
         self.messages = MessageRepository(database, self.contacts, self.conversations)
         self.drafts = DraftRepository(database)
         self.policies = PolicyRepository(database)
+        self.decisions = DecisionRepository(database)
         self.audit = AuditLog(database)
         self.state = StateRepository(database)
         self.jobs = JobRepository(database)

@@ -19,7 +19,15 @@ from sqlmodel import Session, col, func, select
 
 from twin_core.memory.db import Database
 from twin_core.memory.identity import identities_of
-from twin_core.memory.models import Contact, Conversation, Draft, Handle, Message, Policy
+from twin_core.memory.models import (
+    Contact,
+    Conversation,
+    Decision,
+    Draft,
+    Handle,
+    Message,
+    Policy,
+)
 from twin_core.memory.store.sql import external_key, storable
 from twin_core.types import ContactId, PolicyMode
 
@@ -355,7 +363,7 @@ class ContactRepository:
             session.execute(
                 sa.delete(Relationship).where(col(Relationship.contact_id) == source_id)
             )
-            for model in (Handle, Conversation, Message, Draft, Fact, Commitment):
+            for model in (Handle, Conversation, Message, Draft, Fact, Commitment, Decision):
                 column = model.__table__.c.contact_id  # type: ignore[attr-defined,union-attr]
                 session.execute(
                     sa.update(model).where(column == source_id).values(contact_id=target_id)
