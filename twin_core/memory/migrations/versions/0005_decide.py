@@ -3,8 +3,8 @@
 * decision: what `/why N` shows and `/teach N good|bad` records;
 * policy.threshold: a contact's own auto-send confidence threshold.
 
-Revision ID: 0004_decide
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_decide"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
