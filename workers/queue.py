@@ -134,6 +134,17 @@ class LocalJobQueue:
         wait = (job.run_at - utcnow()).total_seconds()
         if wait > 0:
             await asyncio.sleep(wait)
+        # The row this task was spawned for may be stale: a look at SQL can read a job
+        # just before its running try records a retry, and spawn it again once that try
+        # is over. Only the row as it is now says whether this try is still owed.
+        current = await asyncio.to_thread(self.store.jobs.get, job.key)
+        if (
+            current is None
+            or current.status != JobStatus.PENDING
+            or current.attempts != job.attempts
+            or current.run_at > utcnow() + timedelta(seconds=1)  # moved later meanwhile
+        ):
+            return
         try:
             result = await spec.function(self.ctx, *job.args)
         except Exception as exc:

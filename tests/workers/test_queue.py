@@ -332,3 +332,28 @@ async def test_arq_send_is_never_retried_and_work_is(tmp_path: Path) -> None:
     await worker.close()
     assert tries == {"send": 1, "index": 2}
     assert told == ["Draft 1 could not be sent: RuntimeError: lost connection mid-send"]
+
+
+async def test_a_stale_look_at_sql_never_runs_a_try_twice(tmp_path: Path) -> None:
+    """A look at SQL can read a job just before its running try records a retry; the task
+    spawned from that old row must not run the job again (seen under load: 4 tries of 3)."""
+    store = Store.open(f"sqlite:///{tmp_path}/t.db")
+    tries = 0
+
+    async def work(ctx: dict[str, Any]) -> None:
+        nonlocal tries
+        tries += 1
+        raise RuntimeError("not yet")
+
+    specs = {"work": JobSpec(work, "work", max_tries=5, backoff_s=3600)}
+    queue = LocalJobQueue(store, JobContext(), jobs=specs, poll_s=3600)
+    await queue.enqueue("work", key="w")
+    stale = store.jobs.get("w")
+    assert stale is not None and stale.attempts == 0
+    await queue._run(stale)  # the first try: fails, a retry is due in an hour
+    assert tries == 1
+    await queue._run(stale)  # the same old row again, as a stale look would spawn it
+    assert tries == 1
+    row = store.jobs.get("w")
+    assert row is not None and row.attempts == 1 and row.status == JobStatus.PENDING
+    store.close()
