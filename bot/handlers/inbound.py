@@ -36,7 +36,7 @@ from twin_core.decide.confidence import combine
 from twin_core.decide.decider import Decider
 from twin_core.decide.history import FEATURES, Sample
 from twin_core.decide.model import Estimate
-from twin_core.decide.reply import should_reply
+from twin_core.decide.reply import names_owner, should_reply
 from twin_core.decide.route import Route, route
 from twin_core.decide.safety import check
 from twin_core.decide.timing import QuietHours
@@ -304,7 +304,7 @@ class InboundProcessor:
         settings = self.services.settings
         store = self.services.store
         assert contact.id is not None and conversation.id is not None
-        policy, policy_why = self._policy(contact, conversation)
+        policy, policy_why = self._policy(contact, conversation, fresh)
         decisions = [should_reply(m, conversation, policy, settings.owner_name) for m in fresh]
         if not any(d.reply for d in decisions):
             why = policy_why if policy is PolicyMode.OFF else decisions[-1].why
@@ -377,9 +377,13 @@ class InboundProcessor:
             same,
         )
 
-    def _policy(self, contact: Contact, conversation: Conversation) -> tuple[PolicyMode, str]:
-        """The contact's own policy, else the default (new contacts: draft); in a group
-        never more than the group policy (default off)."""
+    def _policy(
+        self, contact: Contact, conversation: Conversation, fresh: list[Message]
+    ) -> tuple[PolicyMode, str]:
+        """The contact's own policy, else the default (new contacts: draft). In a group,
+        never more than the group policy (default off: the twin stays out of group
+        chatter), except that a message naming the owner is addressed to them and gets
+        a draft (never an automatic reply unless the group policy is `auto`)."""
         settings = self.services.settings
         assert contact.id is not None
         own = self.services.store.policies.get(contact.id)
@@ -392,9 +396,15 @@ class InboundProcessor:
         if conversation.is_group:
             group = PolicyMode(settings.group_policy)
             order = [PolicyMode.OFF, PolicyMode.DRAFT, PolicyMode.AUTO]
-            if order.index(group) < order.index(policy):
-                policy = group
-                why += f"; a group conversation: at most {group.value} (TWIN_GROUP_POLICY)"
+            named = any(names_owner(m.text, settings.owner_name) for m in fresh)
+            cap = group if not named or group is PolicyMode.AUTO else PolicyMode.DRAFT
+            if order.index(cap) < order.index(policy):
+                policy = cap
+                why += (
+                    f"; a group message naming you: at most {cap.value}"
+                    if named
+                    else f"; a group conversation: at most {cap.value} (TWIN_GROUP_POLICY)"
+                )
         return policy, why
 
     def _burst(

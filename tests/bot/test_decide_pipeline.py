@@ -85,13 +85,20 @@ async def test_the_safety_gate_keeps_a_sensitive_message_from_going_out_alone(
     assert 'their message involves money or payment details ("lend")' in why
 
 
-async def test_groups_are_off_unless_configured(make_twin: TwinFactory) -> None:
+async def test_groups_are_off_unless_the_owner_is_named_or_configured(
+    make_twin: TwinFactory,
+) -> None:
     h = await make_twin()
     h.seed(HISTORY)
-    await h.says("alice", "Sam, dinner on friday?", chat="friends", is_group=True)
+    await h.says("alice", "dinner on friday, anyone?", chat="friends", is_group=True)
     assert h.drafts() == []
     entry = [e for e in h.twin.store.audit.entries() if e.action == "no_reply"][-1]
     assert entry.why.endswith("a group conversation: at most off (TWIN_GROUP_POLICY)")
+    # Named, the message is addressed to the owner: a draft, never an automatic reply.
+    await h.command("/auto alice on 0.0")
+    await h.says("alice", "Sam, dinner on friday?", chat="friends", is_group=True)
+    [draft] = h.drafts()
+    assert draft.status == DraftStatus.PENDING and not draft.auto
     allowed = await make_twin(group_policy="draft")
     allowed.seed(HISTORY)
     await allowed.says("alice", "Sam, dinner on friday?", chat="friends", is_group=True)

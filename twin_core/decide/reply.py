@@ -25,8 +25,14 @@ def should_reply(
         return Decision(False, f"nothing to answer in a {message.kind} message")
     if not message.text.strip():
         return Decision(False, "the message is empty")
-    if conversation.is_group:
-        names = {owner_name.casefold(), *owner_name.casefold().split()}
-        if not any(name and name in message.text.casefold() for name in names):
-            return Decision(False, "a group message that does not mention you")
+    if conversation.is_group and not names_owner(message.text, owner_name):
+        return Decision(False, "a group message that does not mention you")
     return Decision(True, "a message to you that expects an answer")
+
+
+def names_owner(text: str, owner_name: str) -> bool:
+    """Whether `text` names the owner (a mention renders as `@Name`): in a group, what
+    makes a message one addressed to them."""
+    names = {owner_name.casefold(), *owner_name.casefold().split()}
+    folded = text.casefold()
+    return any(name and name in folded for name in names)
