@@ -5,6 +5,11 @@ An adapter connects to its platform, turns each update into one `InboundEvent` h
 memory: those live in `bot/handlers` and `twin_core`. Connecting again after a lost
 connection is not the adapter's business either: `bot.channels.supervisor` does it for
 every channel alike.
+
+Two optional hooks, looked up with `getattr`, let a channel do more where its platform
+can: `set_command_menu(commands)` is given the control commands as `(name, help)`
+pairs before `start()` (Telegram's `setMyCommands`), and `status_lines() -> list[str]`
+adds lines to `/status` (a Telegram Business connection that may not reply).
 """
 
 from __future__ import annotations

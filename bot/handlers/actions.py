@@ -89,6 +89,11 @@ class Outcome(ABC):
     @abstractmethod
     def text(self) -> str: ...
 
+    @property
+    def card(self) -> str | None:
+        """The card this outcome settles (`draft:3`), shown on it where a channel can."""
+        return None
+
     def data(self) -> dict[str, Any]:
         fields = {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
         return {
@@ -148,6 +153,10 @@ class NoSuchDraft(Failure):
     number: int
 
     @property
+    def card(self) -> str | None:
+        return draft_card_key(self.number)
+
+    @property
     def text(self) -> str:
         return f"There is no draft {self.number} (see /drafts)."
 
@@ -156,6 +165,10 @@ class NoSuchDraft(Failure):
 class DraftClosed(Failure):
     number: int
     status: str
+
+    @property
+    def card(self) -> str | None:
+        return draft_card_key(self.number)
 
     @property
     def text(self) -> str:
@@ -172,6 +185,10 @@ class Approved(Outcome):
     @property
     def ok(self) -> bool:
         return self.delivery.result in (SendResult.SENT, SendResult.HELD, SendResult.QUEUED)
+
+    @property
+    def card(self) -> str | None:
+        return draft_card_key(self.number)
 
     @property
     def text(self) -> str:
@@ -199,8 +216,33 @@ class Rejected(Outcome):
     contact: str
 
     @property
+    def card(self) -> str | None:
+        return draft_card_key(self.number)
+
+    @property
     def text(self) -> str:
         return f"Draft {self.number} rejected."
+
+
+@dataclass(frozen=True, slots=True)
+class DraftReasons(Outcome):
+    """Why the twin wrote draft `number` as it did (`/why N`)."""
+
+    number: int
+    contact: str
+    status: str
+    confidence: float
+    reasons: list[str]
+    draft: str
+
+    @property
+    def text(self) -> str:
+        lines = [
+            f"Draft {self.number} for {self.contact} ({self.status}, "
+            f"confidence {self.confidence:.2f}): {shorten(self.draft, 300)}"
+        ]
+        lines += [f"- {reason}" for reason in self.reasons] or ["- no reasons were kept"]
+        return "\n".join(lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +354,11 @@ class RecallFailed(Failure):
     @property
     def text(self) -> str:
         return self.message
+
+
+def draft_card_key(number: int) -> str:
+    """The card of draft `number`, as `OutboundMessage.card` names it."""
+    return f"draft:{number}"
 
 
 def speaker_label(name: str, owner_name: str = "") -> str:
@@ -448,6 +495,21 @@ class OwnerActions:
             draft_id=number,
         )
         return Rejected(number, name)
+
+    async def why(self, number: DraftId | None) -> Outcome:
+        """The reasons behind draft `number` (without one, the only draft waiting)."""
+        if number is None:
+            waiting = await self._run(self._lines, DraftStatus.PENDING)
+            if len(waiting) != 1:
+                return ChooseDraft("why", waiting)
+            number = waiting[0].id
+        draft = await self._run(self.store.drafts.get, number)
+        if draft is None:
+            return NoSuchDraft(number)
+        name = await self._run(self._name, draft.contact_id)
+        return DraftReasons(
+            number, name, str(draft.status), draft.confidence, list(draft.reasons), draft.text
+        )
 
     def _find(self, name: str) -> Contact | ContactNotFound:
         try:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.handlers.actions import speaker_label
+from bot.handlers.actions import draft_card_key, speaker_label
 from twin_core.memory.models import Contact, Draft, DraftStatus, Message
 from twin_core.memory.names import lookalike_warning
 from twin_core.memory.text import shorten
+from twin_core.types import Button
 
 
 def draft_card(
@@ -69,3 +70,21 @@ def draft_data(
         "model": draft.model,
         "warning": warning,
     }
+
+
+def draft_buttons(draft: Draft, *, auto: bool = False) -> tuple[Button, ...]:
+    """The one-tap actions under a draft card (the commands its last line names)."""
+    number = draft.id
+    if auto:
+        return (Button("Reject", f"/reject {number}"), Button("Why", f"/why {number}"))
+    return (
+        Button("Approve", f"/approve {number}"),
+        Button("Edit", f"/edit {number}"),
+        Button("Reject", f"/reject {number}"),
+        Button("Why", f"/why {number}"),
+    )
+
+
+def card_of(draft: Draft) -> str:
+    assert draft.id is not None
+    return draft_card_key(draft.id)

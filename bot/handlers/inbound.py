@@ -21,7 +21,15 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from bot.handlers.cards import careful, draft_card, draft_data, name_warning
+from bot.handlers.actions import draft_card_key
+from bot.handlers.cards import (
+    card_of,
+    careful,
+    draft_buttons,
+    draft_card,
+    draft_data,
+    name_warning,
+)
 from bot.handlers.outbox import Outbox
 from bot.handlers.services import Services
 from twin_core.aio import TaskGroup
@@ -218,7 +226,8 @@ class InboundProcessor:
             return
         for number in plan.superseded:
             await self.services.tell_owner(
-                f"Draft {number} for {contact.name} is replaced: they wrote again."
+                f"Draft {number} for {contact.name} is replaced: they wrote again.",
+                card=draft_card_key(number),
             )
         try:
             proposal = await compose(
@@ -378,4 +387,6 @@ class InboundProcessor:
         await self.services.tell_owner(
             draft_card(draft, contact, plan.burst, warning=warning, auto_in=delay),
             data=draft_data(draft, contact, plan.burst, warning=warning, auto_in=delay),
+            buttons=draft_buttons(draft, auto=auto),
+            card=card_of(draft),
         )

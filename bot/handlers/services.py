@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +14,7 @@ from bot.handlers.owner import OwnerIdentity
 from twin_core.memory.service import Memory
 from twin_core.memory.store import SYSTEM_ACTOR, Store
 from twin_core.settings import Settings
-from twin_core.types import HandleId, OutboundMessage
+from twin_core.types import Button, HandleId, OutboundMessage
 from workers.queue import JobQueue
 
 log = logging.getLogger("twin")
@@ -48,8 +48,16 @@ class Services:
     def owner_handle(self, channel: str) -> HandleId:
         return self.identity().owner_handle(channel)
 
-    async def tell_owner(self, text: str, data: Mapping[str, Any] | None = None) -> bool:
-        """Say something in the owner's control chat (never held by /pause). Never
+    async def tell_owner(
+        self,
+        text: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        buttons: Sequence[Button] = (),
+        card: str | None = None,
+    ) -> bool:
+        """Say something in the owner's control chat (never held by /pause), with
+        one-tap `buttons` and the `card` it belongs to where given. Never
         raises: a control chat that cannot be reached is logged and audited, and False
         returned, so no job or handler fails for want of telling the owner."""
         try:
@@ -62,7 +70,12 @@ class Services:
                 )
             await channel.send(
                 OutboundMessage(
-                    channel=control.channel, chat_id=control.chat_id, text=text, data=data
+                    channel=control.channel,
+                    chat_id=control.chat_id,
+                    text=text,
+                    data=data,
+                    buttons=tuple(buttons),
+                    card=card,
                 )
             )
             return True

@@ -47,6 +47,10 @@ class DraftCommands:
             return None
         return await self.actions.approve(number, text)
 
+    @command("why", "/why [N]", "why the twin wrote draft N as it did")
+    async def why(self, args: str) -> Reply:
+        return await self.actions.why(draft_number(args))
+
     @command("reject", "/reject N", "drop draft N (also stops a pending auto-reply)")
     async def reject(self, args: str) -> Reply:
         return await self.actions.reject(draft_number(args))
