@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import Twin
+from tests.support.fake_telegram import OWNER_ID, FakeBotApi
+from twin_core.memory.embed import Embedder
+from twin_core.settings import Settings, load_settings
+
+
+def telegram_environ(api: FakeBotApi, home: Path, **more: str) -> dict[str, str]:
+    """Everything `twin run` needs for Telegram against `api`, as environment variables."""
+    return {
+        "TWIN_HOME": str(home),
+        "TWIN_CHANNELS": '["telegram"]',
+        "TWIN_TELEGRAM_TOKEN": api.token,
+        "TWIN_TELEGRAM_API_URL": api.url,
+        "TWIN_TELEGRAM_POLL_TIMEOUT_S": "1",
+        "TWIN_OWNER_NAME": "Sam",
+        "TWIN_OWNER_HANDLES": f'{{"telegram": ["{OWNER_ID}"]}}',
+        "TWIN_CONTROL_CHAT": f"telegram:{OWNER_ID}",
+        "TWIN_BURST_WINDOW_S": "0",
+        "TWIN_INDEX_GATHER_S": "0",
+        "TWIN_AUTO_SEND_DELAY_S": "0",
+        "TWIN_JOB_POLL_S": "0.2",
+        **more,
+    }
+
+
+def telegram_settings(api: FakeBotApi, home: Path, **more: str) -> Settings:
+    return load_settings(telegram_environ(api, home, **more))
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    fake = await FakeBotApi().start()
+    yield fake
+    await fake.stop()
+
+
+TelegramTwin = Callable[..., Awaitable[Twin]]
+
+
+@pytest.fixture
+async def telegram_twin(
+    api: FakeBotApi, tmp_path: Path, embedder: Embedder
+) -> AsyncIterator[TelegramTwin]:
+    """Starts real Twins on the Telegram channel against the fake Bot API, from
+    settings alone; each is stopped after the test (or by the test)."""
+    started: list[Twin] = []
+
+    async def make(home: Path | None = None, **more: Any) -> Twin:
+        twin = Twin(telegram_settings(api, home or tmp_path / "home", **more), embedder=embedder)
+        await twin.start()
+        started.append(twin)
+        return twin
+
+    yield make
+    for twin in reversed(started):
+        await twin.stop()
