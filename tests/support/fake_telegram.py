@@ -225,6 +225,7 @@ class FakeBotApi:
         }
         if params.get("business_connection_id"):
             message["business_connection_id"] = params["business_connection_id"]
+        params["_message_id"] = message["message_id"]  # for the test to refer to it
         return message
 
     async def _editMessageText(self, params: dict[str, Any]) -> Any:

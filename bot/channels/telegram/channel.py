@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import os
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -89,6 +90,9 @@ class CardMessage:
 
 class TelegramChannel:
     def __init__(self, config: TelegramSettings, state_path: Path) -> None:
+        # PTB's own opt-in to the coming types of its time periods (`retry_after` as a
+        # timedelta); without it every flood-control error warns as it is made.
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
         self.name = TELEGRAM
         self.config = config
         self.state_file = StateFile(state_path)

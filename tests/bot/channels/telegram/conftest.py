@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from bot.app import Twin
 from tests.support.fake_telegram import OWNER_ID, FakeBotApi
 from twin_core.memory.embed import Embedder
 from twin_core.settings import Settings, load_settings
+from twin_core.types import ChannelName, ChatId, ExternalId, HandleId, InboundEvent
 
 
 def telegram_environ(api: FakeBotApi, home: Path, **more: str) -> dict[str, str]:
@@ -57,8 +59,39 @@ async def telegram_twin(
         twin = Twin(telegram_settings(api, home or tmp_path / "home", **more), embedder=embedder)
         await twin.start()
         started.append(twin)
+        if twin.store.stats()["messages"] == 0:
+            seed_history(twin)
         return twin
 
     yield make
     for twin in reversed(started):
         await twin.stop()
+
+
+HISTORY = [
+    ("alice", "are you around later?"),
+    ("me", "yes! call me after 6"),
+    ("alice", "free for dinner this week?"),
+    ("me", "sure, friday works for me"),
+]
+
+
+def seed_history(twin: Twin) -> None:
+    """An earlier exchange with Alice (user 200) in the owner's own chat, so the twin
+    has the owner's words to answer her with."""
+    t0 = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
+    events = [
+        InboundEvent(
+            channel=ChannelName("telegram"),
+            external_id=ExternalId(f"business:200:{number}"),
+            chat_id=ChatId("business:200"),
+            sender_id=HandleId("100" if who == "me" else "200"),
+            sender_name="Sam" if who == "me" else "Alice",
+            text=text,
+            sent_at=t0 + timedelta(minutes=number),
+            from_owner=who == "me",
+        )
+        for number, (who, text) in enumerate(HISTORY, start=1)
+    ]
+    twin.memory.record_many(events)
+    twin.memory.index()
