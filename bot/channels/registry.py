@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from bot.channels.base import Channel
-from twin_core.settings import Settings
+from twin_core.settings import Settings, SettingsError
 
 
 class ChannelUnavailable(RuntimeError):
@@ -82,6 +82,8 @@ def load_channels(settings: Settings) -> list[Channel]:
             channels.append(load_channel(name, settings))
         except ChannelUnavailable as exc:
             problems.append(str(exc))
+        except SettingsError as exc:  # a channel's own settings (its token, its URL)
+            problems.append(str(exc).removeprefix("bad configuration:\n  ").replace("\n  ", "; "))
     if problems:
         raise ChannelUnavailable("; ".join(problems))
     return channels

@@ -15,7 +15,7 @@ from telegram import Bot
 from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 
 from bot.channels.registry import ChannelUnavailable
-from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.channel import TelegramChannel, token_refused
 from bot.channels.telegram.settings import TelegramSettings, telegram_settings
 from bot.channels.telegram.text import split_message
 from bot.channels.telegram.updates import parse_update
@@ -45,9 +45,7 @@ async def _whoami(config: TelegramSettings) -> str:
         async with bot:
             return f"@{bot.bot.username}"
     except (InvalidToken, Forbidden) as exc:
-        raise ChannelUnavailable(
-            f"Telegram refused TWIN_TELEGRAM_TOKEN ({exc.message}); check it with @BotFather"
-        ) from None
+        raise ChannelUnavailable(token_refused(exc)) from None
     except NetworkError as exc:
         raise ChannelUnavailable(f"cannot reach {config.api_url}: {exc.message}") from None
     except TelegramError as exc:

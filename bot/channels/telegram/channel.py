@@ -81,6 +81,12 @@ def retry_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def token_refused(exc: TelegramError) -> str:
+    """The line for a refused token; PTB's own message for it quotes the token."""
+    why = "401 Unauthorized" if isinstance(exc, InvalidToken) else exc.message
+    return f"Telegram refused TWIN_TELEGRAM_TOKEN ({why}); check it with @BotFather"
+
+
 @dataclass(frozen=True, slots=True)
 class CardMessage:
     chat_id: int
@@ -144,9 +150,7 @@ class TelegramChannel:
         try:
             await bot.initialize()  # getMe: the token is checked here
         except (InvalidToken, Forbidden) as exc:
-            raise ChannelAuthError(
-                f"Telegram refused TWIN_TELEGRAM_TOKEN ({exc.message}); check it with @BotFather"
-            ) from None
+            raise ChannelAuthError(token_refused(exc)) from None
         self.bot = bot
         self.state = await asyncio.to_thread(self.state_file.load, bot.bot.id)
         await self._set_menu(bot)
@@ -215,7 +219,7 @@ class TelegramChannel:
             except TimedOut:
                 continue  # a long poll that outlived its read timeout: ask again
             except (InvalidToken, Forbidden) as exc:
-                raise ChannelAuthError(f"Telegram refused the token: {exc.message}") from None
+                raise ChannelAuthError(token_refused(exc)) from None
             for update in updates:
                 async with self._lock:
                     await self._handle(bot, update)

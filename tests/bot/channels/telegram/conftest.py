@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,29 @@ async def api() -> AsyncIterator[FakeBotApi]:
     fake = await FakeBotApi().start()
     yield fake
     await fake.stop()
+
+
+@pytest.fixture
+def api_thread() -> Iterator[FakeBotApi]:
+    """The fake Bot API on a loop of its own, for commands run synchronously (the CLI)."""
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    fake = FakeBotApi()
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(fake.start())
+        ready.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    ready.wait(10)
+    yield fake
+    asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    loop.close()
 
 
 TelegramTwin = Callable[..., Awaitable[Twin]]
