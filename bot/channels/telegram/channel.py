@@ -150,7 +150,11 @@ class TelegramChannel:
         try:
             await bot.initialize()  # getMe: the token is checked here
         except (InvalidToken, Forbidden) as exc:
+            await _quietly_shut(bot)
             raise ChannelAuthError(token_refused(exc)) from None
+        except BaseException:
+            await _quietly_shut(bot)
+            raise
         self.bot = bot
         self.state = await asyncio.to_thread(self.state_file.load, bot.bot.id)
         await self._set_menu(bot)
@@ -453,6 +457,11 @@ class TelegramChannel:
                 log.warning("telegram: flood control; waiting %.0f s", delay)
                 await asyncio.sleep(delay)
                 waited += delay
+
+
+async def _quietly_shut(bot: Bot) -> None:
+    with contextlib.suppress(Exception):
+        await bot.shutdown()
 
 
 def _keyboard(card: str | None, buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
