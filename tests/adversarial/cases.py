@@ -734,6 +734,7 @@ COMMAND_SAMPLES: dict[str, str] = {
     "reject": "/reject 1",
     "resume": "/resume",
     "status": "/status",
+    "why": "/why 1",
 }
 """One invocation of every control command: tests fail if the registry has one more."""
 
