@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.channels.telegram import TelegramChannel  # noqa: E402
-from bot.channels.telegram.settings import TelegramSettings  # noqa: E402
-from tests.support.fake_telegram import FakeBotApi  # noqa: E402
-from twin_core.memory.store import Store  # noqa: E402
-from twin_core.types import InboundEvent  # noqa: E402
+from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram.settings import TelegramSettings
+from tests.support.fake_telegram import FakeBotApi
+from twin_core.memory.store import Store
+from twin_core.types import InboundEvent
 
 
 async def run(count: int, record: bool) -> float:

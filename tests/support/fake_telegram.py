@@ -38,6 +38,8 @@ class FakeBotApi:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     flood: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     """method -> how many of its next calls are refused with 429 (retry_after 1)."""
+    broken: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    """method -> how many of its next calls fail with 502 Bad Gateway."""
     connections: dict[str, dict[str, Any]] = field(default_factory=dict)
     port: int = 0
     _runner: web.AppRunner | None = None
@@ -173,6 +175,10 @@ class FakeBotApi:
                     params[key] = json.loads(text)
                 except ValueError:
                     params[key] = text
+        if self.broken[method] > 0:
+            self.broken[method] -= 1
+            self.calls.append((f"{method}:502", params))
+            return _error(502, "Bad Gateway")
         if self.flood[method] > 0:
             self.flood[method] -= 1
             self.calls.append((f"{method}:429", params))

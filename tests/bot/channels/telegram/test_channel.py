@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.app import Twin
 from bot.channels.telegram import TelegramChannel
 from bot.handlers.dispatch import STRANGER_ANSWER
@@ -148,6 +150,25 @@ async def test_a_429_is_waited_out_and_the_card_arrives_once(
     assert [name for name, _ in api.calls].count("sendMessage:429") == 1
     await asyncio.sleep(0.3)
     assert len([m for m in api.sent() if m.get("reply_markup")]) == 1
+
+
+async def test_a_lost_connection_is_made_again_and_nothing_is_dropped_or_repeated(
+    api: FakeBotApi, telegram_twin: TelegramTwin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.channels.supervisor.BACKOFF_BASE_S", 0.05)
+    twin = await telegram_twin()
+    api.connect_business()
+    api.business_message(ALICE, "Alice", "first question?")
+    await card_for(api)
+    api.broken["getUpdates"] = 2  # the Bot API falls over twice
+    api.business_message(ALICE, "Alice", "second question?")
+    await card_for(api, 2)
+    assert [name for name, _ in api.calls].count("getUpdates:502") == 2
+    health = twin.supervisor.health["telegram"]
+    assert health.state.value == "connected" and "Bad Gateway" in health.last_error
+    await twin.idle()
+    assert twin.store.stats()["messages"] == len(HISTORY) + 2
+    assert any("lost its connection" in m["text"] for m in api.sent())
 
 
 async def test_a_duplicate_delivery_is_recorded_once(
