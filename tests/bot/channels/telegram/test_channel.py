@@ -23,7 +23,7 @@ ALICE = 200
 
 async def card_for(api: FakeBotApi, count: int = 1) -> dict[str, Any]:
     """The `count`th draft card sent to the owner (a message with inline buttons)."""
-    for _ in range(500):
+    for _ in range(1500):  # 30 s: drafting is slow on a loaded machine
         cards = [m for m in api.sent() if m.get("reply_markup")]
         if len(cards) >= count:
             return cards[count - 1]
@@ -31,7 +31,7 @@ async def card_for(api: FakeBotApi, count: int = 1) -> dict[str, Any]:
     raise AssertionError(f"no draft card; sent: {api.sent()}")
 
 
-async def until(condition: Any, timeout: float = 10.0) -> None:
+async def until(condition: Any, timeout: float = 30.0) -> None:
     for _ in range(int(timeout / 0.02)):
         if condition():
             return

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bot.app import open_memory
 from tests.bot.channels.telegram.conftest import (
@@ -44,6 +45,7 @@ def free_port() -> int:
         return port
 
 
+@pytest.mark.timeout(150)  # a whole `twin run` starting up, on a shared machine
 async def test_twin_run_serves_telegram_from_settings_alone(
     api: FakeBotApi, tmp_path: Path, embedder: Embedder
 ) -> None:
