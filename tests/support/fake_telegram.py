@@ -150,7 +150,7 @@ class FakeBotApi:
     def sent(self) -> list[dict[str, Any]]:
         return self.called("sendMessage")
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> None:
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while len(self.called(method)) < count:
             if time.monotonic() > deadline:

@@ -69,6 +69,8 @@ MAX_TRIES = 3
 """An update whose handling failed this often is logged and passed over, so one bad
 update cannot hold up every later one."""
 MAX_FLOOD_WAIT_S = 300.0
+RECONNECT_WAIT_S = 60.0
+"""How long a send made while the connection is being made again waits for it."""
 """Longest total wait for one call under flood control before giving up on it."""
 _COMMAND_NAME = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
@@ -112,6 +114,11 @@ class TelegramChannel:
         self._closed = asyncio.Event()
         self._lock = asyncio.Lock()
         self._tries: dict[int, int] = {}
+        self._ready = asyncio.Event()
+        self._sending = 0
+        """Sends in flight: `stop()` lets them finish before closing their connection."""
+        self._lost = False
+        """The connection was lost and the supervisor is making it again: sends wait."""
         self._cards: dict[str, CardMessage] = {}
         """Draft cards sent by this process, by card (`draft:3`), to edit to their outcome."""
         self._pressed: dict[str, CardMessage] = {}
@@ -164,6 +171,8 @@ class TelegramChannel:
             # getUpdates is refused while a webhook is set.
             await self._call(bot.delete_webhook, drop_pending_updates=False)
             self._poller = asyncio.create_task(self._poll(bot), name="telegram:poll")
+        self._lost = False
+        self._ready.set()
         log.info("telegram: @%s connected (%s)", bot.bot.username, self._mode)
 
     @property
@@ -178,11 +187,14 @@ class TelegramChannel:
             )
             closed.cancel()
             if self._poller in done and not self._poller.cancelled():
+                if self._poller.exception() is not None:
+                    self._lost = True  # sends wait for the supervisor to reconnect
                 self._poller.result()  # raises when the connection was lost
             return
         await self._closed.wait()
 
     async def stop(self) -> None:
+        self._ready.clear()
         self._closed.set()
         self._on_event = None
         poller, self._poller = self._poller, None
@@ -194,6 +206,10 @@ class TelegramChannel:
         if webhook is not None:
             await webhook.cleanup()
         bot, self.bot = self.bot, None
+        for _ in range(200):  # up to 10 s for sends in flight (a card, a reply)
+            if not self._sending:
+                break
+            await asyncio.sleep(0.05)
         if bot is not None:
             with contextlib.suppress(Exception):
                 await bot.shutdown()
@@ -349,9 +365,19 @@ class TelegramChannel:
     # -- sending --------------------------------------------------------------------------
 
     async def send(self, message: OutboundMessage) -> ExternalId:
+        if self.bot is None and self._lost:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._ready.wait(), RECONNECT_WAIT_S)
         bot = self.bot
         if bot is None:
             raise SendError("the Telegram channel is not connected")
+        self._sending += 1
+        try:
+            return await self._send(bot, message)
+        finally:
+            self._sending -= 1
+
+    async def _send(self, bot: Bot, message: OutboundMessage) -> ExternalId:
         if not message.text.strip():
             raise SendError("Telegram does not take an empty message")
         business = message.chat_id.startswith(BUSINESS)

@@ -28,7 +28,7 @@ async def card_for(api: FakeBotApi, count: int = 1) -> dict[str, Any]:
         if len(cards) >= count:
             return cards[count - 1]
         await asyncio.sleep(0.02)
-    raise AssertionError(f"no draft card; sent: {api.sent()}")
+    raise AssertionError(f"no draft card; calls: {[c for c, _ in api.calls]}; sent: {api.sent()}")
 
 
 async def until(condition: Any, timeout: float = 30.0) -> None:
