@@ -163,9 +163,14 @@ async def test_a_lost_connection_is_made_again_and_nothing_is_dropped_or_repeate
     api.broken["getUpdates"] = 2  # the Bot API falls over twice
     api.business_message(ALICE, "Alice", "second question?")
     await card_for(api, 2)
-    assert [name for name, _ in api.calls].count("getUpdates:502") == 2
     health = twin.supervisor.health["telegram"]
-    assert health.state.value == "connected" and "Bad Gateway" in health.last_error
+    await until(
+        lambda: (
+            [name for name, _ in api.calls].count("getUpdates:502") == 2
+            and health.state.value == "connected"
+        )
+    )
+    assert "Bad Gateway" in health.last_error
     await twin.idle()
     assert twin.store.stats()["messages"] == len(HISTORY) + 2
     assert any("lost its connection" in m["text"] for m in api.sent())
