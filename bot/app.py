@@ -164,6 +164,11 @@ class Twin:
         self.outbox = Outbox(self.services)
         self.actions = OwnerActions(settings, store, self.outbox, self.memory)
         self.control = ControlHandler(self.services, self.actions, self._status_lines)
+        menu = [(c.name, c.help) for c in self.control.registry.commands.values()]
+        for channel in channels:
+            set_menu = getattr(channel, "set_command_menu", None)
+            if set_menu is not None:  # optional hook (bot.channels.base)
+                set_menu(menu)
         self.inbound = InboundProcessor(
             self.services,
             self.outbox,

@@ -83,10 +83,24 @@ class InboundEvent:
     """Keys that tie the sender to the same person elsewhere, taken only from fields the
     platform documents as a phone number or address (`tel:<digits>`, `email:<address>`;
     see `twin_core.memory.identity`). A numeric user id is never one."""
+    via: HandleId | None = None
+    """The owner's account the message reached the twin through, where a platform lets a
+    bot act for a person (a Telegram Business connection): the dispatcher takes such a
+    message only when that account is the owner's, so no stranger can lend the twin
+    their chats."""
 
     def __post_init__(self) -> None:
         if self.sent_at.tzinfo is None:
             raise ValueError("InboundEvent.sent_at must be timezone-aware")
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A one-tap action under a message: pressing it says `command` in the control chat,
+    as if the owner had typed it (`Button("Approve", "/approve 3")`)."""
+
+    label: str
+    command: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +111,13 @@ class OutboundMessage:
     chat_id: ChatId
     text: str
     reply_to: ExternalId | None = None
-    buttons: tuple[str, ...] = field(default=())
-    """Suggested one-tap answers (`/approve 3`), rendered where the platform can."""
+    buttons: tuple[Button, ...] = field(default=())
+    """One-tap actions, rendered where the platform can (inline buttons); elsewhere the
+    text itself says the commands."""
+    card: str | None = None
+    """The card this message belongs to (`draft:3`): the draft card carries it, and so
+    does every answer that settles that draft, so a channel that can edit messages shows
+    the outcome on the card itself (and takes its buttons away)."""
     data: Mapping[str, Any] | None = None
     """The structured form of a control message (`{"event": "draft", ...}`), for channels
     that render it richly or print it as JSON."""

@@ -6,8 +6,11 @@ memory: those live in `bot/handlers` and `twin_core`. Connecting again after a l
 connection is not the adapter's business either: `bot.channels.supervisor` does it for
 every channel alike.
 
-A channel may also define `status_lines() -> list[str]`: what `/status` shows of it
-beyond its state (WhatsApp: its sending budget and what the budget held back).
+Two optional hooks, looked up with `getattr`, let a channel do more where its platform
+can: `set_command_menu(commands)` is given the control commands as `(name, help)`
+pairs before `start()` (Telegram's `setMyCommands`), and `status_lines() -> list[str]`
+adds lines to `/status` (a Telegram Business connection that may not reply; WhatsApp's sending budget and
+what it held back).
 """
 
 from __future__ import annotations

@@ -53,9 +53,3 @@ def _fitting(text: str, limit: int, escape: Callable[[str], str]) -> int:
         else:
             high = middle - 1
     return low
-
-
-def button_label(command: str) -> str:
-    """`/approve 3` -> `Approve`: what a button that sends `command` says."""
-    word = command.strip().split(maxsplit=1)[0] if command.strip() else command
-    return word.lstrip("/").capitalize() or command

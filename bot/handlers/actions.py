@@ -89,6 +89,11 @@ class Outcome(ABC):
     @abstractmethod
     def text(self) -> str: ...
 
+    @property
+    def card(self) -> str | None:
+        """The card this outcome settles (`draft:3`), shown on it where a channel can."""
+        return None
+
     def data(self) -> dict[str, Any]:
         fields = {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
         return {
@@ -148,6 +153,10 @@ class NoSuchDraft(Failure):
     number: int
 
     @property
+    def card(self) -> str | None:
+        return draft_card_key(self.number)
+
+    @property
     def text(self) -> str:
         return f"There is no draft {self.number} (see /drafts)."
 
@@ -156,6 +165,10 @@ class NoSuchDraft(Failure):
 class DraftClosed(Failure):
     number: int
     status: str
+
+    @property
+    def card(self) -> str | None:
+        return draft_card_key(self.number)
 
     @property
     def text(self) -> str:
@@ -177,6 +190,10 @@ class Approved(Outcome):
             SendResult.QUEUED,
             SendResult.DEFERRED,
         )
+
+    @property
+    def card(self) -> str | None:
+        return draft_card_key(self.number)
 
     @property
     def text(self) -> str:
@@ -209,6 +226,10 @@ class Rejected(Outcome):
     contact: str
 
     @property
+    def card(self) -> str | None:
+        return draft_card_key(self.number)
+
+    @property
     def text(self) -> str:
         return f"Draft {self.number} rejected."
 
@@ -233,10 +254,13 @@ class Reasoning(Outcome):
     confidence: float
     steps: list[str]
     verdict: str | None
+    draft: str = ""
 
     @property
     def text(self) -> str:
         lines = [f"Why draft {self.number} for {self.contact} ({self.status}):"]
+        if self.draft:
+            lines.append(f"“{shorten(self.draft, 300)}”")
         lines += [f"{i}. {step}" for i, step in enumerate(self.steps, start=1)]
         if self.verdict:
             lines.append(f"Your verdict: {self.verdict}.")
@@ -380,6 +404,11 @@ class RecallFailed(Failure):
         return self.message
 
 
+def draft_card_key(number: int) -> str:
+    """The card of draft `number`, as `OutboundMessage.card` names it."""
+    return f"draft:{number}"
+
+
 def speaker_label(name: str, owner_name: str = "") -> str:
     """How a contact is named where the owner is "you": a contact whose name is one of
     the words for the owner (or the owner's own name) is marked as a contact. Names
@@ -521,9 +550,12 @@ class OwnerActions:
         return Cancelled(number, name) if cancel else Rejected(number, name)
 
     async def why(self, number: DraftId | None) -> Outcome:
-        """The whole reasoning behind draft `number`."""
+        """The whole reasoning behind draft `number` (without one, the only draft waiting)."""
         if number is None:
-            return UsageProblem("say which draft: /why N (see /drafts)")
+            waiting = await self._run(self._lines, DraftStatus.PENDING)
+            if len(waiting) != 1:
+                return ChooseDraft("why", waiting)
+            number = waiting[0].id
         draft = await self._run(self.store.drafts.get, number)
         if draft is None:
             return NoSuchDraft(number)
@@ -539,6 +571,7 @@ class OwnerActions:
             draft.confidence,
             steps,
             decision.verdict if decision else None,
+            draft.text,
         )
 
     async def teach(self, number: DraftId | None, verdict: str) -> Outcome:

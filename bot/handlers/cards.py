@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.handlers.actions import speaker_label
+from bot.handlers.actions import draft_card_key, speaker_label
 from twin_core.memory.models import Contact, Draft, DraftStatus, Message
 from twin_core.memory.names import lookalike_warning
 from twin_core.memory.text import shorten
+from twin_core.types import Button
 
 
 def draft_card(
@@ -39,15 +40,6 @@ def draft_card(
     else:
         lines.append(f"/approve {draft.id} · /edit {draft.id} <text> · /reject {draft.id}")
     return "\n".join(lines)
-
-
-def draft_buttons(draft_id: int, *, auto: bool = False) -> tuple[str, ...]:
-    """The commands a draft card offers as one-tap buttons, where the platform has
-    them: each comes back from the owner as the control command it names. `/edit N`
-    alone takes the owner's next message as the new text."""
-    if auto:
-        return (f"/cancel {draft_id}",)
-    return (f"/approve {draft_id}", f"/edit {draft_id}", f"/reject {draft_id}")
 
 
 def same_person_line(contact: Contact, matches: Sequence[tuple[Contact, int]]) -> str | None:
@@ -104,3 +96,21 @@ def draft_data(
         "warning": warning,
         "same_person": same_person,
     }
+
+
+def draft_buttons(draft: Draft, *, auto: bool = False) -> tuple[Button, ...]:
+    """The one-tap actions under a draft card (the commands its last line names)."""
+    number = draft.id
+    if auto:
+        return (Button("Cancel", f"/cancel {number}"), Button("Why", f"/why {number}"))
+    return (
+        Button("Approve", f"/approve {number}"),
+        Button("Edit", f"/edit {number}"),
+        Button("Reject", f"/reject {number}"),
+        Button("Why", f"/why {number}"),
+    )
+
+
+def card_of(draft: Draft) -> str:
+    assert draft.id is not None
+    return draft_card_key(draft.id)

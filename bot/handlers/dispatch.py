@@ -5,7 +5,8 @@ The control chat is recognized by its channel and chat (`OwnerIdentity.control_c
 the settings, or pairing), never by a name a contact can take; the owner's identity is
 checked there, and anyone else is refused and audited. A message sent to the twin's own
 bot account elsewhere (`InboundEvent.to_bot`) is a pairing code, or a stranger's: it
-gets one fixed refusal and an audit entry, and is never a contact's message. A
+gets one fixed refusal and an audit entry, and is never a contact's message. One that
+came through an account not the owner's (`InboundEvent.via`) is audited and dropped. A
 contact's message is recorded first (fast, idempotent, off the event loop) and handed
 to the inbound processor; the callback then returns, so no channel waits on drafting.
 A message that cannot be recorded is kept as a dead letter and the owner is told.
@@ -57,6 +58,11 @@ class Dispatcher:
             return
         if event.to_bot:
             await self._to_bot(event)
+            return
+        if event.via is not None and not await asyncio.to_thread(
+            self.services.identity().is_owner, event.channel, event.via
+        ):
+            await self._not_the_owners(event)
             return
         try:
             recorded = await asyncio.to_thread(self.services.store.messages.record, event)
@@ -116,6 +122,20 @@ class Dispatcher:
             chat=event.chat_id,
         )
         await self._answer(channel, event, STRANGER_ANSWER)
+
+    async def _not_the_owners(self, event: InboundEvent) -> None:
+        """A message that reached the twin through someone else's account (a stranger
+        who connected the bot to their own Telegram Business account): not the owner's
+        chat, so neither stored nor answered; audited once per message."""
+        log.warning("%s: a message through %s, who is not the owner", event.channel, event.via)
+        await asyncio.to_thread(
+            self.services.store.audit.record,
+            f"{event.channel}:{event.via}",
+            "refused",
+            f"{event.channel}:{event.external_id}",
+            "a message through an account that is not the owner's; not stored, not answered",
+            sender_name=event.sender_name,
+        )
 
     @staticmethod
     async def _answer(channel: Channel | None, event: InboundEvent, text: str) -> None:

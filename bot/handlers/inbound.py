@@ -21,7 +21,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 
+from bot.handlers.actions import draft_card_key
 from bot.handlers.cards import (
+    card_of,
     careful,
     draft_buttons,
     draft_card,
@@ -252,7 +254,8 @@ class InboundProcessor:
             return
         for number in plan.superseded:
             await self.services.tell_owner(
-                f"Draft {number} for {contact.name} is replaced: they wrote again."
+                f"Draft {number} for {contact.name} is replaced: they wrote again.",
+                card=draft_card_key(number),
             )
         try:
             proposal = await compose(
@@ -543,7 +546,8 @@ class InboundProcessor:
                 auto_in=delay,
                 same_person=plan.same_person,
             ),
-            buttons=draft_buttons(draft.id, auto=delay is not None),
+            buttons=draft_buttons(draft, auto=delay is not None),
+            card=card_of(draft),
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,7 @@ from twin_core.memory.people import PeopleMemory
 from twin_core.memory.service import Memory
 from twin_core.memory.store import SYSTEM_ACTOR, Store
 from twin_core.settings import Settings
-from twin_core.types import HandleId, OutboundMessage
+from twin_core.types import Button, HandleId, OutboundMessage
 from workers.queue import JobQueue
 
 log = logging.getLogger("twin")
@@ -55,10 +55,12 @@ class Services:
         self,
         text: str,
         data: Mapping[str, Any] | None = None,
-        buttons: tuple[str, ...] = (),
+        *,
+        buttons: Sequence[Button] = (),
+        card: str | None = None,
     ) -> bool:
         """Say something in the owner's control chat (never held by /pause), with
-        `buttons` (control commands) where the platform can show them. Never
+        one-tap `buttons` and the `card` it belongs to where given. Never
         raises: a control chat that cannot be reached is logged and audited, and False
         returned, so no job or handler fails for want of telling the owner."""
         try:
@@ -75,7 +77,8 @@ class Services:
                     chat_id=control.chat_id,
                     text=text,
                     data=data,
-                    buttons=buttons,
+                    buttons=tuple(buttons),
+                    card=card,
                 )
             )
             return True

@@ -56,7 +56,7 @@ async def test_an_auto_reply_waits_the_undo_window_and_cancel_stops_it(
     card = h.control()[-1]
     assert "Goes out on its own in 3600s · /cancel 1 to stop it" in card
     [sent_card] = [m for m in h.channel.sent if m.chat_id == "control" and m.text == card]
-    assert sent_card.buttons == ("/cancel 1",)  # the Cancel button where there are buttons
+    assert [b.command for b in sent_card.buttons] == ["/cancel 1", "/why 1"]
     assert await h.command("/cancel 1") == ["Draft 1 to Bob is cancelled: it will not go out."]
     await h.twin.jobs.drain()
     assert h.sent_to("bob") == []

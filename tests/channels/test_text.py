@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.channels.slack.events import escape as slack_escape
-from bot.channels.text import button_label, split_text
+from bot.channels.text import split_text
 from tests.support.harness import Harness
 from tests.support.history import HISTORY
 
@@ -44,17 +44,14 @@ def test_a_limit_must_be_positive() -> None:
         split_text("x", 0)
 
 
-def test_button_labels() -> None:
-    assert [button_label(c) for c in ("/approve 3", "/edit 3", "/reject 3")] == [
-        "Approve",
-        "Edit",
-        "Reject",
-    ]
-
-
 async def test_a_draft_card_offers_its_commands_as_buttons(h: Harness) -> None:
     h.seed(HISTORY)
     await h.says("alice", "hey, are we still on for dinner friday?")
     [card] = [m for m in h.messages() if m.chat_id == "control"]
-    assert card.buttons == ("/approve 1", "/edit 1", "/reject 1")
-    assert await h.command(card.buttons[0]) == ["Sent to Alice."]  # a press is the command
+    assert [(b.label, b.command) for b in card.buttons] == [
+        ("Approve", "/approve 1"),
+        ("Edit", "/edit 1"),
+        ("Reject", "/reject 1"),
+        ("Why", "/why 1"),
+    ]
+    assert await h.command(card.buttons[0].command) == ["Sent to Alice."]  # a press is the command

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import discord
@@ -29,8 +30,16 @@ from discord.gateway import DiscordWebSocket
 from bot.channels.base import ChannelAuthError, EventHandler, SendError
 from bot.channels.discord.events import DISCORD, escape, parse_message
 from bot.channels.discord.settings import DiscordSettings
-from bot.channels.text import button_label, split_text
-from twin_core.types import ChatId, ExternalId, HandleId, InboundEvent, OutboundMessage, utcnow
+from bot.channels.text import split_text
+from twin_core.types import (
+    Button,
+    ChatId,
+    ExternalId,
+    HandleId,
+    InboundEvent,
+    OutboundMessage,
+    utcnow,
+)
 
 log = logging.getLogger("twin.channels.discord")
 
@@ -275,9 +284,10 @@ class DiscordChannel:
         return first
 
 
-def buttons(commands: tuple[str, ...]) -> discord.ui.View:
+def buttons(actions: Sequence[Button]) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    for command in commands:
+    for action in actions:
+        command = action.command
         style = (
             discord.ButtonStyle.success
             if command.startswith("/approve")
@@ -287,7 +297,7 @@ def buttons(commands: tuple[str, ...]) -> discord.ui.View:
         )
         view.add_item(
             discord.ui.Button(
-                label=button_label(command),
+                label=action.label[:80],
                 custom_id=(BUTTON_PREFIX + command)[:100],
                 style=style,
             )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
@@ -36,9 +37,17 @@ from bot.channels.slack.events import (
     sent_at,
 )
 from bot.channels.slack.settings import SlackSettings
-from bot.channels.text import button_label, split_text
+from bot.channels.text import split_text
 from twin_core.memory.identity import email_key
-from twin_core.types import ChatId, ExternalId, HandleId, InboundEvent, OutboundMessage, utcnow
+from twin_core.types import (
+    Button,
+    ChatId,
+    ExternalId,
+    HandleId,
+    InboundEvent,
+    OutboundMessage,
+    utcnow,
+)
 
 log = logging.getLogger("twin.channels.slack")
 
@@ -386,8 +395,8 @@ class SlackChannel:
         return first
 
 
-def blocks(text: str, commands: tuple[str, ...]) -> list[dict[str, Any]]:
-    """A section with `text` (already escaped) and a button per command."""
+def blocks(text: str, buttons: Sequence[Button]) -> list[dict[str, Any]]:
+    """A section with `text` (already escaped) and a Block Kit button per `Button`."""
     return [
         {"type": "section", "text": {"type": "mrkdwn", "text": text or " "}},
         {
@@ -396,12 +405,12 @@ def blocks(text: str, commands: tuple[str, ...]) -> list[dict[str, Any]]:
                 {
                     "type": "button",
                     "action_id": f"{BUTTON_ACTION}_{number}",
-                    "text": {"type": "plain_text", "text": button_label(command)},
-                    "value": command,
-                    **({"style": "primary"} if command.startswith("/approve") else {}),
-                    **({"style": "danger"} if command.startswith("/reject") else {}),
+                    "text": {"type": "plain_text", "text": button.label},
+                    "value": button.command,
+                    **({"style": "primary"} if button.command.startswith("/approve") else {}),
+                    **({"style": "danger"} if button.command.startswith("/reject") else {}),
                 }
-                for number, command in enumerate(commands)
+                for number, button in enumerate(buttons)
             ],
         },
     ]

@@ -117,7 +117,7 @@ class ControlHandler:
     async def _reply(self, reply: Reply) -> None:
         tell = self.services.tell_owner
         if isinstance(reply, Outcome):
-            await tell(reply.text, data=reply.data())
+            await tell(reply.text, data=reply.data(), card=reply.card)
         elif isinstance(reply, tuple):
             await tell(reply[0], data=reply[1])
         else:

@@ -47,7 +47,7 @@ class DraftCommands:
         number, self.editing = self.editing, None
         return f"Draft {number} is left as it was." if number else "Nothing to cancel."
 
-    @command("why", "/why N", "the whole reasoning behind draft N")
+    @command("why", "/why [N]", "the whole reasoning behind draft N")
     async def why(self, args: str) -> Reply:
         return await self.actions.why(draft_number(args))
 
