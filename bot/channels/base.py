@@ -9,8 +9,8 @@ every channel alike.
 Two optional hooks, looked up with `getattr`, let a channel do more where its platform
 can: `set_command_menu(commands)` is given the control commands as `(name, help)`
 pairs before `start()` (Telegram's `setMyCommands`), and `status_lines() -> list[str]`
-adds lines to `/status` (a Telegram Business connection that may not reply; WhatsApp's sending budget and
-what it held back).
+adds lines to `/status` (a Telegram Business connection that may not reply; WhatsApp's
+sending budget and what it held back).
 """
 
 from __future__ import annotations
