@@ -285,11 +285,6 @@ class Twin:
             lines.append(f"recall: {pending:,} messages not indexed yet (indexing)")
         if self.memory.recall_index.problem:
             lines.append(f"recall: {self.memory.recall_index.problem}")
-        for channel in self.services.channels.values():
-            # A channel may say more about itself (WhatsApp: its sending budget).
-            describe = getattr(channel, "status_lines", None)
-            if callable(describe):
-                lines += describe()
         return lines
 
     async def dispatch(self, event: InboundEvent) -> None:

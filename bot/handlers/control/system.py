@@ -57,7 +57,8 @@ class SystemCommands:
         lines += [health.describe() for health in self.services.health.values()]
         for channel in self.services.channels.values():
             # Optional hook (`bot.channels.base`): what a channel has to say about
-            # itself, such as a Telegram Business connection that may not reply.
+            # itself: a Telegram Business connection that may not reply, WhatsApp's
+            # sending budget and what it held back.
             describe = getattr(channel, "status_lines", None)
             if describe is not None:
                 lines += describe()
