@@ -99,9 +99,7 @@ def test_the_discord_export_pairs_only_real_replies(store: Store) -> None:
         recorded.append(store.messages.record(inbound).message)
     asked = [m for m in recorded if not m.from_owner]
     replies = StyleQueries(store).replies_to(asked)
-    pairs = {
-        next(m.text for m in recorded if m.id == k): v.text for k, v in replies.items()
-    }
+    pairs = {next(m.text for m in recorded if m.id == k): v.text for k, v in replies.items()}
     assert pairs == {
         "yo are we still on for the climbing gym saturday?": (
             "yes!! 10am works? I'll bring the extra chalk bag"

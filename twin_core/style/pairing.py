@@ -19,6 +19,7 @@ Alice in Mallory's thread) is the other half of the rule, in `StyleQueries.addre
 
 from __future__ import annotations
 
+import itertools
 import json
 import statistics
 from collections.abc import Sequence
@@ -110,7 +111,7 @@ def reply_gaps(history: Sequence[Message]) -> list[timedelta]:
     turns = [m for m in history if m.kind not in NOT_TURNS]
     return [
         later.sent_at - earlier.sent_at
-        for earlier, later in zip(turns, turns[1:], strict=False)
+        for earlier, later in itertools.pairwise(turns)
         if not earlier.from_owner and later.from_owner
     ]
 
@@ -121,4 +122,3 @@ def next_turn_after(history: Sequence[Message], index: int) -> Message | None:
         if message.kind not in NOT_TURNS:
             return message
     return None
-

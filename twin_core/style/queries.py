@@ -6,9 +6,9 @@ A message of the owner's *answers* a contact's message only when it is a real re
 reply window, or an explicit platform reply) and was addressed to that contact: in a
 one-to-one chat, the chat itself; where the platform names recipients (an email's To
 and Cc, a group message's mentions), only those; where it names none, an explicit
-reply to the contact's message counts as addressed to them. An email the owner forwarded to Alice in the thread of
-Mallory's question (even as a reply to it) is not an answer to Mallory, and never
-becomes an example or a recent turn for her.
+reply to the contact's message counts as addressed to them. An email the owner
+forwarded to Alice in the thread of Mallory's question (even as a reply to it) is not
+an answer to Mallory, and never becomes an example or a recent turn for her.
 """
 
 from __future__ import annotations

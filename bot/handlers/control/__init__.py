@@ -16,6 +16,7 @@ from bot.handlers.control.contacts import ContactCommands
 from bot.handlers.control.drafts import DraftCommands
 from bot.handlers.control.memory import MemoryCommands
 from bot.handlers.control.registry import Command, CommandRegistry, Reply, UsageError
+from bot.handlers.control.style import StyleCommands
 from bot.handlers.control.system import SystemCommands
 from bot.handlers.services import Services
 from twin_core.memory.store import OWNER_ACTOR
@@ -43,6 +44,7 @@ class ControlHandler:
             self.drafts,
             ContactCommands(actions),
             MemoryCommands(actions),
+            StyleCommands(actions),
             SystemCommands(actions, services, lambda: self.registry, extra_status),
         )
         self._lock = asyncio.Lock()
