@@ -128,6 +128,9 @@ async def complete(
         if candidate.startswith(f"{LOCAL_PROVIDER}/"):
             register_local_provider()
         kwargs: dict[str, Any] = {"model": candidate, "messages": messages, "timeout": timeout}
+        # litellm retries (`num_retries`); the provider SDK's own retries are turned off
+        # so that `retries` means what it says.
+        kwargs["max_retries"] = 0
         if retries:
             kwargs["num_retries"] = retries
         if api_key:
