@@ -236,7 +236,13 @@ def _offline(prepared: Prepared, contact: Contact, model: str, why: str = "") ->
             f'"{shorten(example.their_text, 80)}" and you answered "{shorten(example.reply, 80)}"',
             example,
         )
-    parts = enforce(choice.reply, prepared.profile) or [choice.reply]
+    # The owner's own words to this contact stay as they were; a phatic reply borrowed
+    # from another conversation takes this contact's habits (casing, emoji, laughter).
+    parts = (
+        choice.reply.split("\n")
+        if example.same_contact
+        else enforce(choice.reply, prepared.profile) or [choice.reply]
+    )
     text = "\n".join(parts)
     whose = "them" if example.same_contact else f"{example.contact_name} (phatic)"
     confidence = choice.confidence if example.same_contact else choice.confidence * 0.8

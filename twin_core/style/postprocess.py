@@ -39,11 +39,13 @@ def enforce(text: str, profile: StyleProfile) -> list[str]:
         return []
     if profile.messages < 3:
         return [text]
-    parts = [p.strip() for p in text.split("\n") if p.strip()]
+    # Lines the model (or the owner) wrote stay as they are, separators included; only
+    # one long line is split, at sentence ends, where the owner sends several messages.
+    parts = text.split("\n")
     wanted = round(profile.messages_per_turn)
-    if wanted >= 2 and len(parts) < wanted:
-        sentences = [s.strip() for p in parts for s in _SENTENCE.split(p) if s.strip()]
-        if len(sentences) > len(parts):
+    if len(parts) == 1 and wanted >= 2:
+        sentences = [s for s in _SENTENCE.split(text) if s.strip()]
+        if len(sentences) > 1:
             parts = _group(sentences, wanted)
     return [_habits(part, profile) for part in parts]
 
@@ -62,8 +64,6 @@ def _habits(part: str, profile: StyleProfile) -> str:
         part = LAUGHS.sub(lambda m: _same_case(m.group(0), favourite[0]), part)
     if profile.lowercase and part[:1].isupper() and not _keeps_capital(part):
         part = part[0].lower() + part[1:]
-    if profile.share(profile.all_lower) > 0.7:
-        part = re.sub(r"\b(?!I\b)([A-Z])(?=[a-z])", lambda m: m.group(1).lower(), part)
     bare = profile.share(profile.ends.get("", 0))
     if bare > 0.6 and part.endswith(".") and not part.endswith(".."):
         part = part[:-1]
