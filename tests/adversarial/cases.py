@@ -732,6 +732,7 @@ COMMAND_SAMPLES: dict[str, str] = {
     "pause": "/pause",
     "recall": "/recall door code",
     "reject": "/reject 1",
+    "style": "/style alice",
     "resume": "/resume",
     "status": "/status",
 }

@@ -14,7 +14,6 @@ from twin_core.memory.service import Memory
 from twin_core.memory.text import shorten
 from twin_core.style import offline
 from twin_core.style.examples import Example, select_examples
-from twin_core.style.learning import StyleProfiles
 from twin_core.style.llm import LOCAL_MODEL, LOCAL_PROVIDER, BudgetExceeded, SpendLedger, complete
 from twin_core.style.postprocess import enforce
 from twin_core.style.profile import StyleProfile
@@ -105,7 +104,7 @@ def prepare(
     answering = {m.id for m in burst if m.id is not None}
     examples = select_examples(memory, contact.id, incoming, exclude=answering, queries=queries)
     last = burst[-1]
-    style = StyleProfiles(memory.store).of(contact.id)
+    style = queries.profiles.of(contact.id)
     profile = style.for_channel(last.channel)
     candidates = [
         offline.Candidate(e.their_text, e.reply, e.same_contact, e.sent_at) for e in examples

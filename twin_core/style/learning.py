@@ -10,6 +10,7 @@ owner wrote to them, nobody else's.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -81,15 +82,34 @@ def learn(style: ContactStyle, history: list[Message], previous: Message | None)
         style.last_id = max(style.last_id, message.id or 0)
 
 
+SAVE_EVERY = 20
+"""A profile kept in memory is written back after this many newly counted messages."""
+
+
 class StyleProfiles:
+    """Profiles read once from the state table, then kept in memory and brought up to
+    date with one indexed query per draft (a long-lived instance: the composer's)."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._known: dict[ContactId, tuple[ContactStyle, int]] = {}
+        self._lock = threading.Lock()
+        self._counted_at_save: dict[ContactId, int] = {}
 
     def of(self, contact_id: ContactId) -> ContactStyle:
         """The contact's profile, brought up to date with what was recorded since."""
+        with self._lock:
+            return self._of(contact_id)
+
+    def _of(self, contact_id: ContactId) -> ContactStyle:
         key = f"{STATE_PREFIX}{contact_id}"
-        stored = self.store.state.get(key)
-        style = ContactStyle.from_json(stored) if stored else ContactStyle()
+        known = self._known.get(contact_id)
+        if known is None:
+            stored = self.store.state.get(key)
+            style = ContactStyle.from_json(stored) if stored else ContactStyle()
+            saved = style.last_id if stored else -1
+        else:
+            style, saved = known
         seen = style.last_id
         for conversation_id in self.store.conversations.with_contact(contact_id):
             after = seen
@@ -116,10 +136,17 @@ class StyleProfiles:
                 )
                 previous = next((m for m in reversed(earlier) if m.id != first.id), None)
                 learn(style, batch, previous if previous and previous.id != first.id else None)
-        if style.last_id != seen:
+        counted = style.overall.messages
+        due = saved < 0 or counted - self._counted_at_save.get(contact_id, 0) >= SAVE_EVERY
+        if style.last_id != saved and due:
             self.store.state.set(key, style.to_json())
+            saved = style.last_id
+            self._counted_at_save[contact_id] = counted
+        self._known[contact_id] = (style, saved)
         return style
 
     def forget(self, contact_id: ContactId) -> None:
         """Drop a profile (after a merge or `/forget`): it is learned again from scratch."""
-        self.store.state.set(f"{STATE_PREFIX}{contact_id}", "")
+        with self._lock:
+            self._known.pop(contact_id, None)
+            self.store.state.set(f"{STATE_PREFIX}{contact_id}", "")

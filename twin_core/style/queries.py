@@ -24,6 +24,7 @@ from sqlmodel import col, select
 
 from twin_core.memory.models import Conversation, Message
 from twin_core.memory.store import Store
+from twin_core.style.learning import StyleProfiles
 from twin_core.style.pairing import (
     NOT_TURNS,
     explicit_answer,
@@ -88,6 +89,8 @@ class StyleQueries:
         self._people: dict[Any, tuple[float, Any]] = {}
         self._names: dict[Any, tuple[float, Any]] = {}
         self._windows: dict[Any, tuple[float, Any]] = {}
+        self.profiles = StyleProfiles(store)
+        """Each contact's style profile, kept up to date incrementally."""
 
     def _cached(
         self,
@@ -242,6 +245,7 @@ class StyleQueries:
         self._conversations.clear()
         self._names.clear()
         self._windows.clear()
+        self.profiles = StyleProfiles(self.store)
 
     def _count_people(self, text: str) -> int:
         with self.database.session() as session:
