@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -174,7 +176,7 @@ def rank(
     if not candidates:
         return []
     texts = [incoming, *(c.their_text for c in candidates), *(c.reply for c in candidates)]
-    vectors = embedder.embed(texts)
+    vectors = _embedded(embedder, texts)
     n = len(candidates)
     rows = feature_rows(vectors[0], vectors[1 : n + 1], vectors[n + 1 :], incoming, candidates, now)
     found = scores(rows)
@@ -183,6 +185,30 @@ def rank(
         Ranked(candidates[i], round(float(found[i]), 4), tuple(float(x) for x in rows[i]))
         for i in order
     ]
+
+
+_CACHE: OrderedDict[tuple[str, str], NDArray[np.float32]] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+CACHE_SIZE = 20_000
+"""Vectors of example texts kept between drafts: the same contact's past exchanges come
+up draft after draft, and embedding them again would be most of a draft's CPU."""
+
+
+def _embedded(embedder: Embedder, texts: list[str]) -> NDArray[np.float32]:
+    """`embedder.embed(texts)`, embedding only what is not cached yet (one call)."""
+    name = embedder.name
+    with _CACHE_LOCK:
+        found = {t: _CACHE.get((name, t)) for t in texts}
+    missing = sorted({t for t, v in found.items() if v is None})
+    if missing:
+        fresh = embedder.embed(missing)
+        with _CACHE_LOCK:
+            for text, row in zip(missing, fresh, strict=True):
+                found[text] = row
+                _CACHE[(name, text)] = row
+            while len(_CACHE) > CACHE_SIZE:
+                _CACHE.popitem(last=False)
+    return np.stack([found[t] for t in texts])  # type: ignore[misc]
 
 
 def choose(ranked: Sequence[Ranked], *, floor: float = FLOOR) -> Choice:

@@ -13,6 +13,7 @@ an answer to Mallory, and never becomes an example or a recent turn for her.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -30,7 +31,6 @@ from twin_core.style.pairing import (
     explicit_answer,
     next_turn_after,
     refusal,
-    reply_gaps,
     reply_window,
 )
 from twin_core.types import ContactId, ConversationId, MessageId
@@ -157,15 +157,25 @@ class StyleQueries:
 
     def reply_window(self, conversation_id: ConversationId) -> timedelta:
         """How long after a contact's message the owner's next turn still answers it,
-        learned from the conversation's latest messages (`pairing.reply_window`)."""
+        learned from the conversation's latest messages (`pairing.reply_window`); kept
+        for `PEOPLE_TTL_S` (a window moves slowly)."""
         found: timedelta = self._cached(
-            self._windows,
-            conversation_id,
-            lambda: reply_window(
-                reply_gaps(self.store.messages.in_conversation(conversation_id, limit=WINDOW_READ))
-            ),
+            self._windows, conversation_id, lambda: self._window(conversation_id), PEOPLE_TTL_S
         )
         return found
+
+    def _window(self, conversation_id: ConversationId) -> timedelta:
+        with self.database.session() as session:
+            rows = session.exec(
+                select(Message.from_owner, Message.sent_at, Message.kind)
+                .where(Message.conversation_id == conversation_id)
+                .order_by(col(Message.sent_at).desc(), col(Message.id).desc())
+                .limit(WINDOW_READ)
+            ).all()
+        turns = [(owner, at) for owner, at, kind in reversed(rows) if kind not in NOT_TURNS]
+        return reply_window(
+            [b[1] - a[1] for a, b in itertools.pairwise(turns) if not a[0] and b[0]]
+        )
 
     def _answers(self, messages: Sequence[Message]) -> dict[MessageId, Message]:
         asked = [m for m in messages if m.contact_id is not None and not m.from_owner and m.id]
