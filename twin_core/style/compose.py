@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from twin_core.memory.models import Contact, Message
+from twin_core.memory.recall import RecallError
 from twin_core.memory.service import Memory
 from twin_core.memory.text import shorten
 from twin_core.style import offline
@@ -154,7 +155,11 @@ def _moments(
     assert contact.id is not None
     shown = {t.text for t in recent}
     found: list[Turn] = []
-    for hit in memory.recall(incoming, contact_id=contact.id, limit=MOMENTS * 2, context=0):
+    try:
+        hits = memory.recall(incoming, contact_id=contact.id, limit=MOMENTS * 2, context=0)
+    except RecallError:  # nothing indexed yet: a draft without recalled moments
+        return []
+    for hit in hits:
         message = hit.message
         if message.id in answering or message.text in shown:
             continue
