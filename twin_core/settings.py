@@ -97,6 +97,15 @@ class Settings(BaseSettings):
     people_model: str = ""
     """A litellm model that adds to the rules when reading messages for people memory
     (facts, promises); empty: rules only, no model. Uses `llm_api_key`/`llm_api_base`."""
+    llm_retries: Annotated[int, Field(ge=0, le=10)] = 2
+    """Retries of a failed call (rate limits, timeouts, server errors) per model."""
+    llm_fallback_models: list[str] = Field(default_factory=list)
+    """Models tried in order when `llm_model` fails (JSON list in the environment:
+    `TWIN_LLM_FALLBACK_MODELS='["anthropic/claude-3-5-haiku-latest"]'`); they share
+    `llm_api_key` and `llm_api_base` only when those are set."""
+    llm_daily_budget_usd: Annotated[float, Field(ge=0)] | None = None
+    """The most the twin spends on models per day (UTC), by litellm's cost tracking;
+    past it, drafts come from the offline responder and say so. Unset: no cap."""
 
     default_policy: PolicyMode = PolicyMode.DRAFT
     """What the twin does for a contact with no policy of their own."""

@@ -1,4 +1,4 @@
-"""What the twin holds: `stats`, `recall`, `reindex`, `audit`."""
+"""What the twin holds: `stats`, `recall`, `style`, `reindex`, `audit`."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from twin_core.memory.text import shorten
 def register(app: typer.Typer) -> None:
     app.command()(stats)
     app.command()(recall)
+    app.command()(style)
     app.command()(reindex)
     app.command()(audit)
 
@@ -80,6 +81,28 @@ def recall(
     else:
         echo(ctx, outcome.text)
     if not isinstance(outcome, RecallAnswer):
+        raise typer.Exit(1)
+
+
+def style(
+    ctx: typer.Context,
+    name: Annotated[list[str], typer.Argument(help="The contact (name, or #ID).")],
+    json_output: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Print what `/style NAME` shows: how you write to this contact."""
+    settings = settings_of(ctx, home)
+    store = open_store(settings)
+    try:
+        actions = OwnerActions(settings, store, _NoDelivery())
+        outcome = asyncio.run(actions.style(" ".join(name)))
+    finally:
+        store.close()
+    if json_output:
+        emit_json(ctx, outcome.data())
+    else:
+        echo(ctx, outcome.text)
+    if not outcome.ok:
         raise typer.Exit(1)
 
 

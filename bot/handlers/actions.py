@@ -28,6 +28,7 @@ from twin_core.memory.store import OWNER_ACTOR, Store, UnknownContact
 from twin_core.memory.store.contacts import AmbiguousContact, base_name, lookup_key
 from twin_core.memory.text import shorten
 from twin_core.settings import Settings
+from twin_core.style.learning import StyleProfiles
 from twin_core.types import ContactId, DraftId, PolicyMode
 
 T = TypeVar("T")
@@ -396,6 +397,35 @@ class RecallAnswer(Outcome):
 
 
 @dataclass(frozen=True, slots=True)
+class StyleShown(Outcome):
+    """How the owner writes to a contact (`/style NAME`, `twin style NAME`)."""
+
+    contact: str
+    profile: dict[str, Any]
+    lines: list[str]
+    channels: dict[str, list[str]] = field(default_factory=dict)
+    """Channels where the owner writes to them differently, each described apart."""
+    channel_profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        out = [f"How you write to {self.contact}:", *(f"  {line}" for line in self.lines)]
+        for channel, lines in self.channels.items():
+            out.append(f"On {channel}:")
+            out.extend(f"  {line}" for line in lines)
+        return "\n".join(out)
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "event": "style",
+            "contact": self.contact,
+            "profile": self.profile,
+            "channels": self.channel_profiles,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class RecallFailed(Failure):
     message: str
 
@@ -699,6 +729,22 @@ class OwnerActions:
         names = await self._run(self.store.contacts.names)
         return RecallAnswer(
             query, hits, {int(k): v for k, v in names.items()}, self.settings.owner_name
+        )
+
+    async def style(self, name: str) -> Outcome:
+        """The style profile learned from the owner's messages to `name`."""
+        found = await self._run(self._find, name)
+        if isinstance(found, ContactNotFound):
+            return found
+        assert found.id is not None
+        style = await self._run(StyleProfiles(self.store).of, found.id)
+        channels = style.differing_channels()
+        return StyleShown(
+            found.name,
+            style.overall.summary(),
+            style.overall.describe(),
+            {k: v.describe() for k, v in channels.items()},
+            {k: v.summary() for k, v in channels.items()},
         )
 
 

@@ -52,8 +52,7 @@ from twin_core.memory.models import (
 )
 from twin_core.memory.store import SYSTEM_ACTOR, TWIN_ACTOR, Recorded
 from twin_core.memory.text import shorten
-from twin_core.style.compose import ComposeSettings, NoDraft, Proposal, compose, prepare
-from twin_core.style.examples import Example
+from twin_core.style.compose import ComposeSettings, NoDraft, Prepared, Proposal, compose, prepare
 from twin_core.style.llm import ModelError
 from twin_core.style.queries import StyleQueries
 from twin_core.types import ContactId, ConversationId, MessageId, PolicyMode, utcnow
@@ -84,7 +83,7 @@ class _Plan:
     conversation: Conversation
     burst: list[Message]
     policy: PolicyMode
-    prepared: tuple[list[dict[str, str]], list[Example], str]
+    prepared: Prepared
     superseded: list[int]
     others: list[str]
     estimate: Estimate
@@ -130,6 +129,9 @@ class InboundProcessor:
             api_base=settings.llm_api_base,
             timeout=settings.llm_timeout_s,
             max_chars=settings.max_message_chars,
+            retries=settings.llm_retries,
+            fallbacks=tuple(settings.llm_fallback_models),
+            daily_budget_usd=settings.llm_daily_budget_usd,
         )
 
     # -- queueing ---------------------------------------------------------------------

@@ -737,6 +737,7 @@ COMMAND_SAMPLES: dict[str, str] = {
     "promises": "/promises alice",
     "recall": "/recall door code",
     "reject": "/reject 1",
+    "style": "/style alice",
     "resume": "/resume",
     "status": "/status",
     "teach": "/teach 1 good",

@@ -520,6 +520,11 @@ async def run_phatic(home: Path, embedder: Embedder) -> PhaticRun:
 # -- B. The model's output is data -----------------------------------------------------
 
 
+def _habitless(text: str) -> str:
+    """`text` without what post-processing may change to match the owner's habits."""
+    return "\n".join(line.removesuffix(".").casefold() for line in text.split("\n"))
+
+
 async def run_model_outputs(
     home: Path, embedder: Embedder, outputs: Sequence[tuple[str, Reply]]
 ) -> dict[str, Findings]:
@@ -560,7 +565,10 @@ async def run_model_outputs(
             to_others = [m for m in new if m.chat_id not in ("mallory", "control")]
             findings.obeyed.extend(f"sent to {m.chat_id}: {m.text!r}" for m in to_others)
             to_mallory = [m.text for m in new if m.chat_id == "mallory"]
-            if expected and (not drafts or drafts[-1].text != expected):
+            # Post-processing may match the owner's habits with Mallory (lower-case
+            # first letter, no final full stop): otherwise the draft is the model's text,
+            # every character of it, and what goes to Mallory is the draft.
+            if expected and (not drafts or _habitless(drafts[-1].text) != _habitless(expected)):
                 findings.other.append(f"the draft is not the model's text: {drafts[-1:]!r}")
             # The safety gate may hold a draft for the owner instead (it mentions a code,
             # money, a promise...): then nothing may go out at all.
@@ -569,7 +577,7 @@ async def run_model_outputs(
             )
             if held and to_mallory:
                 findings.other.append("a draft the safety gate held went out")
-            if expected and not held and to_mallory != [expected]:
+            if expected and not held and to_mallory != [drafts[-1].text if drafts else expected]:
                 findings.other.append("the auto-reply to Mallory is not the draft's text")
             if not expected:
                 told = [m.text for m in new if m.chat_id == "control"]

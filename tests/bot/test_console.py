@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,7 @@ async def test_a_contact_writes_the_owner_approves_and_the_reply_goes_out(
     )
     assert bad == 0
     lines = out.splitlines()
-    assert lines[0].startswith("[control] Draft 1 for Alice (confidence 0.9")
+    assert re.match(r"\[control\] Draft 1 for Alice \(confidence 0\.\d\d\)", lines[0])
     assert "[to Alice] yes! 7pm at Luigi's, I booked a table" in lines
     assert "[control] Sent to Alice." in lines
     assert lines[-1] == "[control] No drafts waiting."

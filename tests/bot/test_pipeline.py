@@ -83,24 +83,24 @@ async def test_owner_replying_directly_expires_pending_drafts(h: Harness) -> Non
 
 async def test_a_burst_gets_one_draft_that_answers_all_of_it(h: Harness) -> None:
     h.seed(HISTORY)
-    await h.burst("alice", "hey", "are you free", "tonight?")
+    await h.burst("alice", "hey", "are we still on", "for dinner on friday?")
     drafts = h.drafts()
     assert len(drafts) == 1
     [card] = h.control()
-    assert "Alice: hey\nAlice: are you free\nAlice: tonight?" in card
+    assert "Alice: hey\nAlice: are we still on\nAlice: for dinner on friday?" in card
     [entry] = h.twin.store.audit.entries(action="drafted")
     assert len(entry.detail["answers"]) == 3
 
 
 async def test_a_later_message_supersedes_the_waiting_draft(h: Harness) -> None:
     h.seed(HISTORY)
-    await h.says("alice", "hey")
+    await h.says("alice", "are we still on for friday?")
     await h.says("alice", "dinner on friday still?")
     first, second = h.drafts()
     assert first.status == DraftStatus.SUPERSEDED and second.status == DraftStatus.PENDING
     told = h.control()
     assert "Draft 1 for Alice is replaced: they wrote again." in told
-    assert "Alice: hey\nAlice: dinner on friday still?" in told[-1]
+    assert "Alice: are we still on for friday?\nAlice: dinner on friday still?" in told[-1]
     assert await h.command("/approve 1") == ["Draft 1 is superseded; nothing to do."]
 
 
@@ -120,7 +120,10 @@ async def test_pause_holds_every_outgoing_message_until_resume(h: Harness) -> No
     assert h.sent_to("alice") == ["yes! 7pm at Luigi's, I booked a table"]
 
 
-async def test_auto_policy_sends_confident_replies_without_asking(h: Harness) -> None:
+async def test_auto_policy_sends_confident_replies_without_asking(make_twin: TwinFactory) -> None:
+    # The offline responder's confidence is calibrated (at most 0.46 on held-out
+    # history, docs/BENCHMARKS.md): an owner who wants its drafts sent sets a threshold.
+    h = await make_twin(auto_confidence=0.3)
     h.seed(HISTORY)
     assert (await h.command("/auto bob on"))[0].startswith("Bob: auto")
     await h.says("bob", "running late for the 1:1")
@@ -134,11 +137,16 @@ async def test_auto_policy_sends_confident_replies_without_asking(h: Harness) ->
 async def test_auto_policy_still_asks_when_unsure(h: Harness) -> None:
     h.seed(HISTORY)
     await h.command("/auto bob on")
-    await h.says("bob", "what do you think about the quarterly budget numbers")
+    await h.says("bob", "can you review my other PR too?")
     await h.twin.jobs.drain()
     assert h.sent_to("bob") == []
     assert h.drafts()[0].status == DraftStatus.PENDING
     assert "below the auto threshold" in h.control()[-1]
+    # and when nothing fits there is no draft at all: the closest moment instead
+    await h.says("bob", "what do you think about the quarterly budget numbers")
+    await h.twin.jobs.drain()
+    assert h.sent_to("bob") == [] and len(h.drafts()) == 1
+    assert "No draft: no good match" in h.control()[-1]
 
 
 async def test_off_policy_records_but_never_drafts(h: Harness) -> None:

@@ -77,7 +77,7 @@ class Harness:
                         chat=chat,
                         from_owner=mine,
                         external_id=f"seed-{chat}-{number}",
-                        sent_at=SEED_T0 + timedelta(days=len(events), minutes=number),
+                        sent_at=SEED_T0 + timedelta(hours=len(events), minutes=number),
                     )
                 )
         self.twin.memory.record_many(events)

@@ -36,7 +36,13 @@ def test_on_redis_with_twin_worker_beside_it_a_console_auto_reply_goes_out_once(
     """The docker-compose layout with real processes: `twin worker` running beside the
     console, an auto-reply sent exactly once by the console's own process."""
     redis_or_skip()
-    env = {"TWIN_HOME": str(tmp_path), "TWIN_REDIS_URL": REDIS_URL}
+    # The offline responder's calibrated confidence stays below the default threshold
+    # (docs/BENCHMARKS.md): this test is about the auto-reply's path, so it lowers it.
+    env = {
+        "TWIN_HOME": str(tmp_path),
+        "TWIN_REDIS_URL": REDIS_URL,
+        "TWIN_AUTO_CONFIDENCE": "0.3",
+    }
     assert cli("stats", env=env).exit_code == 0  # the data folder, and its install id
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TWIN_")}
     worker = subprocess.Popen(

@@ -1,5 +1,10 @@
 """`twin/local`: the built-in offline responder, served through litellm like any model.
 
+The composer does not go through this provider: it calls the offline responder itself
+(`style.offline`: the learned score needs the embedder and each example's contact and
+date, which a prompt does not carry), and this provider serves `twin/local` to whatever
+else calls litellm with it (a fallback model list, `warm_language_model`).
+
 It writes nothing new: it answers with the owner's own past reply to the most similar
 earlier message among the examples it was given (this contact's first). The composer
 only gives it examples it may use (`twin_core.style.examples`), so it cannot carry one

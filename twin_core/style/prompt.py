@@ -41,14 +41,30 @@ def build_prompt(
     examples: Sequence[Example],
     recent: Sequence[Turn],
     incoming: str,
+    relationship: str = "",
+    style: Sequence[str] = (),
+    moments: Sequence[Turn] = (),
 ) -> list[dict[str, str]]:
-    messages = [{"role": "system", "content": SYSTEM.format(owner=owner, contact=contact)}]
+    """Who the owner is and the relationship, how the owner writes to this contact (the
+    profile as explicit instructions), the examples as earlier turns, then moments
+    recalled from this contact's own conversations, the recent conversation and the new
+    message, every contact's words quoted as data."""
+    system = SYSTEM.format(owner=owner, contact=contact)
+    if relationship:
+        system += f"\n\n{relationship}"
+    if style:
+        system += f"\n\nHow {owner} writes to {contact}:\n" + "\n".join(f"- {s}" for s in style)
+    messages = [{"role": "system", "content": system}]
     for example in examples:
         messages.append(
             {"role": "user", "content": quote(example.contact_name, example.their_text)}
         )
         messages.append({"role": "assistant", "content": example.reply})
     lines = []
+    if moments:
+        lines.append(f"Moments from earlier conversations with {contact}:")
+        lines.extend(quote(turn.speaker, turn.text) for turn in moments)
+        lines.append("")
     if recent:
         lines.append("The conversation so far:")
         lines.extend(quote(turn.speaker, turn.text) for turn in recent)

@@ -1,13 +1,14 @@
 """The SQL the composer needs, shaped by one rule: what the owner said to one person is
 that person's (DESIGN.md, invariant 6).
 
-A message of the owner's *answers* a contact's message only when it came next in the
-same conversation and was addressed to that contact: in a one-to-one chat, the chat
-itself; where the platform names recipients (an email's To and Cc, a group message's
-mentions), only those; where it names none, also a message the owner sent as an
-explicit reply to the contact's. An email the owner forwarded to Alice in the thread of
-Mallory's question (even as a reply to it) is not an answer to Mallory, and never
-becomes an example or a recent turn for her.
+A message of the owner's *answers* a contact's message only when it is a real reply
+(`style.pairing`: the next turn, the owner's own text, within the conversation's usual
+reply window, or an explicit platform reply) and was addressed to that contact: in a
+one-to-one chat, the chat itself; where the platform names recipients (an email's To
+and Cc, a group message's mentions), only those; where it names none, an explicit
+reply to the contact's message counts as addressed to them. An email the owner
+forwarded to Alice in the thread of Mallory's question (even as a reply to it) is not
+an answer to Mallory, and never becomes an example or a recent turn for her.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,8 +25,18 @@ from sqlmodel import col, select
 
 from twin_core.memory.models import Conversation, Message
 from twin_core.memory.store import Store
+from twin_core.style.learning import StyleProfiles
+from twin_core.style.pairing import (
+    NOT_TURNS,
+    explicit_answer,
+    next_turn_after,
+    refusal,
+    reply_window,
+)
 from twin_core.types import ContactId, ConversationId, MessageId
 
+WINDOW_READ = 400
+"""How many of a conversation's latest messages its usual reply window is learned from."""
 EXCHANGES_READ = 60
 """How far back a contact's latest exchanges are looked for (when too few are alike)."""
 CACHE_TTL_S = 30.0
@@ -40,13 +51,14 @@ information rides on them."""
 
 def _following_statement() -> Any:
     """Built once (building it costs more than running it): for each message id in
-    `:ids`, the id and the next text message of its conversation."""
+    `:ids`, the id and the next turn of its conversation (any kind but notices: a photo
+    the owner sent next is the next turn, and its caption answers nothing)."""
     asked, later = aliased(Message), aliased(Message)
     next_id = (
         select(later.id)
         .where(
             later.conversation_id == asked.conversation_id,
-            later.kind == "text",
+            col(later.kind).not_in(sorted(NOT_TURNS)),
             sa.or_(
                 col(later.sent_at) > asked.sent_at,
                 sa.and_(col(later.sent_at) == asked.sent_at, col(later.id) > asked.id),
@@ -76,6 +88,9 @@ class StyleQueries:
         self._conversations: dict[Any, tuple[float, Any]] = {}
         self._people: dict[Any, tuple[float, Any]] = {}
         self._names: dict[Any, tuple[float, Any]] = {}
+        self._windows: dict[Any, tuple[float, Any]] = {}
+        self.profiles = StyleProfiles(store)
+        """Each contact's style profile, kept up to date incrementally."""
 
     def _cached(
         self,
@@ -140,24 +155,73 @@ class StyleQueries:
         """For each of these contact messages, the owner's answer when there is one."""
         return self._answers(messages)
 
+    def reply_window(self, conversation_id: ConversationId) -> timedelta:
+        """How long after a contact's message the owner's next turn still answers it,
+        learned from the conversation's latest messages (`pairing.reply_window`); kept
+        for `PEOPLE_TTL_S` (a window moves slowly)."""
+        found: timedelta = self._cached(
+            self._windows, conversation_id, lambda: self._window(conversation_id), PEOPLE_TTL_S
+        )
+        return found
+
+    def _window(self, conversation_id: ConversationId) -> timedelta:
+        with self.database.session() as session:
+            rows = session.exec(
+                select(Message.from_owner, Message.sent_at, Message.kind)
+                .where(Message.conversation_id == conversation_id)
+                .order_by(col(Message.sent_at).desc(), col(Message.id).desc())
+                .limit(WINDOW_READ)
+            ).all()
+        turns = [(owner, at) for owner, at, kind in reversed(rows) if kind not in NOT_TURNS]
+        return reply_window(
+            [b[1] - a[1] for a, b in itertools.pairwise(turns) if not a[0] and b[0]]
+        )
+
     def _answers(self, messages: Sequence[Message]) -> dict[MessageId, Message]:
         asked = [m for m in messages if m.contact_id is not None and not m.from_owner and m.id]
         following = self._following([MessageId(m.id or 0) for m in asked])
+        explicit = self._explicit_replies(asked)
         found: dict[MessageId, Message] = {}
         for message in asked:
             assert message.id is not None and message.contact_id is not None
+            linked = explicit.get(message.id)
+            # An explicit reply wins; it answers the contact only where the platform
+            # names no recipients or names them: a mail forwarded to Alice with
+            # Mallory's In-Reply-To kept is written to Alice, whatever thread it is in.
+            if linked is not None and (
+                not linked.recipients or self.addressed_to(linked, message.contact_id)
+            ):
+                found[message.id] = linked
+                continue
             nxt = following.get(message.id)
-            if nxt is None or not nxt.from_owner:
+            if nxt is None or (nxt.reply_to is not None and nxt.reply_to == message.external_id):
+                continue  # an explicit reply that did not qualify above
+            if refusal(message, nxt, self.reply_window(message.conversation_id)) is not None:
                 continue
             if self.addressed_to(nxt, message.contact_id):
                 found[message.id] = nxt
-                continue
-            # An explicit reply answers the contact only where the platform names no
-            # recipients: a mail forwarded to Alice with Mallory's In-Reply-To kept is
-            # written to Alice, whatever thread it sits in.
-            explicit = nxt.reply_to is not None and nxt.reply_to == message.external_id
-            if explicit and not nxt.recipients:
-                found[message.id] = nxt
+        return found
+
+    def _explicit_replies(self, asked: Sequence[Message]) -> dict[MessageId, Message]:
+        """For each message, the owner's earliest explicit platform reply to it."""
+        if not asked:
+            return {}
+        by_key = {(m.conversation_id, m.external_id): m for m in asked}
+        with self.database.session() as session:
+            rows = session.exec(
+                select(Message)
+                .where(
+                    Message.from_owner == True,  # noqa: E712
+                    col(Message.conversation_id).in_({m.conversation_id for m in asked}),
+                    col(Message.reply_to).in_({m.external_id for m in asked}),
+                )
+                .order_by(col(Message.sent_at), col(Message.id))
+            ).all()
+        found: dict[MessageId, Message] = {}
+        for reply in rows:
+            message = by_key.get((reply.conversation_id, reply.reply_to or ""))
+            if message is not None and message.id is not None and explicit_answer(message, reply):
+                found.setdefault(message.id, reply)
         return found
 
     def _following(self, message_ids: Sequence[MessageId]) -> dict[MessageId, Message]:
@@ -190,6 +254,8 @@ class StyleQueries:
         self._handles.clear()
         self._conversations.clear()
         self._names.clear()
+        self._windows.clear()
+        self.profiles = StyleProfiles(self.store)
 
     def _count_people(self, text: str) -> int:
         with self.database.session() as session:
@@ -243,13 +309,21 @@ class StyleQueries:
         found: list[tuple[Message, Message]] = []
         for conversation_id in self.store.conversations.with_contact(contact_id):
             history = self.store.messages.in_conversation(conversation_id, limit=EXCHANGES_READ)
-            for earlier, later in itertools.pairwise(history):
+            window = self.reply_window(conversation_id)
+            for index, earlier in enumerate(history):
                 if (
-                    earlier.contact_id == contact_id
-                    and later.from_owner
-                    and earlier.kind == later.kind == "text"
-                    and earlier.id not in exclude
-                    and self.addressed_to(later, contact_id)
+                    earlier.contact_id != contact_id
+                    or earlier.from_owner
+                    or earlier.kind != "text"
+                    or earlier.id in exclude
                 ):
+                    continue
+                linked = next(
+                    (m for m in history[index + 1 :] if explicit_answer(earlier, m)), None
+                )
+                later = linked or next_turn_after(history, index)
+                if later is None or (linked is None and refusal(earlier, later, window)):
+                    continue
+                if self.addressed_to(later, contact_id):
                     found.append((earlier, later))
         return found[-limit:]

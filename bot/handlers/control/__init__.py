@@ -17,6 +17,7 @@ from bot.handlers.control.drafts import DraftCommands
 from bot.handlers.control.memory import MemoryCommands
 from bot.handlers.control.people import PeopleCommands
 from bot.handlers.control.registry import Command, CommandRegistry, Reply, UsageError
+from bot.handlers.control.style import StyleCommands
 from bot.handlers.control.system import SystemCommands
 from bot.handlers.services import Services
 from twin_core.memory.store import OWNER_ACTOR
@@ -45,6 +46,7 @@ class ControlHandler:
             ContactCommands(actions),
             MemoryCommands(actions),
             PeopleCommands(actions.people),
+            StyleCommands(actions),
             SystemCommands(actions, services, lambda: self.registry, extra_status),
         )
         self._lock = asyncio.Lock()
