@@ -449,7 +449,7 @@ class InboundProcessor:
         confidence = combine(
             plan.estimate.probability if plan.estimate.learned else None,
             proposal.confidence,
-            getattr(proposal, "style_distance", None),
+            proposal.style_distance,
             gate,
             calibration=self.decider.calibration,
         )

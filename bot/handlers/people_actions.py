@@ -23,11 +23,11 @@ REFRESH_AT_MOST = 2000
 
 @dataclass(frozen=True, slots=True)
 class ContactCard(Outcome):
-    card: Card
+    person: Card
 
     @property
     def text(self) -> str:
-        return self.card.describe()
+        return self.person.describe()
 
 
 @dataclass(frozen=True, slots=True)

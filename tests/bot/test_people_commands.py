@@ -70,8 +70,8 @@ def test_the_cli_shows_the_same_with_json(tmp_path: Path, cli: Cli) -> None:
     store.close()
     home = ("--home", str(tmp_path))
     who = json.loads(cli(*home, "who", "alice", "--json").stdout)
-    assert who["card"]["messages_from_them"] == 6 and who["card"]["usual_gap_days"] == 7.0
-    assert who["card"]["gap_unusual"] is True  # months later, today
+    assert who["person"]["messages_from_them"] == 6 and who["person"]["usual_gap_days"] == 7.0
+    assert who["person"]["gap_unusual"] is True  # months later, today
     promises = json.loads(cli(*home, "promises", "--json").stdout)
     (promise,) = promises["promises"]
     assert promise["due"] == "2026-01-30" and promise["status"] == "overdue"
