@@ -128,9 +128,9 @@ def test_the_registry_loads_channels_by_name_and_says_what_is_missing(tmp_path: 
         load_channels(make_settings(tmp_path, channels=["console", "telegram", "slack"]))
     # Both problems at once, each naming its fix.
     assert "telegram" in str(missing.value) and "slack" in str(missing.value)
-    assert "twin[telegram]" in str(missing.value) or "not part of this version" in str(
-        missing.value
-    )
+    # Each names its fix: the missing extra, or (installed) the missing settings.
+    assert "twin[telegram]" in str(missing.value) or "TWIN_TELEGRAM_TOKEN" in str(missing.value)
+    assert "twin[slack]" in str(missing.value) or "TWIN_SLACK_BOT_TOKEN" in str(missing.value)
 
 
 def test_a_console_twin_imports_no_platform_library(tmp_path: Path) -> None:

@@ -28,7 +28,9 @@ async def test_why_tells_the_whole_reasoning(h: Harness) -> None:
     ):
         assert step in why
     assert await h.command("/why 9") == ["There is no draft 9 (see /drafts)."]
-    assert await h.command("/why") == ["say which draft: /why N (see /drafts)"]
+    # Alone, /why is about the one draft waiting (a Why button says it with its number).
+    [alone] = await h.command("/why")
+    assert alone.startswith("Why draft 1 for Alice")
 
 
 async def test_teach_records_the_verdict_and_the_twin_learns_it(h: Harness) -> None:
@@ -51,7 +53,7 @@ async def test_an_auto_reply_waits_the_undo_window_and_cancel_stops_it(
 ) -> None:
     h = await make_twin(undo_window_s=3600.0)
     h.seed(HISTORY)
-    await h.command("/auto bob on")
+    await h.command("/auto bob on 0.3")
     await h.says("bob", "running late for the 1:1")
     card = h.control()[-1]
     assert "Goes out on its own in 3600s · /cancel 1 to stop it" in card

@@ -130,8 +130,9 @@ async def test_a_mention_becomes_a_card_a_button_sends_the_reply_there(live: Liv
         "twin:/approve 1",
         "twin:/edit 1",
         "twin:/reject 1",
+        "twin:/why 1",
     ]
-    assert [b["label"] for b in buttons] == ["Approve", "Edit", "Reject"]
+    assert [b["label"] for b in buttons] == ["Approve", "Edit", "Reject", "Why"]
     assert live.fake.posted(SERVER_CHANNEL) == []
     [stored] = live.stored()
     assert stored.text == "hey, are we still on for dinner friday?"  # the mention is gone

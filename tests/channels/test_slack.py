@@ -126,8 +126,8 @@ async def test_a_contacts_dm_becomes_a_card_a_button_sends_the_reply_as_the_owne
     assert token == BOT_TOKEN  # the control chat is the bot's DM
     assert "Draft 1 for Alice" in str(card["text"])
     buttons = card["blocks"][1]["elements"]  # type: ignore[index]
-    assert [b["value"] for b in buttons] == ["/approve 1", "/edit 1", "/reject 1"]
-    assert [b["text"]["text"] for b in buttons] == ["Approve", "Edit", "Reject"]
+    assert [b["value"] for b in buttons] == ["/approve 1", "/edit 1", "/reject 1", "/why 1"]
+    assert [b["text"]["text"] for b in buttons] == ["Approve", "Edit", "Reject", "Why"]
     assert live.fake.posted("DALICE") == []  # nothing goes out before the owner says so
     [alice] = live.stored("DALICE")
     assert alice.text.startswith("hey, are we still")

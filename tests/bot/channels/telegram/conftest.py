@@ -94,10 +94,26 @@ async def telegram_twin(
 
 
 HISTORY = [
+    # The owner's own answers to the kinds of message the tests send, so the offline
+    # responder has a good match for each (below its floor it offers no draft at all).
     ("alice", "are you around later?"),
     ("me", "yes! call me after 6"),
     ("alice", "free for dinner this week?"),
     ("me", "sure, friday works for me"),
+    ("alice", "are you free tonight?"),
+    ("me", "yes! after 7"),
+    ("alice", "lunch tomorrow?"),
+    ("me", "sure, 1pm?"),
+    ("alice", "coffee later?"),
+    ("me", "yes! the usual place"),
+    ("alice", "are we still on?"),
+    ("me", "yes, see you there"),
+    ("alice", "see you at 8?"),
+    ("me", "8 works"),
+    ("alice", "movie tonight?"),
+    ("me", "sure, you pick"),
+    ("alice", "quick question?"),
+    ("me", "sure, go ahead"),
 ]
 
 

@@ -94,8 +94,8 @@ async def test_edit_takes_the_owners_next_message_and_why_explains(
     api.press(OWNER_ID, card_message(card), pressable["Why"])
     await until(
         lambda: any(
-            "confidence" in m["text"]
-            and m["text"].startswith("Draft")
+            m["text"].startswith("Why draft 1 for Alice")
+            and "confidence" in m["text"]
             and not m.get("reply_markup")
             for m in api.sent()
         )
@@ -158,10 +158,10 @@ async def test_a_lost_connection_is_made_again_and_nothing_is_dropped_or_repeate
     monkeypatch.setattr("bot.channels.supervisor.BACKOFF_BASE_S", 0.05)
     twin = await telegram_twin()
     api.connect_business()
-    api.business_message(ALICE, "Alice", "first question?")
+    api.business_message(ALICE, "Alice", "are you free tonight?")
     await card_for(api)
     api.broken["getUpdates"] = 2  # the Bot API falls over twice
-    api.business_message(ALICE, "Alice", "second question?")
+    api.business_message(ALICE, "Alice", "are we still on?")
     await card_for(api, 2)
     health = twin.supervisor.health["telegram"]
     await until(

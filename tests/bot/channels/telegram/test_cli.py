@@ -16,6 +16,7 @@ import pytest
 
 from bot.app import open_memory
 from tests.bot.channels.telegram.conftest import (
+    HISTORY,
     TelegramTwin,
     seed_history,
     telegram_environ,
@@ -127,7 +128,7 @@ async def test_the_webhook_takes_updates_with_the_secret_only_and_once(
             assert answer.status == 200
     await until(lambda: any(m.get("reply_markup") for m in api.sent()))
     await twin.idle()
-    assert twin.store.stats()["messages"] == 5  # the four seeded, and this one once
+    assert twin.store.stats()["messages"] == len(HISTORY) + 1  # the seeded, and this one once
 
 
 def test_doctor_says_in_one_line_what_is_wrong(
