@@ -183,7 +183,13 @@ class EmailChannel:
         finally:
             if imap.has_pending_idle():
                 imap.idle_done()
-        await asyncio.wait_for(idle, self.config.timeout_s)
+        try:
+            await asyncio.wait_for(idle, self.config.timeout_s)
+        except TimeoutError:
+            # The server never ended IDLE: the connection is gone, whether or not the
+            # transport has said so yet (on a loaded machine it may say so later).
+            self._alive()
+            raise ConnectionError("IMAP connection lost: the server stopped answering") from None
         self._alive()
 
     async def _select(self, folder: str) -> tuple[int, int]:
