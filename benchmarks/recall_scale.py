@@ -8,8 +8,10 @@ them short replies ("ok", "haha", "see you"); in sittings of a few minutes sprea
 five years; one conversation per contact, owner and contact taking turns. They are
 stored with the importers' fast path (`MessageRepository.record_many`), conversation by
 conversation as an import does, then indexed by `Recall.catch_up()` with the default
-embedder, then the index is optimized. Printed: SQL insert and indexing throughput,
-sizes on disk, peak resident memory, and p50/p95 of `recall()` (limit 10, context 1)
+embedder, then the index is optimized. Printed: for each phase (sql, index, optimize,
+query) its wall time, its peak resident and peak anonymous memory (sampled every 100 ms)
+and the anonymous / file-backed split at its end; SQL insert and indexing throughput,
+sizes on disk, and p50/p95 of `recall()` (limit 10, context 1)
 scoped to a random contact, unscoped, and unscoped naming a day ("... on 14 March 2022":
 recall then also searches that day's messages on their own).
 """
@@ -19,10 +21,10 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -102,6 +104,62 @@ def events(chatter: Chatter, messages: int, contacts: int) -> Iterator[InboundEv
             )
 
 
+def memory_now() -> dict[str, int]:
+    """This process's resident memory in bytes: all of it, anonymous (heap, the engine's
+    in-RAM structures) and file-backed (memory-mapped files the kernel can drop)."""
+    fields = {"VmRSS": "rss", "RssAnon": "anon", "RssFile": "file", "RssShmem": "shmem"}
+    out = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in fields:
+            out[fields[key]] = int(value.split()[0]) * 1024
+    return out
+
+
+class Phase:
+    """Wall time and memory of one phase: the peak of resident and of anonymous memory
+    while it ran (sampled every 100 ms), and the split at its end."""
+
+    def __init__(self, name: str, out: dict[str, Any]) -> None:
+        self.name, self.out = name, out
+        self.peak = {"rss": 0, "anon": 0}
+        self._done = threading.Event()
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.1):
+            now = memory_now()
+            for key in self.peak:
+                self.peak[key] = max(self.peak[key], now.get(key, 0))
+
+    def __enter__(self) -> Phase:
+        self.started = time.perf_counter()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+        seconds = time.perf_counter() - self.started
+        end = memory_now()
+        for key in self.peak:
+            self.peak[key] = max(self.peak[key], end.get(key, 0))
+        mb = 1024 * 1024
+        self.out.setdefault("phases", {})[self.name] = {
+            "seconds": seconds,
+            "peak_rss_mb": self.peak["rss"] / mb,
+            "peak_anon_mb": self.peak["anon"] / mb,
+            "end_anon_mb": end.get("anon", 0) / mb,
+            "end_file_mb": end.get("file", 0) / mb,
+        }
+        print(
+            f"  [{self.name}] {seconds:.1f} s; peak resident {self.peak['rss'] / mb:,.0f} MB "
+            f"(anonymous {self.peak['anon'] / mb:,.0f} MB); at the end anonymous "
+            f"{end.get('anon', 0) / mb:,.0f} MB, file-backed {end.get('file', 0) / mb:,.0f} MB",
+            flush=True,
+        )
+
+
 def folder_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
@@ -132,13 +190,14 @@ def main() -> int:
 
     started = time.perf_counter()
     batch: list[InboundEvent] = []
-    for event in events(chatter, args.messages, args.contacts):
-        batch.append(event)
-        if len(batch) == 5000:
+    with Phase("sql", out):
+        for event in events(chatter, args.messages, args.contacts):
+            batch.append(event)
+            if len(batch) == 5000:
+                store.messages.record_many(batch)
+                batch = []
+        if batch:
             store.messages.record_many(batch)
-            batch = []
-    if batch:
-        store.messages.record_many(batch)
     seconds = time.perf_counter() - started
     out["sql_insert_per_s"] = args.messages / seconds
     print(f"stored in SQL: {seconds:.1f} s ({args.messages / seconds:,.0f} msg/s)")
@@ -154,13 +213,15 @@ def main() -> int:
             rate = done / (now - started)
             print(f"  indexed {done:,}/{total:,} ({rate:,.0f} msg/s)", flush=True)
 
-    indexed = recall.catch_up(progress, batch=5000)
+    with Phase("index", out):
+        indexed = recall.catch_up(progress, batch=5000)
     seconds = time.perf_counter() - started
     out["index_per_s"] = indexed / seconds
     print(f"indexed: {seconds:.1f} s ({indexed / seconds:,.0f} msg/s)")
     assert recall.index is not None
     started = time.perf_counter()
-    recall.index.optimize()
+    with Phase("optimize", out):
+        recall.index.optimize()
     out["optimize_s"] = time.perf_counter() - started
     print(f"optimized: {out['optimize_s']:.1f} s")
 
@@ -171,6 +232,7 @@ def main() -> int:
     span_days = max(1, (datetime.fromisoformat(str(last)) - START.replace(tzinfo=None)).days)
     for _ in range(5):  # warm up
         recall.recall(chatter.query(), limit=10)
+    query_phase = Phase("query", out).__enter__()
     for _ in range(args.queries):
         query = chatter.query()
         began = time.perf_counter()
@@ -183,6 +245,7 @@ def main() -> int:
         began = time.perf_counter()
         recall.recall(f"{query} on {day:%d %B %Y}", limit=10)
         timings["dated"].append(time.perf_counter() - began)
+    query_phase.__exit__()
     for kind, values in timings.items():
         p50, p95 = percentiles(values)
         out[f"{kind}_p50_ms"], out[f"{kind}_p95_ms"] = p50, p95
@@ -191,7 +254,7 @@ def main() -> int:
     store.close()
     out["index_bytes"] = folder_size(folder / "index")
     out["sql_bytes"] = (folder / "twin.db").stat().st_size
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_rss_mb"] = max(p["peak_rss_mb"] for p in out["phases"].values())
     print(
         f"on disk: index {out['index_bytes'] / 1e6:,.0f} MB, "
         f"SQLite {out['sql_bytes'] / 1e6:,.0f} MB; "
