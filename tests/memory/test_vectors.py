@@ -525,3 +525,18 @@ def test_the_default_sparse_encoder_in_an_index(
         assert [h.message_id for h in hits] == [2, 5]
         hits = query_sparse(index, encoder.encode_query("marathon runs"), limit=3)
         assert hits[0].message_id == 7
+
+
+def test_edge_writes_are_on_disk_once_flushed_without_a_log(
+    tmp_path: Path, spec: IndexSpec, messages: list[IndexedMessage]
+) -> None:
+    """The embedded index keeps no write-ahead log (it is derived from SQL): what the
+    indexer flushed before recording its progress is on disk even if the process dies
+    before closing (a copy of the folder taken while open stands for that)."""
+    with EdgeVectorIndex.open(tmp_path / "v", spec, create=True) as index:
+        index.upsert(messages)
+        index.flush()
+        shutil.copytree(tmp_path / "v", tmp_path / "crashed")
+        assert not list((tmp_path / "v" / "shard").glob("wal/*"))  # no log kept
+    with EdgeVectorIndex.open(tmp_path / "crashed", spec) as survivor:
+        assert survivor.count() == len(messages)

@@ -4,13 +4,14 @@ run (benchmarks/vector_index.py)."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from twin_core.memory.index.errors import (
     REINDEX,
@@ -34,6 +35,11 @@ if TYPE_CHECKING:
     import qdrant_edge
 
 
+SEGMENT_KB = 200_000
+"""The largest segment an optimization builds (about 100k messages with their context
+terms), so memory during `optimize()` stays bounded however large the history."""
+
+
 class EdgeVectorIndex(_QdrantIndex):
     """Qdrant Edge on a folder: `manifest.json` beside the shard in `shard/`.
 
@@ -42,10 +48,17 @@ class EdgeVectorIndex(_QdrantIndex):
     `close()` flushes the rest.
     """
 
-    def __init__(self, path: Path, shard: qdrant_edge.EdgeShard, manifest: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        shard: qdrant_edge.EdgeShard,
+        manifest: dict[str, Any],
+        lock: IO[bytes] | None = None,
+    ) -> None:
         """Use `open()` or `recreate()`."""
         self.path = path
         self._shard: qdrant_edge.EdgeShard | None = shard
+        self._lock = lock
         self._spec = IndexSpec.from_json(manifest["spec"])
         self._index_id = str(manifest["index_id"])
 
@@ -75,7 +88,12 @@ class EdgeVectorIndex(_QdrantIndex):
         shard_dir = path / "shard"
         if not shard_dir.is_dir():
             raise _missing(str(path), "has lost its data (the shard folder is gone)")
-        return cls(path, cls._load(shard_dir), manifest)
+        lock = _lock_folder(path)
+        try:
+            return cls(path, cls._load(shard_dir), manifest, lock)
+        except BaseException:
+            lock.close()
+            raise
 
     @classmethod
     def recreate(cls, path: Path | str, spec: IndexSpec) -> EdgeVectorIndex:
@@ -89,6 +107,7 @@ class EdgeVectorIndex(_QdrantIndex):
         from qdrant_edge import (
             Distance,
             EdgeConfig,
+            EdgeOptimizersConfig,
             EdgeShard,
             EdgeSparseVectorParams,
             EdgeVectorParams,
@@ -102,6 +121,7 @@ class EdgeVectorIndex(_QdrantIndex):
         )
 
         path.mkdir(parents=True, exist_ok=True)
+        lock = _lock_folder(path)
         shard_dir = path / "shard"
         # No manifest means no finished index: whatever shard is here is a leftover of
         # an interrupted build (the manifest is written last).
@@ -116,9 +136,17 @@ class EdgeVectorIndex(_QdrantIndex):
             datatype=VectorStorageDatatype.Float16,
             quantization_config=ScalarQuantizationConfig(type=ScalarType.Int8, always_ram=True),
         )
+        # No write-ahead log: the index is derived from SQL, and the indexer flushes
+        # before it records how far it got (`flush()`), so the log only doubled every
+        # write and held most of the disk (32 MB files). Segments are capped, so the
+        # indexer can optimize as the index grows (`Indexer.OPTIMIZE_EVERY`) instead of
+        # holding every point in one in-memory appendable segment until the end
+        # (docs/BENCHMARKS.md, issue 16).
         config = EdgeConfig(
             vectors={DENSE: dense},
             sparse_vectors={SPARSE: EdgeSparseVectorParams(modifier=Modifier.Idf)},
+            wal_enabled=False,
+            optimizers=EdgeOptimizersConfig(max_segment_size=SEGMENT_KB),
         )
         shard = EdgeShard.create(str(shard_dir), config)
         for field, schema in (
@@ -133,7 +161,7 @@ class EdgeVectorIndex(_QdrantIndex):
         temporary = path / "manifest.json.tmp"
         temporary.write_text(json.dumps(manifest, indent=2) + "\n")
         os.replace(temporary, cls.manifest_path(path))
-        return cls(path, shard, manifest)
+        return cls(path, shard, manifest, lock)
 
     @staticmethod
     def _load(shard_dir: Path) -> qdrant_edge.EdgeShard:
@@ -254,6 +282,10 @@ class EdgeVectorIndex(_QdrantIndex):
         with self._use() as shard:
             shard.optimize()
 
+    def flush(self) -> None:
+        with self._use() as shard:
+            shard.flush()
+
     def close(self) -> None:
         shard, self._shard = self._shard, None
         if shard is None:
@@ -263,3 +295,23 @@ class EdgeVectorIndex(_QdrantIndex):
                 shard.flush()
         finally:
             shard.close()
+            if self._lock is not None:
+                self._lock.close()  # releases the folder for the next process
+                self._lock = None
+
+
+def _lock_folder(path: Path) -> IO[bytes]:
+    """Hold `path` for this process (an exclusive lock on `path/.lock`, released when the
+    file is closed, or by the kernel when the process dies). With no write-ahead log the
+    engine locks nothing itself, and two processes writing one folder would corrupt it."""
+    handle = (path / ".lock").open("ab")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        handle.close()
+        raise IndexBusyError(
+            f"the vector index at {path} is open in another process. Run one twin "
+            "process per data folder (jobs run inside the bot unless TWIN_REDIS_URL is "
+            "set), or use a Qdrant server (TWIN_QDRANT_URL)."
+        ) from exc
+    return handle

@@ -209,6 +209,13 @@ class VectorIndex(Protocol):
         optimizes in the background."""
         ...
 
+    def flush(self) -> None:
+        """Make every write so far durable. The embedded index keeps no write-ahead log
+        (it is derived from SQL): the indexer flushes before it records how far it got,
+        so a crash costs a re-index of the last batch, never a point silently missing.
+        A no-op for a server, which logs its own writes."""
+        ...
+
     def close(self) -> None: ...
 
     def __enter__(self) -> Self: ...

@@ -283,6 +283,9 @@ class QdrantServerIndex(_QdrantIndex):
             answers = client.query_batch_points(self.collection, requests)
         return [self._hits(answer.points) for answer in answers]
 
+    def flush(self) -> None:
+        """Nothing to do: the server logs every write before it answers."""
+
     def optimize(self) -> None:
         """The server optimizes in the background."""
 

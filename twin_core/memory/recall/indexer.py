@@ -44,6 +44,10 @@ from twin_core.types import ContactId
 STATE_KEY = "recall.index"
 VECTOR_CACHE = 20_000
 """Own vectors of recent messages kept, so a neighbour's context needs no new embedding."""
+OPTIMIZE_EVERY = 100_000
+"""Points written since the last optimization after which the indexer optimizes, so a
+large import is indexed in bounded pieces (memory stays flat, and the owner never waits
+for one long optimization at the end)."""
 MONTHS = [
     "january",
     "february",
@@ -107,6 +111,7 @@ class Indexer:
         self.speakers = speakers
         self._vectors: OrderedDict[int, NDArray[np.float32]] = OrderedDict()
         self._busy = threading.Lock()
+        self._since_optimize = 0
         state = IndexState.load(store)
         if state is None or state.index_id != index.index_id:
             # A new index, or one this store never filled: index everything.
@@ -156,6 +161,7 @@ class Indexer:
         with self._busy:
             self.index = index
             self._vectors.clear()
+            self._since_optimize = 0
             self.state = IndexState(index.index_id, 0)
             self.state.save(self.store)
 
@@ -176,6 +182,7 @@ class Indexer:
                     if points:
                         self.index.upsert(points)
                     done += len(messages[start : start + batch])
+            self.index.flush()
             return done
 
     def _index_chunk(self, chunk: list[Message]) -> int:
@@ -193,8 +200,14 @@ class Indexer:
             points.extend(self._points_for(conversation_id, new))
         if points:
             self.index.upsert(points)
+        # Durable before recorded: a crash now costs this batch again, never a gap.
+        self.index.flush()
         self.state = IndexState(self.state.index_id, max(self.state.indexed_to, chunk[-1].id or 0))
         self.state.save(self.store)
+        self._since_optimize += len(points)
+        if self._since_optimize >= OPTIMIZE_EVERY:
+            self.index.optimize()
+            self._since_optimize = 0
         return len(chunk)
 
     def _points_for(self, conversation_id: int, new: list[Message]) -> list[IndexedMessage]:
