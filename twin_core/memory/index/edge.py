@@ -43,9 +43,9 @@ terms), so memory during `optimize()` stays bounded however large the history.""
 class EdgeVectorIndex(_QdrantIndex):
     """Qdrant Edge on a folder: `manifest.json` beside the shard in `shard/`.
 
-    One process at a time: the shard's write-ahead log is locked while open, and a
-    second opener gets `IndexBusyError`. Points written are durable through that log;
-    `close()` flushes the rest.
+    One process at a time: the folder is locked (`.lock`) while open, and a second
+    opener gets `IndexBusyError`. Indexes built now keep no write-ahead log: points are
+    durable once `flush()` (or `close()`) returns; indexes built before keep theirs.
     """
 
     def __init__(
