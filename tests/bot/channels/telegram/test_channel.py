@@ -268,5 +268,9 @@ async def test_a_paired_owner_gets_the_control_chat(
     code = await asyncio.to_thread(twin.services.identity().issue_code, "telegram")
     api.message(OWNER_ID, "Sam", code)
     await until(lambda: any(m["text"].startswith("Paired") for m in api.sent()))
-    api.message(OWNER_ID, "Sam", "/drafts")
+    [paired] = [m for m in api.sent() if m["text"].startswith("Paired")]
+    assert int(paired["chat_id"]) == OWNER_ID  # answered in the owner's own chat
+    api.message(OWNER_ID, "Sam", "/drafts")  # and that chat now takes commands
     await until(lambda: any(m["text"] == "No drafts waiting." for m in api.sent()))
+    [answer] = [m for m in api.sent() if m["text"] == "No drafts waiting."]
+    assert int(answer["chat_id"]) == OWNER_ID
