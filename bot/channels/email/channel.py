@@ -148,11 +148,17 @@ class EmailChannel:
     # -- reading ------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        while True:
-            # Sent first: the owner's own copy of a mail to themselves proves it theirs.
-            await self._sync(self.sent_folder)
-            await self._sync(INBOX)
-            await self._wait_for_mail()
+        try:
+            while True:
+                # Sent first: the owner's own copy of a mail to themselves proves it theirs.
+                await self._sync(self.sent_folder)
+                await self._sync(INBOX)
+                await self._wait_for_mail()
+        except TimeoutError:
+            # A command the server never answered: the connection is gone, whether or
+            # not the transport has said so yet (on a loaded machine it says so later).
+            self._alive()
+            raise ConnectionError("IMAP connection lost: the server stopped answering") from None
 
     def _alive(self) -> aioimaplib.IMAP4:
         if self._lost is not None:
@@ -183,13 +189,7 @@ class EmailChannel:
         finally:
             if imap.has_pending_idle():
                 imap.idle_done()
-        try:
-            await asyncio.wait_for(idle, self.config.timeout_s)
-        except TimeoutError:
-            # The server never ended IDLE: the connection is gone, whether or not the
-            # transport has said so yet (on a loaded machine it may say so later).
-            self._alive()
-            raise ConnectionError("IMAP connection lost: the server stopped answering") from None
+        await asyncio.wait_for(idle, self.config.timeout_s)  # a timeout: see `_run`
         self._alive()
 
     async def _select(self, folder: str) -> tuple[int, int]:
