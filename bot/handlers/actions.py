@@ -479,6 +479,17 @@ def format_recall(
 # -- the service -----------------------------------------------------------------------
 
 
+def find_contact(store: Store, name: str) -> Contact | ContactNotFound:
+    """The contact the owner named (blocking), or why none is: unknown, or ambiguous
+    with the candidates. Every owner action that takes a name finds it here."""
+    try:
+        return store.contacts.find(name)
+    except AmbiguousContact as exc:
+        return ContactNotFound(name, str(exc), [c.name for c in exc.candidates])
+    except UnknownContact as exc:
+        return ContactNotFound(name, str(exc))
+
+
 class OwnerActions:
     """What the owner can do, whatever face they use. Blocking work runs off the loop."""
 
@@ -633,12 +644,7 @@ class OwnerActions:
         return Taught(number, name, verdict, previous)
 
     def _find(self, name: str) -> Contact | ContactNotFound:
-        try:
-            return self.store.contacts.find(name)
-        except AmbiguousContact as exc:
-            return ContactNotFound(name, str(exc), [c.name for c in exc.candidates])
-        except UnknownContact as exc:
-            return ContactNotFound(name, str(exc))
+        return find_contact(self.store, name)
 
     async def set_policy(
         self, name: str, mode: PolicyMode, *, threshold: float | None = None

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from bot.handlers.actions import ContactNotFound, Outcome, UsageProblem
+from bot.handlers.actions import ContactNotFound, Outcome, UsageProblem, find_contact
 from twin_core.memory.models import Contact
 from twin_core.memory.people import PeopleMemory
 from twin_core.memory.people.cards import Card, CheckIn, FactLine, PeopleCards, PromiseLine
-from twin_core.memory.store import OWNER_ACTOR, AmbiguousContact, Store, UnknownContact
+from twin_core.memory.store import OWNER_ACTOR, Store
 from twin_core.settings import Settings
 
 T = TypeVar("T")
@@ -122,12 +122,7 @@ class PeopleActions:
         return await asyncio.to_thread(function, *args, **kwargs)
 
     def _find(self, name: str) -> Contact | ContactNotFound:
-        try:
-            return self.store.contacts.find(name)
-        except AmbiguousContact as exc:
-            return ContactNotFound(name, str(exc), [c.name for c in exc.candidates])
-        except UnknownContact as exc:
-            return ContactNotFound(name, str(exc))
+        return find_contact(self.store, name)
 
     def _refresh(self) -> None:
         """Read up to the newest message first when little is pending (live messages
