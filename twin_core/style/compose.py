@@ -258,8 +258,9 @@ def _offline(prepared: Prepared, contact: Contact, model: str, why: str = "") ->
     if not example.same_contact:
         reasons.append(f"a phatic reply you have sent to {example.people} different people")
     reasons.append(
-        f"confidence {confidence:.2f}: the share of drafts this sure that were close to what "
-        "the owner really sent, on held-out history"
+        # Not the card's confidence (decide combines this with the rest): its own name.
+        f"match {confidence:.2f}: the share of drafts matched this well that were close to "
+        "what the owner really sent, on held-out history"
     )
     reasons.append("offline responder: it reuses your past replies and writes nothing new")
     if why:
