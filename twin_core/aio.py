@@ -35,6 +35,18 @@ class TaskGroup:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def cancel(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*(cancel_and_wait(task) for task in list(self._tasks)))
+
+
+async def cancel_and_wait(task: asyncio.Task[Any], *, again_after_s: float = 1.0) -> None:
+    """Cancel `task` and wait until it has ended, whatever it ended with.
+
+    One `cancel()` is not always enough: on Python 3.11, `asyncio.wait_for` (which
+    aioimaplib, among others, awaits every answer with) returns the answer instead of
+    raising when the cancellation lands just as the answer arrives, and the task runs
+    on. So the cancellation is asked for again until the task has ended."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=again_after_s)
+    if not task.cancelled():
+        task.exception()  # retrieved: its failure is the task's owner's to report

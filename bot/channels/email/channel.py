@@ -42,6 +42,7 @@ from bot.channels.email.mail import (
     reply_mail,
 )
 from bot.channels.email.settings import EmailSettings
+from twin_core.aio import cancel_and_wait
 from twin_core.memory.importers.mbox import MessageReader
 from twin_core.types import (
     ChannelName,
@@ -129,9 +130,7 @@ class EmailChannel:
         self._on_event = None
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await cancel_and_wait(task)
         imap, self._imap = self._imap, None
         if imap is not None:
             await imapx.close_session(imap)
@@ -149,7 +148,7 @@ class EmailChannel:
 
     async def _run(self) -> None:
         try:
-            while True:
+            while not self._stopping:
                 # Sent first: the owner's own copy of a mail to themselves proves it theirs.
                 await self._sync(self.sent_folder)
                 await self._sync(INBOX)

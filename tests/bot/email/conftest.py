@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -209,4 +210,10 @@ async def mail_twin(
 
     yield make
     for twin in made:
-        await twin.stop()
+        try:
+            await asyncio.wait_for(asyncio.shield(twin.stop()), 30)
+        except TimeoutError:
+            stuck = io.StringIO()
+            for task in asyncio.all_tasks():
+                task.print_stack(file=stuck)
+            pytest.fail(f"the twin did not stop within 30 s; its tasks:\n{stuck.getvalue()}")

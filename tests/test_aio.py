@@ -1,0 +1,43 @@
+"""Background tasks end when asked, even when one cancellation is swallowed."""
+
+from __future__ import annotations
+
+import asyncio
+
+from twin_core.aio import TaskGroup, cancel_and_wait
+
+
+async def _swallows_one_cancel(log: list[str]) -> None:
+    """What Python 3.11's `wait_for` does when the answer and the cancellation meet:
+    the first cancellation is dropped and the loop goes on."""
+    try:
+        await asyncio.sleep(3600)
+    except asyncio.CancelledError:
+        log.append("swallowed")
+    while True:
+        await asyncio.sleep(3600)
+
+
+async def test_a_task_that_swallows_a_cancellation_still_ends() -> None:
+    log: list[str] = []
+    task = asyncio.create_task(_swallows_one_cancel(log))
+    await asyncio.sleep(0)
+    await asyncio.wait_for(cancel_and_wait(task, again_after_s=0.01), 5)
+    assert task.cancelled()
+    assert log == ["swallowed"]
+
+
+async def test_a_task_group_cancels_stubborn_and_failed_tasks() -> None:
+    log: list[str] = []
+    group = TaskGroup()
+    group.spawn(_swallows_one_cancel(log), name="stubborn")
+
+    async def fails() -> None:
+        raise RuntimeError("boom")
+
+    failed = group.spawn(fails(), name="fails")
+    await asyncio.sleep(0)
+    await asyncio.wait_for(group.cancel(), 5)
+    assert len(group) == 0
+    assert log == ["swallowed"]
+    assert isinstance(failed.exception(), RuntimeError)
