@@ -19,11 +19,14 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.isotonic import IsotonicRegression
 
 from twin_core.decide.safety import Verdict
+
+if TYPE_CHECKING:  # scikit-learn takes seconds to import: only when a model is fitted
+    from sklearn.isotonic import IsotonicRegression
 
 WEIGHTS = {"reply": 0.3, "support": 0.5, "style": 0.2}
 GATE_CAP = 0.3
@@ -47,6 +50,8 @@ class Calibration:
         good = sum(v for _, v in verdicts)
         self._model: IsotonicRegression | None = None
         if self.count >= MIN_VERDICTS and min(good, self.count - good) >= 2:
+            from sklearn.isotonic import IsotonicRegression
+
             model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

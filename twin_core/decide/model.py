@@ -12,12 +12,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import GradientBoostingClassifier
 
 from twin_core.decide.history import FEATURES, Sample
+
+if TYPE_CHECKING:  # scikit-learn takes seconds to import: only when a model is trained
+    from sklearn.calibration import CalibratedClassifierCV
 
 MIN_SAMPLES = 40
 """Fewer known outcomes than this, or fewer than `MIN_EACH` of either: no model."""
@@ -63,6 +65,9 @@ class ReplyModel:
             self._model = None
             self.trained_on = 0
             return False
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.ensemble import GradientBoostingClassifier
+
         folds = 3
         method = "isotonic" if len(labels) >= 1000 else "sigmoid"
         # Plain (not histogram) boosting: single-threaded, so a busy machine does not
