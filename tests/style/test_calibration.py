@@ -4,7 +4,10 @@ global table while there is too little to go by."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from tests.support.events import T0, event
 from twin_core.memory.embed import Embedder
@@ -140,3 +143,25 @@ def test_samples_draft_only_from_the_past(embedder: Embedder) -> None:
     ]
     samples = held_out(embedder.embed, pairs)
     assert [s.close for s in samples] == [False, True]
+
+
+def test_a_grown_history_is_refitted_in_the_background(
+    store: Store, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(calibration, "REFIT_MIN_NEW", 4)
+    for i in range(3):
+        at = T0 + timedelta(hours=i)
+        store.messages.record(event(f"q{i}", "thanks!", at=at))
+        store.messages.record(
+            event(f"a{i}", "anytime 🙂", sender="me", from_owner=True, at=at + timedelta(minutes=1))
+        )
+    calibrations = Calibrations(store, embedder)
+    assert calibrations.due()
+    assert calibrations.refresh_in_background()
+    assert not calibrations.refresh_in_background()  # looked just now: not again yet
+    deadline = time.monotonic() + 30
+    while not store.state.get(calibration.STATE_KEY) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with calibrations._fitting:  # the refit has finished
+        assert calibrations.current().messages == store.messages.highest_id()
+    assert not calibrations.due()
