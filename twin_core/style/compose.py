@@ -139,7 +139,7 @@ def prepare(
         examples=examples,
         recent=recent[-RECENT_TURNS:],
         incoming=incoming,
-        relationship=" ".join(known.relationship),
+        relationship=" ".join(known.relationship) or _acquainted(settings, contact, profile),
         style=profile.instructions(),
         moments=moments,
         notes=[
@@ -148,6 +148,16 @@ def prepare(
         ],
     )
     return Prepared(prompt, examples, incoming, profile, choice, calibration, known)
+
+
+def _acquainted(settings: ComposeSettings, contact: Contact, profile: StyleProfile) -> str:
+    """The relationship in one line while people memory has no figures for it yet."""
+    if not profile.messages:
+        return ""
+    return (
+        f"{settings.owner_name} and {contact.name} know each other: "
+        f"{settings.owner_name} has written {contact.name} {profile.messages} messages."
+    )
 
 
 def _moments(
