@@ -23,8 +23,13 @@ Printed, per set of conversations:
 * similarity (cosine, shipped embedder) of the draft to the real reply, next to a random
   earlier owner reply and the owner's most frequent reply, and the share "close"
   (cosine >= `offline.CLOSE`);
-* calibration: per confidence bucket, the drafts and the share close; how many the floor
-  suppressed (and how many of those would have been close).
+* calibration: per confidence bucket, the drafts and the share close, and the drafts at
+  or above the auto threshold with their share close; how many the floor suppressed
+  (and how many of those would have been close). Twice: through the global table, and
+  through each owner's own calibration (`twin_core.style.calibration`), fitted on that
+  owner's learn part alone with an inner time split (the responder drafts for the
+  later half of the learn pairs from the pairs before each) and applied to the held-out
+  drafts.
 
 `--learn` fits the responder's weights, floor and calibration table on the chosen
 conversations and prints them as the constants of `twin_core/style/offline.py`.
@@ -40,7 +45,7 @@ import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -59,12 +64,14 @@ from locomo_recall import load as load_locomo  # noqa: E402
 from twin_core.memory.embed import make_embedder  # noqa: E402
 from twin_core.memory.models import Message  # noqa: E402
 from twin_core.memory.text import terms  # noqa: E402
-from twin_core.style import offline  # noqa: E402
+from twin_core.style import calibration, offline  # noqa: E402
 from twin_core.style.pairing import refusal, reply_gaps, reply_window  # noqa: E402
 
 LEARN_SHARE = 0.7
 CANDIDATES = 10
 CONFIDENCE_BUCKETS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.01)
+AUTO = 0.8
+"""The default auto threshold (`settings.auto_confidence`)."""
 
 
 @dataclass
@@ -222,6 +229,9 @@ class Drafted:
     cosine: float
     suppressed: bool
     draft: str
+    own_confidence: float
+    """Through the owner's own calibration (`style.calibration`), fitted on their learn
+    part with an inner time split."""
 
 
 def run(
@@ -241,6 +251,7 @@ def run(
     selection = {"learned": 0, "bm25": 0, "embedding": 0, "asked": 0}
     authorship = {"drafts": [0, 0], "real": [0, 0]}
     similarity = {"draft": [], "random": [], "frequent": []}
+    fitted: Counter[str] = Counter()
     for owner in selected:
         train = [(a, r) for a, r in owner.pairs if r.sent_at < owner.split_at]
         test = [(a, r) for a, r in owner.pairs if a.sent_at >= owner.split_at]
@@ -255,6 +266,14 @@ def run(
         bm25 = Bm25(earlier_own)
         frequent = Counter(r.text for _, r in train).most_common(1)[0][0]
         candidates = [offline.Candidate(a.text, r.text, True, r.sent_at) for a, r in train]
+        own = calibration.fit(
+            calibration.held_out(
+                lambda texts: np.stack([vectors[t] for t in texts]),
+                [calibration.Pair(2, a.text, r.text, a.sent_at) for a, r in train],
+            ),
+            table,
+        )
+        fitted["own" if own.own else "global"] += 1
         messages = np.stack([vectors[c.their_text] for c in candidates])
         replies = np.stack([vectors[c.reply] for c in candidates])
         for asked, real in test:
@@ -277,6 +296,7 @@ def run(
                     cosine,
                     score < floor,
                     draft,
+                    own.confidence(score),
                 )
             )
             labels = (replies @ vectors[real.text] >= offline.CLOSE).astype(np.float64)
@@ -314,6 +334,7 @@ def run(
         "selection": selection,
         "authorship": authorship,
         "similarity": similarity,
+        "fitted": fitted,
         "rows": np.concatenate(learning_rows)
         if learning_rows
         else np.zeros((0, len(offline.FEATURES))),
@@ -379,16 +400,28 @@ def report(title: str, results: dict[str, Any], pairing: dict[str, Any], floor: 
         f"calibration: {len(drafted)} situations, {len(suppressed)} suppressed by the floor "
         f"{floor} ({sum(d.close for d in suppressed)} of them would have been close)"
     )
+    print("global table:")
+    _buckets(shown, lambda d: d.confidence)
+    fitted = results["fitted"]
+    print(
+        f"per-owner calibration (fitted on each owner's learn part, inner time split): "
+        f"{fitted['own']} owners with their own table, {fitted['global']} on the global "
+        f"one (fewer than {calibration.MIN_SAMPLES} inner held-out drafts)"
+    )
+    _buckets(shown, lambda d: d.own_confidence)
+
+
+def _buckets(shown: Sequence[Drafted], confidence: Callable[[Drafted], float]) -> None:
     for low, high in itertools.pairwise(CONFIDENCE_BUCKETS):
-        bucket = [d for d in shown if low <= d.confidence < high]
+        bucket = [d for d in shown if low <= confidence(d) < high]
         if bucket:
             print(
                 f"  confidence {low:.1f}-{min(high, 1.0):.1f}: {len(bucket)} drafts, close "
                 f"{sum(d.close for d in bucket) / len(bucket):.1%}"
             )
-    auto = [d for d in shown if d.confidence >= 0.8]
+    auto = [d for d in shown if confidence(d) >= AUTO]
     print(
-        f"  at or above the auto threshold 0.8: {len(auto)} drafts, close "
+        f"  at or above the auto threshold {AUTO}: {len(auto)} drafts, close "
         + (f"{sum(d.close for d in auto) / len(auto):.1%}" if auto else "n/a")
     )
 

@@ -18,6 +18,7 @@ from twin_core.memory.embed import make_embedder
 from twin_core.memory.recall import Recall
 from twin_core.memory.store.audit import describe
 from twin_core.memory.text import shorten
+from twin_core.style.calibration import Calibrations
 
 
 def register(app: typer.Typer) -> None:
@@ -130,13 +131,15 @@ def reindex(ctx: typer.Context, home: HomeOption = None) -> None:
         with indexing_bar("reindexing", Console(stderr=True)) as progress:
             indexed = index.rebuild(progress)
         optimize_if_large(index, indexed)
+        # The responder's scores come from the embedder: its confidence is fitted again.
+        calibration = Calibrations(store, embedder).refit()
     finally:
         index.close()
         store.close()
     echo(
         ctx,
         f"indexed {indexed} messages with {embedder.name} into {settings.index_location} "
-        f"in {time.perf_counter() - started:.1f} s",
+        f"in {time.perf_counter() - started:.1f} s; draft confidence: {calibration.describe()}",
     )
 
 

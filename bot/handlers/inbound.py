@@ -52,6 +52,7 @@ from twin_core.memory.models import (
 )
 from twin_core.memory.store import SYSTEM_ACTOR, TWIN_ACTOR, Recorded
 from twin_core.memory.text import shorten
+from twin_core.style.calibration import Calibrations
 from twin_core.style.compose import ComposeSettings, NoDraft, Prepared, Proposal, compose, prepare
 from twin_core.style.llm import ModelError
 from twin_core.style.queries import StyleQueries
@@ -113,6 +114,9 @@ class InboundProcessor:
         self._released = asyncio.Event()
         self._released.set()
         self.queries = StyleQueries(services.store)
+        self.calibrations = Calibrations(services.store, services.memory.recall_index.embedder)
+        """The offline responder's confidence fitted on the owner's own history, refitted
+        in the background as the history grows (an import, weeks of chat)."""
         self.decider = Decider(
             services.store,
             owner_name=services.settings.owner_name,
@@ -360,8 +364,14 @@ class InboundProcessor:
                     f"{contact.name} wrote again; a new draft answers everything unanswered",
                     draft_id=draft.id,
                 )
+        self.calibrations.refresh_in_background()
         prepared = prepare(
-            self.services.memory, contact, burst, self.compose_settings, queries=self.queries
+            self.services.memory,
+            contact,
+            burst,
+            self.compose_settings,
+            queries=self.queries,
+            calibration=self.calibrations.current(),
         )
         others = list(self.queries.names().values())
         same = None

@@ -1,19 +1,21 @@
 """compose(): a draft reply in the owner's voice, with its confidence and its reasons.
 
 Everything that goes into the prompt for contact X comes from X's conversations (their
-messages and what the owner addressed to them) and from phatic exchanges
-(`style.examples`); a burst of messages ("hey" / "are you free" / "tonight?") is
-answered as one."""
+messages and what the owner addressed to them, people memory's facts and promises said
+there: `memory.people.context`) and from phatic exchanges (`style.examples`); a burst
+of messages ("hey" / "are you free" / "tonight?") is answered as one."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from twin_core.memory.models import Contact, Message
+from twin_core.memory.people.context import DraftContext, draft_context
 from twin_core.memory.recall import RecallError
 from twin_core.memory.service import Memory
 from twin_core.memory.text import shorten
 from twin_core.style import offline
+from twin_core.style.calibration import GLOBAL, OwnerCalibration
 from twin_core.style.examples import Example, select_examples
 from twin_core.style.llm import LOCAL_MODEL, LOCAL_PROVIDER, BudgetExceeded, SpendLedger, complete
 from twin_core.style.postprocess import enforce
@@ -82,6 +84,10 @@ class Prepared:
     choice: offline.Choice
     """The offline responder's pick among the examples (also the fallback when a
     configured model is over its daily budget)."""
+    calibration: OwnerCalibration = GLOBAL
+    known: DraftContext = field(default_factory=DraftContext)
+    """People memory for this contact: the relationship, their facts, open promises
+    (`memory.people.context`, only what was said in their own conversations)."""
 
 
 def is_local(model: str) -> bool:
@@ -95,9 +101,11 @@ def prepare(
     settings: ComposeSettings,
     *,
     queries: StyleQueries | None = None,
+    calibration: OwnerCalibration = GLOBAL,
 ) -> Prepared:
     """The prompt for a reply to `burst` (the contact's unanswered messages, oldest
-    first), the examples in it, the profile and the offline responder's pick.
+    first), the examples in it, the profile and the offline responder's pick, whose
+    confidence comes from `calibration` (the owner's own, `style.calibration`).
     Blocking: SQL, the index and the embedder."""
     assert contact.id is not None and burst
     queries = queries or StyleQueries(memory.store)
@@ -111,7 +119,8 @@ def prepare(
         offline.Candidate(e.their_text, e.reply, e.same_contact, e.sent_at) for e in examples
     ]
     choice = offline.choose(
-        offline.rank(memory.recall_index.embedder, incoming, candidates, now=last.sent_at)
+        offline.rank(memory.recall_index.embedder, incoming, candidates, now=last.sent_at),
+        confidence_of=calibration.confidence,
     )
     recent = [
         Turn("you" if m.from_owner else contact.name, m.text[:2000])
@@ -120,26 +129,35 @@ def prepare(
         )
         if m.id not in answering
     ]
+    known = draft_context(memory.store, contact, owner=settings.owner_name, now=last.sent_at)
     moments: list[Turn] = []
-    relationship = ""
     if not is_local(settings.model):
         moments = _moments(memory, queries, contact, incoming, answering, recent)
-        if profile.messages:
-            relationship = (
-                f"{settings.owner_name} and {contact.name} know each other: "
-                f"{settings.owner_name} has written {contact.name} {profile.messages} messages."
-            )
     prompt = build_prompt(
         owner=settings.owner_name,
         contact=contact.name,
         examples=examples,
         recent=recent[-RECENT_TURNS:],
         incoming=incoming,
-        relationship=relationship,
+        relationship=" ".join(known.relationship) or _acquainted(settings, contact, profile),
         style=profile.instructions(),
         moments=moments,
+        notes=[
+            *known.facts,
+            *(f"open promise, {p.line(settings.owner_name, contact.name)}" for p in known.promises),
+        ],
     )
-    return Prepared(prompt, examples, incoming, profile, choice)
+    return Prepared(prompt, examples, incoming, profile, choice, calibration, known)
+
+
+def _acquainted(settings: ComposeSettings, contact: Contact, profile: StyleProfile) -> str:
+    """The relationship in one line while people memory has no figures for it yet."""
+    if not profile.messages:
+        return ""
+    return (
+        f"{settings.owner_name} and {contact.name} know each other: "
+        f"{settings.owner_name} has written {contact.name} {profile.messages} messages."
+    )
 
 
 def _moments(
@@ -260,8 +278,9 @@ def _offline(prepared: Prepared, contact: Contact, model: str, why: str = "") ->
     reasons.append(
         # Not the card's confidence (decide combines this with the rest): its own name.
         f"match {confidence:.2f}: the share of drafts matched this well that were close to "
-        "what the owner really sent, on held-out history"
+        f"what the owner really sent, on held-out history ({prepared.calibration.describe()})"
     )
+    reasons.extend(f"open promise, {p.line('you', contact.name)}" for p in prepared.known.promises)
     reasons.append("offline responder: it reuses your past replies and writes nothing new")
     if why:
         reasons.append(why)

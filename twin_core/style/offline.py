@@ -21,7 +21,8 @@ The weights, the floor and the calibration table are learned by
 docs/BENCHMARKS.md are for conversations 6-10, which were not used). `score` is a
 logistic model's probability that the reply is close to what the owner will really
 send (cosine of the two at least `CLOSE`); `confidence` maps it through the table
-measured on held-out history.
+measured on held-out history, or through the owner's own table fitted on their
+history (`style.calibration`) once there is enough of it.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import itertools
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -211,12 +212,19 @@ def _embedded(embedder: Embedder, texts: list[str]) -> NDArray[np.float32]:
     return np.stack([found[t] for t in texts])  # type: ignore[misc]
 
 
-def choose(ranked: Sequence[Ranked], *, floor: float = FLOOR) -> Choice:
-    """The reply to offer, or none when the best is below the floor."""
+def choose(
+    ranked: Sequence[Ranked],
+    *,
+    floor: float = FLOOR,
+    confidence_of: Callable[[float], float] = calibrated,
+) -> Choice:
+    """The reply to offer, or none when the best is below the floor; `confidence_of`
+    maps the score to a confidence (the owner's own calibration, `style.calibration`,
+    else the global table)."""
     if not ranked:
         return Choice("", 0.0, 0.0, None)
     best = ranked[0]
-    confidence = round(calibrated(best.score), 2)
+    confidence = round(confidence_of(best.score), 2)
     if best.score < floor:
         return Choice("", best.score, confidence, best)
     return Choice(best.candidate.reply, best.score, confidence, best)

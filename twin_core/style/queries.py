@@ -302,13 +302,19 @@ class StyleQueries:
         return [m for m in history if self.addressed_to(m, contact_id)][-limit:]
 
     def exchanges_with(
-        self, contact_id: ContactId, *, limit: int, exclude: set[MessageId]
+        self,
+        contact_id: ContactId,
+        *,
+        limit: int,
+        exclude: set[MessageId],
+        read: int = EXCHANGES_READ,
     ) -> list[tuple[Message, Message]]:
         """The latest (their message, the owner's answer) pairs with this contact, in
-        their one-to-one conversations, oldest first."""
+        their one-to-one conversations (the latest `read` messages of each), oldest
+        first."""
         found: list[tuple[Message, Message]] = []
         for conversation_id in self.store.conversations.with_contact(contact_id):
-            history = self.store.messages.in_conversation(conversation_id, limit=EXCHANGES_READ)
+            history = self.store.messages.in_conversation(conversation_id, limit=read)
             window = self.reply_window(conversation_id)
             for index, earlier in enumerate(history):
                 if (
