@@ -44,19 +44,19 @@ class CardChannel(TimedChannel):
 
     def __init__(self) -> None:
         super().__init__()
-        self.sent = asyncio.Event()
+        self.arrived = asyncio.Event()
 
     async def send(self, message: OutboundMessage) -> ExternalId:
         sent = await super().send(message)
-        self.sent.set()
+        self.arrived.set()
         return sent
 
     async def card(self, number: int) -> float:
         """When the `number`th draft card (from 0) arrived, waiting for it if need be."""
         async with asyncio.timeout(CARD_TIMEOUT_S):
             while len(self.cards) <= number:
-                self.sent.clear()
-                await self.sent.wait()
+                self.arrived.clear()
+                await self.arrived.wait()
         return self.cards[number][0]
 
 
