@@ -2,15 +2,20 @@
 
     .venv/bin/python benchmarks/edge_memory.py VARIANT POINTS [OPTIMIZE_EVERY]
 
-VARIANT is a name made of flags: `base` (the index as `EdgeVectorIndex` builds it
-today), `nowal` (no write-ahead log: durable at `flush()`), `colddense` / `coldsparse`
-(original vectors / sparse index placed `Memory.Cold`), `seg` (segments capped at
-`SEGKB` kilobytes, default 200000), `noopt` (stop before the final optimize). With
-OPTIMIZE_EVERY, `optimize()` runs after every that many points (an index kept optimized
-as it grows, instead of once at the end). Points are random unit 384-d vectors with 25
-random sparse terms and the payload recall writes. Printed per phase: seconds, resident
-memory (anonymous / file-backed) at its end and its peak, query p50, and the disk used
-(allocated blocks, not apparent sizes: the WAL's and storage's files are preallocated).
+VARIANT is a name made of flags: `base` (the index as `EdgeVectorIndex` built it
+before issue 16), `nowal` (no write-ahead log: durable at `flush()`), `colddense` /
+`coldsparse` (original vectors / sparse index placed `Memory.Cold`), `mapped` (nothing
+of the immutable segments on the heap: int8 copies, sparse index and HNSW graph
+`Memory.Cached`, original vectors, payload, payload indexes and id tracker
+`Memory.Cold`), `nopayhnsw` (no per-value HNSW links for the payload indexes but
+`contact_id`'s), `seg` (segments capped at `SEGKB` kilobytes, default 200000), `noopt`
+(stop before the final optimize). With OPTIMIZE_EVERY, `optimize()` runs after every
+that many points (an index kept optimized as it grows, instead of once at the end).
+Points are random unit 384-d vectors with 25 random sparse terms and the payload recall
+writes. Printed per phase: seconds, resident memory (anonymous / file-backed) at its end
+and its peak; then query p50 and p95 (unscoped, and scoped to one of 500 contacts) and
+the disk used (allocated blocks, not apparent sizes: the WAL's and storage's files are
+preallocated).
 """
 
 from __future__ import annotations
@@ -60,6 +65,18 @@ def main() -> int:
     quantization: dict[str, Any] = {"type": q.ScalarType.Int8, "always_ram": True}
     sparse: dict[str, Any] = {"modifier": q.Modifier.Idf}
     config: dict[str, Any] = {}
+    field_memory: dict[str, Any] = {}
+    if "mapped" in variant:
+        dense["memory"] = q.Memory.Cold
+        quantization = {"type": q.ScalarType.Int8, "memory": q.Memory.Cached}
+        sparse["memory"] = q.Memory.Cached
+        config["hnsw_config"] = q.HnswIndexConfig(
+            m=16, ef_construct=100, full_scan_threshold=10_000, memory=q.Memory.Cached
+        )
+        config["payload_memory"] = q.Memory.Cold
+        config["id_tracker_memory"] = q.Memory.Cold
+        field_memory["memory"] = q.Memory.Cold
+    graph = "nopayhnsw" not in variant
     if "colddense" in variant:
         dense["memory"] = q.Memory.Cold
     if "coldsparse" in variant:
@@ -79,10 +96,18 @@ def main() -> int:
         ),
     )
     for field, schema in (
-        ("contact_id", q.IntegerIndexParams(lookup=True, range=False)),
-        ("conversation_id", q.IntegerIndexParams(lookup=True, range=False)),
-        ("sent_at", q.IntegerIndexParams(lookup=False, range=True, is_principal=True)),
-        ("channel", q.PayloadSchemaType.Keyword),
+        ("contact_id", q.IntegerIndexParams(lookup=True, range=False, **field_memory)),
+        (
+            "conversation_id",
+            q.IntegerIndexParams(lookup=True, range=False, enable_hnsw=graph, **field_memory),
+        ),
+        (
+            "sent_at",
+            q.IntegerIndexParams(
+                lookup=False, range=True, is_principal=True, enable_hnsw=graph, **field_memory
+            ),
+        ),
+        ("channel", q.KeywordIndexParams(enable_hnsw=graph, **field_memory)),
     ):
         shard.update(q.UpdateOperation.create_field_index(field, schema))
     rng = np.random.default_rng(1)
@@ -120,19 +145,24 @@ def main() -> int:
         shard.optimize()
         print(variant, "optimize", round(time.time() - upserted, 1), "s", memory(), "peak", peak)
         query = rng.standard_normal(384).astype(np.float32).tolist()
-        times = []
-        for _ in range(50):
-            began = time.perf_counter()
-            shard.query(
-                q.QueryRequest(
-                    limit=10,
-                    query=q.Query.Nearest(query, "dense"),
-                    with_payload=False,
-                    with_vector=False,
+        scoped = q.Filter(must=[q.FieldCondition(key="contact_id", match=q.MatchAny([7]))])
+        for name, flt in (("unscoped", None), ("scoped", scoped)):
+            times = []
+            for _ in range(100):
+                began = time.perf_counter()
+                shard.query(
+                    q.QueryRequest(
+                        limit=10,
+                        query=q.Query.Nearest(query, "dense"),
+                        filter=flt,
+                        with_payload=False,
+                        with_vector=False,
+                    )
                 )
-            )
-            times.append(time.perf_counter() - began)
-        print(variant, "query p50 ms", round(1000 * sorted(times)[25], 2))
+                times.append(time.perf_counter() - began)
+            times.sort()
+            p50, p95 = 1000 * times[50], 1000 * times[95]
+            print(variant, name, f"query p50 {p50:.2f} ms, p95 {p95:.2f} ms")
     done.set()
     sizes: collections.Counter[str] = collections.Counter()
     for path in folder.rglob("*"):

@@ -119,7 +119,8 @@ class _NoDelivery:
 
 def reindex(ctx: typer.Context, home: HomeOption = None) -> None:
     """Rebuild recall's vector index from the message store (after changing the embedder,
-    or when the index folder was lost)."""
+    or when the index folder was lost). Interrupted (Ctrl-C), it resumes where it stopped
+    when run again."""
     settings = settings_of(ctx, home)
     store = open_store(settings)
     embedder = make_embedder(settings.embedder)

@@ -223,6 +223,61 @@ def test_twin_reindex_rebuilds_a_deleted_index(cli: Cli, tmp_path: Path) -> None
     assert found.exit_code == 0 and "lemon pasta" in found.stdout
 
 
+class CountingEmbedder:
+    """The shipped model, with a record of every text it was asked to embed."""
+
+    def __init__(self, model: Embedder) -> None:
+        self.model = model
+        self.name, self.dimension = model.name, model.dimension
+        self.texts: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        self.texts.extend(texts)
+        return self.model.embed(texts)
+
+    async def aembed(self, texts: Sequence[str]) -> Vectors:
+        return await asyncio.to_thread(self.embed, texts)
+
+
+class Interrupted(Exception):
+    """Stands for Ctrl-C in the middle of `twin reindex`."""
+
+
+def test_an_interrupted_rebuild_resumes_without_redoing_finished_batches(
+    memory: Memory, tmp_path: Path
+) -> None:
+    total = memory.store.messages.count()
+    memory.close()
+    counting = CountingEmbedder(memory.recall_index.embedder)
+
+    def fresh() -> Recall:
+        return Recall(memory.store, None, counting, owner_name="Sam", location=tmp_path / "index")
+
+    def interrupt(done: int, total: int) -> None:
+        raise Interrupted
+
+    first = fresh()
+    with pytest.raises(Interrupted):
+        first.rebuild(interrupt, batch=8)  # stops once the first batch is in
+    first.close()
+    assert counting.texts and not any("lemon cake" in t for t in counting.texts)
+    counting.texts.clear()
+
+    resumed = fresh()
+    assert resumed.rebuild(batch=8) == total - 8
+    # The first batch's opening turns are far from anything new: not embedded again
+    # (its last ones are, as the context of the turns after them).
+    assert not any("watch the game" in t for t in counting.texts)
+    assert any("lemon cake" in t for t in counting.texts)
+    assert ids(resumed.recall("did you see the match yesterday", limit=1)) == ["c0"]
+    resumed.close()
+
+    # A finished rebuild is not resumed: asked again, it starts over.
+    again = fresh()
+    assert again.rebuild(batch=8) == total
+    again.close()
+
+
 def test_merged_contacts_are_found_under_the_contact_they_joined(tmp_path: Path) -> None:
     memory = Memory.open(Store.open(f"sqlite:///{tmp_path}/m.db"), tmp_path / "index")
     try:

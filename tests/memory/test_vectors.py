@@ -5,6 +5,7 @@ the sparse encoders kept for comparison (benchmarks/sparse_encoders.py)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from collections.abc import Iterator
@@ -390,6 +391,28 @@ def test_edge_rebuilds_after_an_interrupted_build(tmp_path: Path, spec: IndexSpe
         EdgeVectorIndex.open(tmp_path / "v", spec)
     with EdgeVectorIndex.open(tmp_path / "v", spec, create=True) as rebuilt:
         assert rebuilt.count() == 0
+
+
+def test_edge_keeps_finished_segments_off_the_heap(
+    tmp_path: Path, spec: IndexSpec, messages: list[IndexedMessage], embedder: OnnxEmbedder
+) -> None:
+    """Memory stays flat as the history grows: what an optimization builds (int8 copies,
+    sparse index, graph) is memory-mapped, and vectors, payload and its indexes are read
+    from disk, in the configuration the engine keeps with the shard."""
+    with EdgeVectorIndex.open(tmp_path / "v", spec, create=True) as index:
+        index.upsert(messages)
+        index.optimize()
+    config = json.loads((tmp_path / "v" / "shard" / "edge_config.json").read_text())
+    dense = config["vectors"]["dense"]
+    assert dense["memory"] == "cold"
+    assert dense["quantization_config"]["scalar"]["memory"] == "cached"
+    assert config["sparse_vectors"]["sparse"]["memory"] == "cached"
+    assert config["hnsw_config"]["memory"] == "cached"
+    assert config["payload_memory"] == config["id_tracker_memory"] == "cold"
+    with EdgeVectorIndex.open(tmp_path / "v", spec) as reopened:
+        assert reopened.count() == len(messages)
+        (query,) = embedder.embed(["which city is her sibling relocating to?"])
+        assert ids(dense_hits(reopened, query, limit=3))[0] == 2
 
 
 def test_open_vector_index_picks_edge_for_a_folder(tmp_path: Path, spec: IndexSpec) -> None:

@@ -31,7 +31,13 @@ from twin_core.memory.index import (
     recreate_vector_index,
 )
 from twin_core.memory.recall.explain import hits
-from twin_core.memory.recall.indexer import STATE_KEY, Indexer, IndexState, index_spec
+from twin_core.memory.recall.indexer import (
+    REBUILD_KEY,
+    STATE_KEY,
+    Indexer,
+    IndexState,
+    index_spec,
+)
 from twin_core.memory.recall.queries import MessageFacts, RecallQueries
 from twin_core.memory.recall.ranking import Ranker
 from twin_core.memory.recall.results import (
@@ -196,20 +202,46 @@ class Recall:
             return 0
         return self.indexer.catch_up(progress, batch=batch, wait=wait)
 
-    def rebuild(self, progress: Progress | None = None) -> int:
+    def rebuild(self, progress: Progress | None = None, *, batch: int = 5_000) -> int:
         """Throw the index away and index every stored message again (after a model
-        change, or when the index was lost). Returns how many messages were indexed."""
+        change, or when the index was lost). Returns how many messages were indexed.
+
+        A rebuild that was interrupted (Ctrl-C, a crash) is resumed, not started over:
+        every finished batch is durable and recorded (`Indexer.catch_up`), so only the
+        messages after the last one are read, embedded and written."""
         if self.location is None:
             raise RecallError("this recall has no index location to rebuild")
         self.close()
-        index = recreate_vector_index(self.location, self.spec)
+        unfinished = self._unfinished_rebuild()
+        if unfinished is not None:
+            log.info("resuming the interrupted rebuild of %s", self.location)
+            self.indexer = self._indexer_for(unfinished)  # resumes from its recorded state
+        else:
+            index = recreate_vector_index(self.location, self.spec)
+            if self.indexer is None:
+                self.indexer = self._indexer_for(index)
+            self.indexer.restart(index)
         self.problem = None
-        if self.indexer is None:
-            self.indexer = Indexer(
-                self.store, index, self.embedder, self.encoder, self.tuning, self.speakers
-            )
-        self.indexer.restart(index)
-        return self.indexer.catch_up(progress, batch=5_000)
+        return self.indexer.catch_up(progress, batch=batch)
+
+    def _unfinished_rebuild(self) -> VectorIndex | None:
+        """The index at `location` when it is a rebuild begun and not finished, for this
+        embedder and tuning; None when there is none to resume."""
+        assert self.location is not None
+        under_way = self.store.state.get(REBUILD_KEY)
+        if not under_way:
+            return None
+        try:
+            index = open_vector_index(self.location, self.spec)
+        except VectorIndexError:
+            return None  # gone, or built for another model: start over
+        if index.index_id != under_way:
+            index.close()
+            return None
+        return index
+
+    def _indexer_for(self, index: VectorIndex) -> Indexer:
+        return Indexer(self.store, index, self.embedder, self.encoder, self.tuning, self.speakers)
 
     def optimize(self) -> None:
         """Build the index's search structures after a bulk load (see `VectorIndex`)."""

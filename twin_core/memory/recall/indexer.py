@@ -42,6 +42,9 @@ from twin_core.memory.text import terms
 from twin_core.types import ContactId
 
 STATE_KEY = "recall.index"
+REBUILD_KEY = "recall.rebuilding"
+"""The id of an index build that `restart()` began and no catch-up has finished yet: an
+interrupted rebuild, which `twin reindex` resumes instead of starting over."""
 VECTOR_CACHE = 20_000
 """Own vectors of recent messages kept, so a neighbour's context needs no new embedding."""
 OPTIMIZE_EVERY = 100_000
@@ -123,6 +126,11 @@ class Indexer:
     def indexed_to(self) -> int:
         return self.state.indexed_to
 
+    @property
+    def rebuilding(self) -> bool:
+        """This index is a rebuild that was begun and not finished (interrupted)."""
+        return self.store.state.get(REBUILD_KEY) == self.index.index_id
+
     def pending(self) -> int:
         """Messages stored but not yet indexed."""
         return self.store.messages.count(after=self.state.indexed_to)
@@ -152,18 +160,22 @@ class Indexer:
                 done += self._index_chunk(chunk)
                 if progress:
                     progress(done, max(total, done))
+            if self.rebuilding:
+                self.store.state.set(REBUILD_KEY, "")  # everything is in: finished
             return done
         finally:
             self._busy.release()
 
     def restart(self, index: VectorIndex) -> None:
-        """Fill `index` (just built, empty) from the first message on."""
+        """Fill `index` (just built, empty) from the first message on, marked as a
+        rebuild under way until a catch-up reaches the last message."""
         with self._busy:
             self.index = index
             self._vectors.clear()
             self._since_optimize = 0
             self.state = IndexState(index.index_id, 0)
             self.state.save(self.store)
+            self.store.state.set(REBUILD_KEY, index.index_id)
 
     def refile_contact(self, contact_id: ContactId, batch: int = 1_000) -> int:
         """Index again every message in the conversations of `contact_id`, so points
