@@ -37,16 +37,22 @@ def _said_with(contact_id: ContactId) -> Any:
     )
 
 
+def _said_in_their_chats(statement: Any, message_id: Any, contact_id: ContactId) -> Any:
+    """`statement` kept to rows whose source message (`message_id`) passes `_said_with`."""
+    return (
+        statement.join(Message, col(Message.id) == col(message_id))
+        .join(Conversation, col(Conversation.id) == col(Message.conversation_id))
+        .where(_said_with(contact_id))
+    )
+
+
 def facts_for_draft(store: Store, contact_id: ContactId) -> list[Fact]:
     """The facts that still hold, said in `contact_id`'s own conversations."""
     with store.database.session() as session:
         rows = session.exec(
-            select(Fact)
-            .join(Message, col(Message.id) == col(Fact.message_id))
-            .join(Conversation, col(Conversation.id) == col(Message.conversation_id))
+            _said_in_their_chats(select(Fact), Fact.message_id, contact_id)
             .where(Fact.contact_id == contact_id)
             .where(col(Fact.valid_until).is_(None))
-            .where(_said_with(contact_id))
             .order_by(col(Fact.stated_at).desc())
         )
         return list(rows)
@@ -57,12 +63,9 @@ def promises_for_draft(store: Store, contact_id: ContactId) -> list[Commitment]:
     conversations, oldest first."""
     with store.database.session() as session:
         rows = session.exec(
-            select(Commitment)
-            .join(Message, col(Message.id) == col(Commitment.message_id))
-            .join(Conversation, col(Conversation.id) == col(Message.conversation_id))
+            _said_in_their_chats(select(Commitment), Commitment.message_id, contact_id)
             .where(Commitment.contact_id == contact_id)
             .where(Commitment.status == CommitmentStatus.OPEN)
-            .where(_said_with(contact_id))
             .order_by(col(Commitment.made_at))
         )
         return list(rows)
