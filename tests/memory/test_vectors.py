@@ -367,9 +367,14 @@ def test_both_engines_score_alike(
         words = sparse.encode_query("the billing report tonight")
         on_edge = edge.query_hybrid(query, words, limit=12)
         on_local = local.query_hybrid(query, words, limit=12)
-        for a, b in ((on_edge.dense, on_local.dense), (on_edge.sparse, on_local.sparse)):
+        # The embedded index keeps 8-bit codes of the dense vectors (TurboQuant), the
+        # local client floats: the same order, scores within a few thousandths.
+        for a, b, atol in (
+            (on_edge.dense, on_local.dense, 5e-3),
+            (on_edge.sparse, on_local.sparse, 1e-4),
+        ):
             assert [h.message_id for h in a] == [h.message_id for h in b]
-            np.testing.assert_allclose([h.score for h in a], [h.score for h in b], atol=1e-4)
+            np.testing.assert_allclose([h.score for h in a], [h.score for h in b], atol=atol)
     client.close()
 
 
@@ -396,16 +401,17 @@ def test_edge_rebuilds_after_an_interrupted_build(tmp_path: Path, spec: IndexSpe
 def test_edge_keeps_finished_segments_off_the_heap(
     tmp_path: Path, spec: IndexSpec, messages: list[IndexedMessage], embedder: OnnxEmbedder
 ) -> None:
-    """Memory stays flat as the history grows: what an optimization builds (int8 copies,
-    sparse index, graph) is memory-mapped, and vectors, payload and its indexes are read
-    from disk, in the configuration the engine keeps with the shard."""
+    """Memory stays flat and the disk small as the history grows: the dense vectors are
+    kept once, as 8-bit TurboQuant codes (no float originals beside int8 copies), and
+    they, the sparse index and the graph are memory-mapped; payload and its indexes are
+    read from disk; in the configuration the engine keeps with the shard."""
     with EdgeVectorIndex.open(tmp_path / "v", spec, create=True) as index:
         index.upsert(messages)
         index.optimize()
     config = json.loads((tmp_path / "v" / "shard" / "edge_config.json").read_text())
     dense = config["vectors"]["dense"]
-    assert dense["memory"] == "cold"
-    assert dense["quantization_config"]["scalar"]["memory"] == "cached"
+    assert dense["memory"] == "cached"
+    assert dense["datatype"] == "turbo8" and dense.get("quantization_config") is None
     assert config["sparse_vectors"]["sparse"]["memory"] == "cached"
     assert config["hnsw_config"]["memory"] == "cached"
     assert config["payload_memory"] == config["id_tracker_memory"] == "cold"

@@ -116,8 +116,6 @@ class EdgeVectorIndex(_QdrantIndex):
             KeywordIndexParams,
             Memory,
             Modifier,
-            ScalarQuantizationConfig,
-            ScalarType,
             UpdateOperation,
             VectorStorageDatatype,
         )
@@ -129,22 +127,22 @@ class EdgeVectorIndex(_QdrantIndex):
         # an interrupted build (the manifest is written last).
         if shard_dir.exists():
             shutil.rmtree(shard_dir)
-        # float16 halves the disk, and int8 copies make both the graph build and the
-        # search several times faster (benchmarks/vector_index.py); results are rescored
-        # with the stored vectors, so ranking is unchanged in practice. Nothing of a
-        # finished segment lives on the heap (issue 16): the int8 copies, the sparse
-        # index and the graph are memory-mapped (`Cached`: the kernel keeps the pages it
-        # can and drops them under pressure), the float16 originals, payload, payload
-        # indexes and id tracker are read from disk when needed (`Cold`). Held in RAM,
-        # they grew with the history (1.3 KB per message, 2.8 GB peak at 1M).
+        # The dense vectors are stored once, as TurboQuant 8-bit codes (Qdrant's own
+        # primary-storage quantization: a rotation, then 8 bits a coordinate; the
+        # float originals are never kept). Against float16 originals plus int8 copies
+        # for search, this halves the dense part on disk (1,543 -> 780 B a point at
+        # 210k) and the graph builds in half the time, at the same top-10 agreement
+        # with exact search (docs/BENCHMARKS.md, issue 16). Nothing of a finished
+        # segment lives on the heap: the codes, the sparse index and the graph are
+        # memory-mapped (`Cached`: the kernel keeps the pages it can and drops them
+        # under pressure); payload, payload indexes and id tracker are read from disk
+        # when needed (`Cold`). Held in RAM, they grew with the history (1.3 KB per
+        # message, 2.8 GB peak at 1M).
         dense = EdgeVectorParams(
             size=spec.dimension,
             distance=Distance.Cosine,
-            datatype=VectorStorageDatatype.Float16,
-            quantization_config=ScalarQuantizationConfig(
-                type=ScalarType.Int8, memory=Memory.Cached
-            ),
-            memory=Memory.Cold,
+            datatype=VectorStorageDatatype.Turbo8,
+            memory=Memory.Cached,
         )
         # No write-ahead log: the index is derived from SQL, and the indexer flushes
         # before it records how far it got (`flush()`), so the log only doubled every
