@@ -319,3 +319,59 @@ def test_optimizing_after_a_bulk_load_keeps_every_answer(tmp_path: Path) -> None
     finally:
         memory.close()
         memory.store.close()
+
+
+def test_the_same_words_from_two_speakers_are_embedded_once_and_still_told_apart(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    counting = CountingEmbedder(embedder)
+    memory = Memory.open(
+        Store.open(f"sqlite:///{tmp_path}/s.db"), tmp_path / "index", embedder=counting
+    )
+    try:
+        memory.record_many(
+            [
+                event("a", "sounds good", sender="alice", chat="a", at=T0),
+                event("o", "sounds good", sender="me", chat="a", from_owner=True, at=T0),
+                event("b", "sounds good", sender="bob", chat="b", at=T0 + timedelta(days=2)),
+            ]
+        )
+        memory.index()
+        assert counting.texts.count("sounds good") == 1  # one text, whoever said it
+        assert not any(": " in text for text in counting.texts)  # no "alice: sounds good"
+        # Who said it is still in the vector: asked as Bob, Bob's comes first.
+        dense = memory.recall_index.recall("bob: sounds good", mode="meaning", limit=3)
+        assert [h.message.external_id for h in dense][:1] == ["b"]
+    finally:
+        memory.close()
+        memory.store.close()
+
+
+def test_an_index_built_the_earlier_way_keeps_working_until_reindexed(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    from twin_core.memory.recall import Tuning
+
+    store = Store.open(f"sqlite:///{tmp_path}/e.db")
+    earlier = Memory.open(
+        store, tmp_path / "index", embedder=embedder, tuning=Tuning(speaker_weight=None)
+    )
+    earlier.record_many([event("p", "the plumber comes on Monday", sender="alice", at=T0)])
+    earlier.index()
+    earlier.close()
+
+    now = Memory.open(store, tmp_path / "index", embedder=embedder)
+    assert now.recall_index.problem is None  # opened as it was built, not refused
+    assert now.recall_index.tuning.speaker_weight is None
+    assert [h.message.external_id for h in now.recall("plumber monday")] == ["p"]
+    now.recall_index.rebuild()  # `twin reindex`: built the current way
+    assert now.recall_index.tuning.speaker_weight == Tuning().speaker_weight
+    now.close()
+
+    after = Memory.open(store, tmp_path / "index", embedder=embedder)
+    assert after.recall_index.rebuild_tuning is None
+    assert after.recall_index.index is not None
+    assert "speaker=" in after.recall_index.index.spec.embedder
+    assert [h.message.external_id for h in after.recall("plumber monday")] == ["p"]
+    after.close()
+    store.close()

@@ -14,6 +14,7 @@ parts, one concept each:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import UTC, tzinfo
 from pathlib import Path
@@ -22,6 +23,7 @@ from twin_core.memory.embed import Embedder
 from twin_core.memory.index import (
     REINDEX,
     ContextBm25Encoder,
+    IndexMismatchError,
     IndexSpec,
     IndexUnreachableError,
     Scope,
@@ -110,6 +112,8 @@ class Recall:
             related if related is not None else RelatedWords.shipped(),
             timezone,
         )
+        self.rebuild_tuning: Tuning | None = None
+        """The tuning a rebuild uses, when the open index was built another way."""
         self.problem = problem if index is None else None
         if index is None and self.problem is None:
             self.problem = f"there is no vector index. Run `{REINDEX}` to build it."
@@ -162,23 +166,30 @@ class Recall:
         ever_built = IndexState.load(store) is not None
         index: VectorIndex | None = None
         problem = None
+        opened = tuning
         try:
             index = open_vector_index(location, spec, create=not ever_built)
         except IndexUnreachableError:
             raise  # a setting to fix before anything can run
+        except IndexMismatchError as exc:
+            index, opened = _built_before(location, embedder, encoder, tuning)
+            problem = None if index is not None else str(exc)
         except VectorIndexError as exc:
             problem = str(exc)
-        return cls(
+        recall = cls(
             store,
             index,
             embedder,
             owner_name=owner_name,
-            tuning=tuning,
+            tuning=opened,
             encoder=encoder,
             location=location,
             problem=problem,
             timezone=timezone,
         )
+        if opened != tuning:
+            recall.rebuild_tuning = tuning
+        return recall
 
     def close(self) -> None:
         if self.index is not None:
@@ -212,6 +223,8 @@ class Recall:
         if self.location is None:
             raise RecallError("this recall has no index location to rebuild")
         self.close()
+        if self.rebuild_tuning is not None:  # an index built the earlier way: built anew now
+            self.tuning, self.rebuild_tuning = self.rebuild_tuning, None
         unfinished = self._unfinished_rebuild()
         if unfinished is not None:
             log.info("resuming the interrupted rebuild of %s", self.location)
@@ -327,3 +340,23 @@ class Recall:
                 "they are being indexed now (or run `twin reindex`)"
             )
         return hits(self.queries, self.speakers, query, ranked, context, related)
+
+
+def _built_before(
+    location: Path | str, embedder: Embedder, encoder: ContextBm25Encoder, tuning: Tuning
+) -> tuple[VectorIndex | None, Tuning]:
+    """An index built before the speaker's name was added to a message's vector (it
+    embedded "speaker: text"), opened as it was built: recall keeps working, and
+    `twin reindex` moves it to the current way when the owner chooses."""
+    if tuning.speaker_weight is None:
+        return None, tuning
+    before = dataclasses.replace(tuning, speaker_weight=None)
+    try:
+        index = open_vector_index(location, index_spec(embedder, encoder, before))
+    except VectorIndexError:
+        return None, tuning
+    log.info(
+        "the vector index at %s embeds speakers the earlier way; `twin reindex` updates it",
+        location,
+    )
+    return index, before

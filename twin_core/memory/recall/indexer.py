@@ -1,10 +1,10 @@
 """Indexing for recall: SQL is the truth, the vector index follows it.
 
 Every text message is in the vector index twice over: a dense vector (the embedder's,
-of "speaker: text", averaged with its neighbouring turns) and BM25 term weights (its
-words, its speaker, its month, and its neighbours' words at a lower weight), so a
-message is found by what it says and by what was said around it. The text itself stays
-in SQL; the index holds ids, vectors and filter fields.
+of its text plus its speaker's name, averaged with its neighbouring turns) and BM25
+term weights (its words, its speaker, its month, and its neighbours' words at a lower
+weight), so a message is found by what it says and by what was said around it. The
+text itself stays in SQL; the index holds ids, vectors and filter fields.
 
 `catch_up()` indexes every message whose id is above the highest one indexed so far
 (kept in the store's state, per index build), re-indexing the few older turns whose
@@ -51,6 +51,8 @@ OPTIMIZE_EVERY = 100_000
 """Points written since the last optimization after which the indexer optimizes, so a
 large import is indexed in bounded pieces (memory stays flat, and the owner never waits
 for one long optimization at the end)."""
+NAME_CACHE = 10_000
+"""Speakers' name vectors kept (`Tuning.speaker_weight`)."""
 MONTHS = [
     "january",
     "february",
@@ -113,6 +115,7 @@ class Indexer:
         self.tuning = tuning
         self.speakers = speakers
         self._vectors: OrderedDict[int, NDArray[np.float32]] = OrderedDict()
+        self._names: dict[str, NDArray[np.float32]] = {}
         self._busy = threading.Lock()
         self._since_optimize = 0
         state = IndexState.load(store)
@@ -288,11 +291,23 @@ class Indexer:
     def _raw_vectors(
         self, messages: list[Message], speakers: list[str]
     ) -> list[NDArray[np.float32]]:
-        """Each message's own vector ("speaker: text"), from the cache or the embedder."""
+        """Each message's own vector, from the cache or the embedder: what it says plus
+        `speaker_weight` times its speaker's name (or "speaker: text" embedded whole, for
+        an index built that way)."""
         missing = [i for i, m in enumerate(messages) if m.id not in self._vectors]
         if missing:
-            texts = [f"{speakers[i]}: {messages[i].text}" for i in missing]
-            computed = self.embedder.embed(texts)
+            weight = self.tuning.speaker_weight
+            if weight is None:
+                computed = self.embedder.embed(
+                    [f"{speakers[i]}: {messages[i].text}" for i in missing]
+                )
+            else:
+                # Each distinct text once: "ok" is one text whoever said it.
+                rows: dict[str, int] = {}
+                at = [rows.setdefault(messages[i].text, len(rows)) for i in missing]
+                computed = self.embedder.embed(list(rows))[at]
+                computed = computed + weight * self._name_vectors([speakers[i] for i in missing])
+                computed /= np.maximum(np.linalg.norm(computed, axis=1, keepdims=True), 1e-12)
             for i, row in zip(missing, computed, strict=True):
                 message_id = messages[i].id
                 assert message_id is not None
@@ -305,6 +320,15 @@ class Indexer:
         while len(self._vectors) > VECTOR_CACHE:
             self._vectors.popitem(last=False)
         return out
+
+    def _name_vectors(self, names: list[str]) -> NDArray[np.float32]:
+        """The speakers' name vectors, row for row; each name is embedded once."""
+        unknown = sorted({name for name in names if name not in self._names})
+        if unknown:
+            if len(self._names) + len(unknown) > NAME_CACHE:
+                self._names.clear()
+            self._names.update(zip(unknown, self.embedder.embed(unknown), strict=True))
+        return np.stack([self._names[name] for name in names])
 
 
 def sittings(span: Sequence[Message], gap_s: float) -> list[int]:
