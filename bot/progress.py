@@ -34,9 +34,9 @@ def optimize_if_large(
 
 @contextmanager
 def indexing_bar(
-    description: str = "indexing for recall", console: Console | None = None
+    description: str = "indexing for recall", console: Console | None = None, unit: str = "msg"
 ) -> Iterator[Callable[[int, int], None]]:
-    """Yields a `progress(done, total)` callback that draws a bar with messages/second."""
+    """Yields a `progress(done, total)` callback that draws a bar with `unit`s/second."""
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -50,6 +50,6 @@ def indexing_bar(
 
         def progress(done: int, total: int) -> None:
             rate = done / max(time.perf_counter() - started, 1e-9)
-            bar.update(task, completed=done, total=total or None, rate=f"{rate:,.0f} msg/s")
+            bar.update(task, completed=done, total=total or None, rate=f"{rate:,.0f} {unit}/s")
 
         yield progress

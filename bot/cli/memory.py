@@ -128,12 +128,15 @@ def reindex(ctx: typer.Context, home: HomeOption = None) -> None:
         store, None, embedder, owner_name=settings.owner_name, location=settings.index_location
     )
     started = time.perf_counter()
+    console = Console(stderr=True)
     try:
-        with indexing_bar("reindexing", Console(stderr=True)) as progress:
+        with indexing_bar("reindexing", console) as progress:
             indexed = index.rebuild(progress)
-        optimize_if_large(index, indexed)
-        # The responder's scores come from the embedder: its confidence is fitted again.
-        calibration = Calibrations(store, embedder).refit()
+        optimize_if_large(index, indexed, console)
+        # The responder's scores come from the embedder: its confidence is fitted again
+        # (the service `refit_calibration` runs, here in the foreground).
+        with indexing_bar("calibrating draft confidence", console, unit="drafts") as progress:
+            calibration = Calibrations(store, embedder).refit(progress)
     finally:
         index.close()
         store.close()
