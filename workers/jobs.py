@@ -172,6 +172,9 @@ class JobSpec:
     max_tries: int
     backoff_s: float = 5.0
     """The wait before try n+1 is `backoff_s * 2**(n-1)`, capped at `MAX_BACKOFF_S`."""
+    timeout_s: float | None = None
+    """How long one try may run on arq (None: arq's default, 300 s); a try cut short
+    is retried like a failed one. In the bot's own process tries are not timed."""
 
     @property
     def name(self) -> str:
@@ -189,6 +192,8 @@ JOBS: dict[str, JobSpec] = {
         JobSpec(send_draft, "bot", max_tries=1),
         JobSpec(index_backlog, "work", max_tries=5, backoff_s=10.0),
         JobSpec(extract_people, "work", max_tries=5, backoff_s=10.0),
-        JobSpec(refit_calibration, "work", max_tries=3, backoff_s=60.0),
+        # About a minute for 40,000 messages of 100 contacts, most of it embedding
+        # (docs/BENCHMARKS.md); a large owner on a busy machine needs more than 300 s.
+        JobSpec(refit_calibration, "work", max_tries=3, backoff_s=60.0, timeout_s=1800.0),
     )
 }

@@ -25,7 +25,7 @@ from twin_core.style import calibration
 from twin_core.style.calibration import Calibrations, OwnerCalibration
 from workers.jobs import JOBS, JobContext, JobUnavailable, refit_calibration
 from workers.queue import LocalJobQueue, queue_names
-from workers.settings import make_worker
+from workers.settings import arq_function, make_worker
 
 
 def refit_jobs(store: Store) -> list[ScheduledJob]:
@@ -49,6 +49,7 @@ def refit_early(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_refit_is_a_retried_channel_free_job() -> None:
     spec = JOBS["refit_calibration"]
     assert spec.queue == "work" and spec.max_tries > 1
+    assert arq_function(spec).timeout_s == spec.timeout_s == 1800  # not arq's 300 s
 
 
 async def test_the_job_fits_and_stores_the_table_once_per_history(
