@@ -101,7 +101,9 @@ def main() -> None:
         t_pairs = time.perf_counter() - t
         texts = sorted({x for p in pairs for x in (p.their_text, p.reply)})
         t = time.perf_counter()
-        made = dict(zip(texts, fresh._embed(texts), strict=True))
+        step = calibration.EMBED_BATCH
+        vectors = [fresh.embedder.embed(texts[i : i + step]) for i in range(0, len(texts), step)]
+        made = dict(zip(texts, np.concatenate(vectors), strict=True))
         t_embed = time.perf_counter() - t
 
         def embed(some: list[str]) -> NDArray[np.float32]:

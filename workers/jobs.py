@@ -145,13 +145,12 @@ async def refit_calibration(ctx: Mapping[str, Any]) -> str:
     started = time.perf_counter()
     last_report = [started]
 
-    def progress(done: int, total: int) -> None:
+    def progress(phase: str, done: int, total: int) -> None:
         now = time.perf_counter()
-        if now - last_report[0] >= 5 or (done >= total and now - started >= 5):
+        if now - last_report[0] >= 5:
             last_report[0] = now
-            log.info(
-                "style calibration: %s / %s drafts for your past replies", f"{done:,}", f"{total:,}"
-            )
+            what = "texts of your past replies" if phase == "embedding" else "held-out drafts"
+            log.info("style calibration: %s %s / %s %s", phase, f"{done:,}", f"{total:,}", what)
 
     def refit(stop: threading.Event) -> OwnerCalibration | None:
         return calibrations.refit_if_due(progress, stop)

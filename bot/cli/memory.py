@@ -13,7 +13,7 @@ from rich.console import Console
 from bot.app import open_memory, open_store
 from bot.cli.common import HomeOption, JsonOption, UserError, echo, emit_json, settings_of
 from bot.handlers.actions import OwnerActions, RecallAnswer
-from bot.progress import indexing_bar, optimize_if_large
+from bot.progress import indexing_bar, optimize_if_large, phased_bar
 from twin_core.memory.embed import make_embedder
 from twin_core.memory.recall import Recall
 from twin_core.memory.store.audit import describe
@@ -135,8 +135,9 @@ def reindex(ctx: typer.Context, home: HomeOption = None) -> None:
         optimize_if_large(index, indexed, console)
         # The responder's scores come from the embedder: its confidence is fitted again
         # (the service `refit_calibration` runs, here in the foreground).
-        with indexing_bar("calibrating draft confidence", console, unit="drafts") as progress:
-            calibration = Calibrations(store, embedder).refit(progress)
+        units = {"embedding": "texts", "drafting": "drafts"}
+        with phased_bar("calibrating draft confidence", units, console) as phased:
+            calibration = Calibrations(store, embedder).refit(phased)
     finally:
         index.close()
         store.close()

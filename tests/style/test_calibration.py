@@ -156,18 +156,39 @@ def test_looks_are_spaced_by_check_every_s(
     assert calibrations.time_to_check()
 
 
-def test_a_stopped_refit_stores_nothing(store: Store, embedder: Embedder) -> None:
+def test_a_refit_reports_its_progress_phase_by_phase(store: Store, embedder: Embedder) -> None:
+    record_thanks(store, 4)
+    seen: list[tuple[str, int, int]] = []
+    Calibrations(store, embedder).refit(lambda *step: seen.append(step))
+    # 2 distinct texts ("thanks!", "anytime 🙂"), then 2 held-out drafts
+    assert seen == [
+        ("embedding", 0, 2),
+        ("embedding", 2, 2),
+        ("drafting", 0, 2),
+        ("drafting", 2, 2),
+    ]
+
+
+@pytest.mark.parametrize("phase", ["embedding", "drafting"])
+def test_a_stopped_refit_stores_nothing(
+    store: Store, embedder: Embedder, monkeypatch: pytest.MonkeyPatch, phase: str
+) -> None:
+    """Stopped while embedding or while drafting: nothing stored (a look after every
+    text and every draft here)."""
+    monkeypatch.setattr(calibration, "EMBED_BATCH", 1)
+    monkeypatch.setattr(calibration, "PROGRESS_EVERY", 1)
     record_thanks(store, 4)
     stop = threading.Event()
-    seen: list[tuple[int, int]] = []
+    seen: list[tuple[str, int, int]] = []
 
-    def progress(done: int, total: int) -> None:
-        seen.append((done, total))
-        stop.set()  # asked to stop while drafting
+    def progress(at: str, done: int, total: int) -> None:
+        seen.append((at, done, total))
+        if at == phase:
+            stop.set()  # asked to stop now
 
     with pytest.raises(Stopped):
         Calibrations(store, embedder).refit(progress, stop)
-    assert seen[0] == (0, 2)  # 2 drafts: its next look is the last, before the write
+    assert seen[-1] == (phase, 0, 2)  # stopped at its next look
     assert store.state.get(calibration.STATE_KEY) == ""
     assert Calibrations(store, embedder).current() is calibration.GLOBAL
 

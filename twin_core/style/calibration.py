@@ -74,8 +74,12 @@ CHECK_EVERY_S = 600.0
 
 Embed = Callable[[list[str]], NDArray[np.float32]]
 """L2-normalized vectors of texts, one row each (the shipped embedder, or a cache)."""
-Progress = Callable[[int, int], None]
-"""`progress(done, total)`: held-out drafts made so far, of how many."""
+Progress = Callable[[str, int, int], None]
+"""`progress(phase, done, total)`: texts embedded so far (phase "embedding"), then
+held-out drafts made (phase "drafting"), of how many."""
+EMBED_BATCH = 256
+"""Texts embedded at once, between two progress reports (and two looks whether to stop):
+embedding is nearly all of a refit's time (docs/BENCHMARKS.md)."""
 PROGRESS_EVERY = 50
 """Drafts between two progress reports (and two looks whether to stop)."""
 
@@ -153,14 +157,14 @@ def held_out(
 ) -> list[Sample]:
     """Draft, with the offline responder, for every pair after the first `LEARN_SHARE`
     (the latest `MAX_HELD_OUT`), each from the pairs before it in time. Raises `Stopped`
-    when `stop` is set (looked at every `PROGRESS_EVERY` drafts)."""
+    when `stop` is set (looked at every `EMBED_BATCH` texts and `PROGRESS_EVERY` drafts)."""
     ordered = sorted(pairs, key=lambda p: p.sent_at)
     start = max(int(len(ordered) * LEARN_SHARE), 1, len(ordered) - MAX_HELD_OUT)
     if len(ordered) <= start:
         return []
     total = len(ordered) - start
     texts = sorted({t for p in ordered for t in (p.their_text, p.reply)})
-    rows = embed(texts)
+    rows = _embedded(embed, texts, progress, stop)
     vector = dict(zip(texts, rows, strict=True))
     messages = np.stack([vector[p.their_text] for p in ordered])
     replies = np.stack([vector[p.reply] for p in ordered])
@@ -171,7 +175,7 @@ def held_out(
         if (i - start) % PROGRESS_EVERY == 0:
             _check(stop)
             if progress is not None:
-                progress(i - start, total)
+                progress("drafting", i - start, total)
         target = ordered[i]
         situation = messages[:i] @ messages[i]
         own = np.flatnonzero(contacts[:i] == target.contact_id)
@@ -204,8 +208,22 @@ def held_out(
         cosine = float(replies[chosen[best]] @ replies[i])
         found.append(Sample(float(scored[best]), cosine >= offline.CLOSE))
     if progress is not None:
-        progress(total, total)
+        progress("drafting", total, total)
     return found
+
+
+def _embedded(
+    embed: Embed, texts: list[str], progress: Progress | None, stop: threading.Event | None
+) -> NDArray[np.float32]:
+    parts = []
+    for i in range(0, len(texts), EMBED_BATCH):
+        _check(stop)
+        if progress is not None:
+            progress("embedding", i, len(texts))
+        parts.append(embed(texts[i : i + EMBED_BATCH]))
+    if progress is not None:
+        progress("embedding", len(texts), len(texts))
+    return np.concatenate(parts)
 
 
 def _check(stop: threading.Event | None) -> None:
@@ -374,17 +392,10 @@ class Calibrations:
         highest = self.store.messages.highest_id()
         pairs = owner_pairs(self.store)
         _check(stop)
-        samples = held_out(self._embed, pairs, progress, stop)
+        samples = held_out(self.embedder.embed, pairs, progress, stop)
         fitted = fit(samples, messages=highest)
         _check(stop)
         self.store.state.set(STATE_KEY, fitted.to_json())
         with self._lock:
             self._current = fitted
         return fitted
-
-    def _embed(self, texts: list[str]) -> NDArray[np.float32]:
-        if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
-        return np.concatenate(
-            [self.embedder.embed(texts[i : i + 256]) for i in range(0, len(texts), 256)]
-        )
