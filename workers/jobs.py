@@ -172,8 +172,9 @@ class JobSpec:
     backoff_s: float = 5.0
     """The wait before try n+1 is `backoff_s * 2**(n-1)`, capped at `MAX_BACKOFF_S`."""
     timeout_s: float | None = None
-    """How long one try may run on arq (None: arq's default, 300 s); a try cut short
-    is retried like a failed one. In the bot's own process tries are not timed."""
+    """How long one try may run on arq (None: arq's default, 300 s); arq fails a job
+    whose try was cut short, without retrying it. In the bot's own process tries are
+    not timed."""
 
     @property
     def name(self) -> str:
