@@ -335,11 +335,14 @@ class Calibrations:
             return self._current
 
     def reload(self) -> OwnerCalibration:
-        """The stored table, read again (it may have been refitted elsewhere)."""
+        """The stored table, read again (it may have been refitted elsewhere), unless
+        this instance holds a later one already (a refit here that stored it just
+        after the read)."""
         stored = self._stored()
         with self._lock:
-            self._current = stored
-        return stored
+            if self._current is None or stored.messages >= self._current.messages:
+                self._current = stored
+            return self._current
 
     def _stored(self) -> OwnerCalibration:
         stored = self.store.state.get(STATE_KEY)
