@@ -200,3 +200,37 @@ async def test_on_redis_a_worker_refits_and_the_bot_reads_it_at_its_next_look(
     assert fitted is not None
     await h.says("bob", "are we still on?")  # one message on: the bot looks, reads it
     assert h.twin.inbound.calibrations.current() == fitted
+
+
+async def test_stopping_the_twin_during_a_refit_leaves_no_write_after_close(
+    make_twin: TwinFactory, refit_early: None
+) -> None:
+    """The whole twin: a contact's message queues the refit, the refit is held in its
+    embedding, the twin is stopped. The stop waits for the refit's thread, which stops
+    before its write; the store is closed after; the job is still owed."""
+    h = await make_twin()
+    h.seed(HISTORY)
+    gated = GatedEmbedder(h.twin.calibrations.embedder)
+    h.twin.calibrations.embedder = gated  # only the refit embeds through it
+    await h.says("bob", "running late for the 1:1")
+    assert await asyncio.to_thread(gated.entered.wait, 30)
+    settings = h.twin.settings
+
+    stopping = asyncio.create_task(h.twin.stop())
+    await asyncio.sleep(0.2)
+    assert not stopping.done()
+    gated.gate.set()
+    await asyncio.wait_for(stopping, 30)
+    assert gated.returned.is_set()
+
+    reopened = Store.open(settings.sqlalchemy_url)
+    try:
+        assert stored(reopened) is None
+        # Nothing comes later either: a refit left running (a plain `to_thread`) would
+        # finish this small history and store it well within this.
+        await asyncio.sleep(0.5)
+        assert stored(reopened) is None
+        [job] = refit_jobs(reopened)
+        assert job.status == JobStatus.PENDING and job.attempts == 0
+    finally:
+        reopened.close()
