@@ -37,6 +37,7 @@ from twin_core.memory.people import PeopleMemory
 from twin_core.memory.service import Memory
 from twin_core.memory.store import Store
 from twin_core.settings import Settings
+from twin_core.style.calibration import Calibrations
 from twin_core.style.llm import warm_language_model
 from twin_core.types import DraftId, InboundEvent
 from workers.jobs import JOBS, JobContext, Queue
@@ -103,6 +104,7 @@ class Twin:
     services: Services
     memory: Memory
     people: PeopleMemory
+    calibrations: Calibrations
     outbox: Outbox
     actions: OwnerActions
     control: ControlHandler
@@ -152,6 +154,7 @@ class Twin:
         await asyncio.to_thread(warm_language_model, settings.llm_model)
         self.memory = await asyncio.to_thread(open_memory, settings, store, embedder)
         self.people = make_people(settings, store)
+        self.calibrations = Calibrations(store, self.memory.recall_index.embedder)
         self.jobs = self._make_queue(install)
         self.services = Services(
             settings=settings,
@@ -174,6 +177,7 @@ class Twin:
             self.outbox,
             concurrency=settings.inbound_concurrency,
             burst_window_s=settings.burst_window_s,
+            calibrations=self.calibrations,
         )
         self.outbox.on_sent = self.inbound.queries.owner_wrote
         self.actions.on_merged = self.inbound.queries.contacts_changed
@@ -218,6 +222,7 @@ class Twin:
             deliver_draft=self._deliver,
             tell_owner=self._tell,
             people=self.people,
+            calibrations=self.calibrations,
         )
 
     async def _deliver(self, draft_id: int) -> str:

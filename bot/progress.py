@@ -1,13 +1,14 @@
-"""The progress bar shown while recall's index catches up with the message store."""
+"""The progress bars of long command-line work: recall's index catching up with the
+message store, the draft-confidence refit."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeRemainingColumn
 
 from twin_core.memory.recall import Recall
 
@@ -51,5 +52,33 @@ def indexing_bar(
         def progress(done: int, total: int) -> None:
             rate = done / max(time.perf_counter() - started, 1e-9)
             bar.update(task, completed=done, total=total or None, rate=f"{rate:,.0f} msg/s")
+
+        yield progress
+
+
+@contextmanager
+def phased_bar(
+    description: str, units: Mapping[str, str], console: Console | None = None
+) -> Iterator[Callable[[str, int, int], None]]:
+    """Yields a `progress(phase, done, total)` callback that draws one bar per phase,
+    with `units[phase]`s/second."""
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        "{task.fields[rate]}",
+        TimeRemainingColumn(),
+        console=console,
+    ) as bar:
+        tasks: dict[str, tuple[TaskID, float]] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                task = bar.add_task(f"{description}: {phase}", total=total or None, rate="")
+                tasks[phase] = (task, time.perf_counter())
+            task, started = tasks[phase]
+            rate = done / max(time.perf_counter() - started, 1e-9)
+            unit = units.get(phase, "")
+            bar.update(task, completed=done, total=total or None, rate=f"{rate:,.0f} {unit}/s")
 
         yield progress

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
-from typing import Any
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 log = logging.getLogger("twin")
+
+T = TypeVar("T")
 
 
 class TaskGroup:
@@ -50,3 +53,32 @@ async def cancel_and_wait(task: asyncio.Task[Any], *, again_after_s: float = 1.0
         await asyncio.wait({task}, timeout=again_after_s)
     if not task.cancelled():
         task.exception()  # retrieved: its failure is the task's owner's to report
+
+
+class Stopped(Exception):
+    """Blocking work gave up at one of its checkpoints because it was asked to stop."""
+
+
+async def to_thread_stoppable(work: Callable[[threading.Event], T]) -> T:
+    """`work(stop)` in a thread; when the awaiting task is cancelled, `stop` is set and
+    the cancellation waits until `work` has returned before it goes on.
+
+    `asyncio.to_thread` alone lets a cancelled task end while its thread runs on, and
+    that thread may then write to a store its owner has closed meanwhile. Here the task
+    ends only with its thread, so whoever cancels and awaits it (a job runner's `stop`)
+    knows nothing of it is left running; `work` checks `stop` between its phases (and
+    raises `Stopped`) so that the wait is short."""
+    stop = threading.Event()
+    running = asyncio.ensure_future(asyncio.to_thread(work, stop))
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        stop.set()
+        while not running.done():
+            try:
+                await asyncio.wait({running})
+            except asyncio.CancelledError:  # asked again (`cancel_and_wait`): still waiting
+                continue
+        if not running.cancelled():
+            running.exception()  # retrieved: the cancellation is what this task ends with
+        raise

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from twin_core.aio import to_thread_stoppable
 from twin_core.memory.people import PeopleMemory
 from twin_core.memory.service import Memory
+from twin_core.style.calibration import Calibrations, OwnerCalibration
 
 log = logging.getLogger("twin.jobs")
 
@@ -39,6 +42,9 @@ class JobContext:
     """Says something in the control chat; never raises."""
     people: PeopleMemory | None = None
     """People memory (facts, promises, relationship figures), for `extract_people`."""
+    calibrations: Calibrations | None = None
+    """The owner's draft-confidence calibration, for `refit_calibration`; in the bot,
+    the inbound processor's own instance, so a refit there is used at once."""
 
 
 class JobUnavailable(RuntimeError):
@@ -127,6 +133,35 @@ async def extract_people(ctx: Mapping[str, Any]) -> str:
     )
 
 
+async def refit_calibration(ctx: Mapping[str, Any]) -> str:
+    """Fit the offline responder's confidence on the owner's own history again
+    (`twin_core.style.calibration`), when the history has grown enough since the stored
+    fit; queued by the bot when it sees that. Stopping the runner stops the fit at its
+    next checkpoint and waits for it, so nothing is written after the store is closed."""
+    twin = twin_context(ctx)
+    if twin.calibrations is None:
+        raise JobUnavailable("refit_calibration needs the embedder, which is not open here")
+    calibrations = twin.calibrations
+    started = time.perf_counter()
+    last_report = [started]
+
+    def progress(phase: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - last_report[0] >= 5:
+            last_report[0] = now
+            what = "texts of your past replies" if phase == "embedding" else "held-out drafts"
+            log.info("style calibration: %s %s / %s %s", phase, f"{done:,}", f"{total:,}", what)
+
+    def refit(stop: threading.Event) -> OwnerCalibration | None:
+        return calibrations.refit_if_due(progress, stop)
+
+    fitted = await to_thread_stoppable(refit)
+    elapsed = time.perf_counter() - started
+    if fitted is None:
+        return f"style calibration: the stored fit covers the history already ({elapsed:.1f} s)"
+    return f"style calibration: {fitted.describe()} in {elapsed:.1f} s"
+
+
 @dataclass(frozen=True, slots=True)
 class JobSpec:
     """How one job is run: on which queue, how many tries, how long between them."""
@@ -136,6 +171,10 @@ class JobSpec:
     max_tries: int
     backoff_s: float = 5.0
     """The wait before try n+1 is `backoff_s * 2**(n-1)`, capped at `MAX_BACKOFF_S`."""
+    timeout_s: float | None = None
+    """How long one try may run on arq (None: arq's default, 300 s); arq fails a job
+    whose try was cut short, without retrying it. In the bot's own process tries are
+    not timed."""
 
     @property
     def name(self) -> str:
@@ -153,5 +192,8 @@ JOBS: dict[str, JobSpec] = {
         JobSpec(send_draft, "bot", max_tries=1),
         JobSpec(index_backlog, "work", max_tries=5, backoff_s=10.0),
         JobSpec(extract_people, "work", max_tries=5, backoff_s=10.0),
+        # About a minute for 40,000 messages of 100 contacts, most of it embedding
+        # (docs/BENCHMARKS.md); a large owner on a busy machine needs more than 300 s.
+        JobSpec(refit_calibration, "work", max_tries=3, backoff_s=60.0, timeout_s=1800.0),
     )
 }

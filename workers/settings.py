@@ -37,7 +37,7 @@ def arq_function(spec: JobSpec) -> Function:
             raise
 
     run.__qualname__ = run.__name__ = spec.name
-    return func(run, name=spec.name, max_tries=spec.max_tries)
+    return func(run, name=spec.name, max_tries=spec.max_tries, timeout=spec.timeout_s)
 
 
 def make_worker(

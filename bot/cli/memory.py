@@ -13,7 +13,7 @@ from rich.console import Console
 from bot.app import open_memory, open_store
 from bot.cli.common import HomeOption, JsonOption, UserError, echo, emit_json, settings_of
 from bot.handlers.actions import OwnerActions, RecallAnswer
-from bot.progress import indexing_bar, optimize_if_large
+from bot.progress import indexing_bar, optimize_if_large, phased_bar
 from twin_core.memory.embed import make_embedder
 from twin_core.memory.recall import Recall
 from twin_core.memory.store.audit import describe
@@ -128,12 +128,16 @@ def reindex(ctx: typer.Context, home: HomeOption = None) -> None:
         store, None, embedder, owner_name=settings.owner_name, location=settings.index_location
     )
     started = time.perf_counter()
+    console = Console(stderr=True)
     try:
-        with indexing_bar("reindexing", Console(stderr=True)) as progress:
+        with indexing_bar("reindexing", console) as progress:
             indexed = index.rebuild(progress)
-        optimize_if_large(index, indexed)
-        # The responder's scores come from the embedder: its confidence is fitted again.
-        calibration = Calibrations(store, embedder).refit()
+        optimize_if_large(index, indexed, console)
+        # The responder's scores come from the embedder: its confidence is fitted again
+        # (the service `refit_calibration` runs, here in the foreground).
+        units = {"embedding": "texts", "drafting": "drafts"}
+        with phased_bar("calibrating draft confidence", units, console) as phased:
+            calibration = Calibrations(store, embedder).refit(phased)
     finally:
         index.close()
         store.close()

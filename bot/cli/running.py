@@ -275,8 +275,11 @@ def worker(
     ] = False,
     home: HomeOption = None,
 ) -> None:
-    """Run channel-free jobs (indexing backlogs) beside `twin run` (needs TWIN_REDIS_URL)."""
+    """Run channel-free jobs (indexing backlogs, people memory, the draft-confidence
+    refit) beside `twin run` (needs TWIN_REDIS_URL)."""
     from bot.handlers.people_actions import make_people
+    from twin_core.memory.embed import make_embedder
+    from twin_core.style.calibration import Calibrations
     from workers.jobs import JOBS, JobContext
     from workers.queue import queue_names
     from workers.settings import make_worker
@@ -311,7 +314,17 @@ def worker(
 
     async def startup(ctx_: dict[str, object]) -> None:
         memory = None if embedded else await asyncio.to_thread(open_memory, settings, store)
-        ctx_["twin"] = JobContext(memory=memory, people=make_people(settings, store))
+        # The calibration refit needs only the embedder, which any process can load.
+        embedder = (
+            memory.recall_index.embedder
+            if memory is not None
+            else await asyncio.to_thread(make_embedder, settings.embedder)
+        )
+        ctx_["twin"] = JobContext(
+            memory=memory,
+            people=make_people(settings, store),
+            calibrations=Calibrations(store, embedder),
+        )
 
     async def shutdown(ctx_: dict[str, object]) -> None:
         context = ctx_.get("twin")

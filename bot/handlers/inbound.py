@@ -103,6 +103,7 @@ class InboundProcessor:
         *,
         concurrency: int = 4,
         burst_window_s: float = 2.0,
+        calibrations: Calibrations | None = None,
     ) -> None:
         self.services = services
         self.outbox = outbox
@@ -114,9 +115,12 @@ class InboundProcessor:
         self._released = asyncio.Event()
         self._released.set()
         self.queries = StyleQueries(services.store)
-        self.calibrations = Calibrations(services.store, services.memory.recall_index.embedder)
-        """The offline responder's confidence fitted on the owner's own history, refitted
-        in the background as the history grows (an import, weeks of chat)."""
+        self.calibrations = calibrations or Calibrations(
+            services.store, services.memory.recall_index.embedder
+        )
+        """The offline responder's confidence fitted on the owner's own history; the
+        `refit_calibration` job fits it again as the history grows (an import, weeks of
+        chat), queued from here when due."""
         self.decider = Decider(
             services.store,
             owner_name=services.settings.owner_name,
@@ -253,6 +257,7 @@ class InboundProcessor:
             return
         contact = fresh[-1].contact
         assert contact is not None
+        await self.queue_refit_when_due()
         plan = await asyncio.to_thread(
             self._plan, conversation, contact, [r.message for r in fresh if r.contact == contact]
         )
@@ -288,6 +293,24 @@ class InboundProcessor:
             )
             return
         await self._route(plan, proposal)
+
+    async def queue_refit_when_due(self) -> None:
+        """At most every `CHECK_EVERY_S`: queue the `refit_calibration` job when the
+        history has grown enough since the stored fit. The key is the highest message
+        id, so one history is refitted once however often this looks. A failure here is
+        logged, never the draft's."""
+        if not self.calibrations.time_to_check():
+            return
+        try:
+            highest = await asyncio.to_thread(self.calibrations.refit_due)
+            if highest is None:
+                return
+            if await self.services.jobs.enqueue(
+                "refit_calibration", key=self.services.job_key("refit-calibration", highest)
+            ):
+                log.info("style calibration: the history has grown; refit queued as a job")
+        except Exception:
+            log.exception("style calibration: could not queue a refit")
 
     def _owner_answered(self, conversation_id: ConversationId) -> None:
         """The owner answered from their own device: their words replace any draft."""
@@ -364,7 +387,6 @@ class InboundProcessor:
                     f"{contact.name} wrote again; a new draft answers everything unanswered",
                     draft_id=draft.id,
                 )
-        self.calibrations.refresh_in_background()
         prepared = prepare(
             self.services.memory,
             contact,

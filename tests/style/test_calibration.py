@@ -4,12 +4,14 @@ global table while there is too little to go by."""
 
 from __future__ import annotations
 
-import time
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.support.events import T0, event
+from tests.support.calibration import record_thanks
+from tests.support.events import T0
+from twin_core.aio import Stopped
 from twin_core.memory.embed import Embedder
 from twin_core.memory.store import Store
 from twin_core.style import calibration, offline
@@ -111,15 +113,9 @@ def test_a_level_the_drafts_did_not_earn_is_never_given() -> None:
 
 
 def test_the_fit_is_stored_and_read_back_and_refits_when_history_grows(
-    store: Store, embedder: Embedder
+    store: Store, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    at = T0
-    for i in range(4):
-        store.messages.record(event(f"q{i}", "thanks!", at=at))
-        store.messages.record(
-            event(f"a{i}", "anytime 🙂", sender="me", from_owner=True, at=at + timedelta(minutes=1))
-        )
-        at += timedelta(hours=1)
+    record_thanks(store, 4)
     pairs = calibration.owner_pairs(store)
     assert [(p.their_text, p.reply) for p in pairs] == [("thanks!", "anytime 🙂")] * 4
     calibrations = Calibrations(store, embedder)
@@ -129,6 +125,72 @@ def test_the_fit_is_stored_and_read_back_and_refits_when_history_grows(
     again = Calibrations(store, embedder).current()
     assert again == fitted and again.messages == store.messages.highest_id()
     assert not again.own and not calibrations.due()  # 8 messages: far from a refit
+    assert calibrations.refit_if_due() is None  # so a queued refit does nothing
+    monkeypatch.setattr(calibration, "REFIT_MIN_NEW", 4)
+    record_thanks(store, 2, first=4)  # 12 messages: grown by 4, and by half
+    assert calibrations.refit_due() == store.messages.highest_id() == 12
+    refitted = calibrations.refit_if_due()
+    assert refitted is not None and refitted.messages == 12
+    assert calibrations.current() == refitted and not calibrations.due()
+
+
+def test_a_refit_elsewhere_is_seen_at_the_next_look(store: Store, embedder: Embedder) -> None:
+    """The bot's instance re-reads the stored table whenever it looks whether a refit
+    is due: a `twin worker` may have made one."""
+    record_thanks(store, 4)
+    bots = Calibrations(store, embedder)
+    assert bots.current() is calibration.GLOBAL
+    workers = Calibrations(store, embedder).refit()
+    assert bots.current() is calibration.GLOBAL  # a dictionary read until it looks
+    assert bots.refit_due() is None
+    assert bots.current() == workers
+
+
+def test_looks_are_spaced_by_check_every_s(
+    store: Store, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calibrations = Calibrations(store, embedder)
+    assert calibrations.time_to_check()
+    assert not calibrations.time_to_check()  # looked just now: not again yet
+    monkeypatch.setattr(calibration, "CHECK_EVERY_S", 0.0)
+    assert calibrations.time_to_check()
+
+
+def test_a_refit_reports_its_progress_phase_by_phase(store: Store, embedder: Embedder) -> None:
+    record_thanks(store, 4)
+    seen: list[tuple[str, int, int]] = []
+    Calibrations(store, embedder).refit(lambda *step: seen.append(step))
+    # 2 distinct texts ("thanks!", "anytime 🙂"), then 2 held-out drafts
+    assert seen == [
+        ("embedding", 0, 2),
+        ("embedding", 2, 2),
+        ("drafting", 0, 2),
+        ("drafting", 2, 2),
+    ]
+
+
+@pytest.mark.parametrize("phase", ["embedding", "drafting"])
+def test_a_stopped_refit_stores_nothing(
+    store: Store, embedder: Embedder, monkeypatch: pytest.MonkeyPatch, phase: str
+) -> None:
+    """Stopped while embedding or while drafting: nothing stored (a look after every
+    text and every draft here)."""
+    monkeypatch.setattr(calibration, "EMBED_BATCH", 1)
+    monkeypatch.setattr(calibration, "PROGRESS_EVERY", 1)
+    record_thanks(store, 4)
+    stop = threading.Event()
+    seen: list[tuple[str, int, int]] = []
+
+    def progress(at: str, done: int, total: int) -> None:
+        seen.append((at, done, total))
+        if at == phase:
+            stop.set()  # asked to stop now
+
+    with pytest.raises(Stopped):
+        Calibrations(store, embedder).refit(progress, stop)
+    assert seen[-1] == (phase, 0, 2)  # stopped at its next look
+    assert store.state.get(calibration.STATE_KEY) == ""
+    assert Calibrations(store, embedder).current() is calibration.GLOBAL
 
 
 def test_samples_draft_only_from_the_past(embedder: Embedder) -> None:
@@ -143,25 +205,3 @@ def test_samples_draft_only_from_the_past(embedder: Embedder) -> None:
     ]
     samples = held_out(embedder.embed, pairs)
     assert [s.close for s in samples] == [False, True]
-
-
-def test_a_grown_history_is_refitted_in_the_background(
-    store: Store, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(calibration, "REFIT_MIN_NEW", 4)
-    for i in range(3):
-        at = T0 + timedelta(hours=i)
-        store.messages.record(event(f"q{i}", "thanks!", at=at))
-        store.messages.record(
-            event(f"a{i}", "anytime 🙂", sender="me", from_owner=True, at=at + timedelta(minutes=1))
-        )
-    calibrations = Calibrations(store, embedder)
-    assert calibrations.due()
-    assert calibrations.refresh_in_background()
-    assert not calibrations.refresh_in_background()  # looked just now: not again yet
-    deadline = time.monotonic() + 30
-    while not store.state.get(calibration.STATE_KEY) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    with calibrations._fitting:  # the refit has finished
-        assert calibrations.current().messages == store.messages.highest_id()
-    assert not calibrations.due()

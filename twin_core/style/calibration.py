@@ -24,14 +24,14 @@ capped just below the level, so it never gives a confidence it has not earned. F
 than `MIN_SAMPLES` held-out drafts: the global table serves unchanged.
 
 The fitted table is kept in the state table (`STATE_KEY`) with the highest message id
-it saw; `Calibrations` refits it when the history has grown by `REFIT_GROWTH` (after an
-import, or over weeks of chat), in a background thread when asked from the bot.
+it saw; it is fitted again when the history has grown by `REFIT_GROWTH` (after an
+import, or over weeks of chat): the bot looks every `CHECK_EVERY_S` and queues the
+`refit_calibration` job (`workers.jobs`), and `twin reindex` refits after a rebuild.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -41,6 +41,7 @@ from datetime import datetime
 import numpy as np
 from numpy.typing import NDArray
 
+from twin_core.aio import Stopped
 from twin_core.memory.embed import Embedder
 from twin_core.memory.phatic import is_phatic
 from twin_core.memory.store import Store
@@ -48,8 +49,6 @@ from twin_core.style import offline
 from twin_core.style.examples import OWN_CANDIDATES, SHARED_CANDIDATES
 from twin_core.style.queries import StyleQueries
 from twin_core.types import ContactId
-
-log = logging.getLogger(__name__)
 
 STATE_KEY = "style:calibration"
 LEARN_SHARE = 0.5
@@ -75,6 +74,14 @@ CHECK_EVERY_S = 600.0
 
 Embed = Callable[[list[str]], NDArray[np.float32]]
 """L2-normalized vectors of texts, one row each (the shipped embedder, or a cache)."""
+Progress = Callable[[str, int, int], None]
+"""`progress(phase, done, total)`: texts embedded so far (phase "embedding"), then
+held-out drafts made (phase "drafting"), of how many."""
+EMBED_BATCH = 256
+"""Texts embedded at once, between two progress reports (and two looks whether to stop):
+embedding is nearly all of a refit's time (docs/BENCHMARKS.md)."""
+PROGRESS_EVERY = 50
+"""Drafts between two progress reports (and two looks whether to stop)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,15 +149,22 @@ GLOBAL = OwnerCalibration()
 # -- drafting for the owner's own past ----------------------------------------------------
 
 
-def held_out(embed: Embed, pairs: Sequence[Pair]) -> list[Sample]:
+def held_out(
+    embed: Embed,
+    pairs: Sequence[Pair],
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+) -> list[Sample]:
     """Draft, with the offline responder, for every pair after the first `LEARN_SHARE`
-    (the latest `MAX_HELD_OUT`), each from the pairs before it in time."""
+    (the latest `MAX_HELD_OUT`), each from the pairs before it in time. Raises `Stopped`
+    when `stop` is set (looked at every `EMBED_BATCH` texts and `PROGRESS_EVERY` drafts)."""
     ordered = sorted(pairs, key=lambda p: p.sent_at)
     start = max(int(len(ordered) * LEARN_SHARE), 1, len(ordered) - MAX_HELD_OUT)
     if len(ordered) <= start:
         return []
+    total = len(ordered) - start
     texts = sorted({t for p in ordered for t in (p.their_text, p.reply)})
-    rows = embed(texts)
+    rows = _embedded(embed, texts, progress, stop)
     vector = dict(zip(texts, rows, strict=True))
     messages = np.stack([vector[p.their_text] for p in ordered])
     replies = np.stack([vector[p.reply] for p in ordered])
@@ -158,6 +172,10 @@ def held_out(embed: Embed, pairs: Sequence[Pair]) -> list[Sample]:
     phatic = np.array([is_phatic(p.their_text) and is_phatic(p.reply) for p in ordered])
     found: list[Sample] = []
     for i in range(start, len(ordered)):
+        if (i - start) % PROGRESS_EVERY == 0:
+            _check(stop)
+            if progress is not None:
+                progress("drafting", i - start, total)
         target = ordered[i]
         situation = messages[:i] @ messages[i]
         own = np.flatnonzero(contacts[:i] == target.contact_id)
@@ -189,7 +207,28 @@ def held_out(embed: Embed, pairs: Sequence[Pair]) -> list[Sample]:
         best = int(np.argmax(scored))
         cosine = float(replies[chosen[best]] @ replies[i])
         found.append(Sample(float(scored[best]), cosine >= offline.CLOSE))
+    if progress is not None:
+        progress("drafting", total, total)
     return found
+
+
+def _embedded(
+    embed: Embed, texts: list[str], progress: Progress | None, stop: threading.Event | None
+) -> NDArray[np.float32]:
+    parts = []
+    for i in range(0, len(texts), EMBED_BATCH):
+        _check(stop)
+        if progress is not None:
+            progress("embedding", i, len(texts))
+        parts.append(embed(texts[i : i + EMBED_BATCH]))
+    if progress is not None:
+        progress("embedding", len(texts), len(texts))
+    return np.concatenate(parts)
+
+
+def _check(stop: threading.Event | None) -> None:
+    if stop is not None and stop.is_set():
+        raise Stopped("style calibration: stopped before it was done; nothing was stored")
 
 
 # -- fitting -------------------------------------------------------------------------------
@@ -273,11 +312,13 @@ def owner_pairs(store: Store, queries: StyleQueries | None = None) -> list[Pair]
 
 
 class Calibrations:
-    """The owner's calibration: read from the state table once, refitted when due.
+    """The owner's calibration: read from the state table, refitted when due.
 
-    A long-lived instance (the bot's inbound processor): `current()` is a dictionary
-    read; `refresh_in_background()` looks at most every `CHECK_EVERY_S` whether the
-    history has grown enough and, if so, refits in a daemon thread."""
+    A long-lived instance (the bot's inbound processor, a job context): `current()` is
+    a dictionary read. `time_to_check()` says when to look again whether a refit is due
+    (at most every `CHECK_EVERY_S`); `refit_due()` looks, re-reading the stored table
+    first (a `twin worker` may have refitted it). The refit itself is the
+    `refit_calibration` job's (`workers.jobs`), or `twin reindex`'s."""
 
     def __init__(self, store: Store, embedder: Embedder) -> None:
         self.store = store
@@ -290,52 +331,74 @@ class Calibrations:
     def current(self) -> OwnerCalibration:
         with self._lock:
             if self._current is None:
-                stored = self.store.state.get(STATE_KEY)
-                self._current = OwnerCalibration.from_json(stored) if stored else GLOBAL
+                self._current = self._stored()
             return self._current
+
+    def reload(self) -> OwnerCalibration:
+        """The stored table, read again (it may have been refitted elsewhere), unless
+        this instance holds a later one already (a refit here that stored it just
+        after the read)."""
+        stored = self._stored()
+        with self._lock:
+            if self._current is None or stored.messages >= self._current.messages:
+                self._current = stored
+            return self._current
+
+    def _stored(self) -> OwnerCalibration:
+        stored = self.store.state.get(STATE_KEY)
+        return OwnerCalibration.from_json(stored) if stored else GLOBAL
+
+    def time_to_check(self) -> bool:
+        """True at most once every `CHECK_EVERY_S` (no I/O: fine on the event loop)."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._checked_at < CHECK_EVERY_S:
+                return False
+            self._checked_at = now
+            return True
+
+    def refit_due(self) -> int | None:
+        """The highest message id when the history has grown enough since the stored
+        fit (or none was made), else None. Blocking: two indexed reads."""
+        known = self.reload()
+        highest = self.store.messages.highest_id()
+        grown = highest - known.messages
+        if grown >= REFIT_MIN_NEW and grown >= REFIT_GROWTH * known.messages:
+            return highest
+        return None
 
     def due(self) -> bool:
         """Whether the history has grown enough since the last fit (or none was made)."""
-        known = self.current()
-        highest = self.store.messages.highest_id()
-        grown = highest - known.messages
-        return grown >= REFIT_MIN_NEW and grown >= REFIT_GROWTH * known.messages
+        return self.refit_due() is not None
 
-    def refit(self) -> OwnerCalibration:
-        """Draft for the owner's own past, fit, store. Blocking: seconds to a minute."""
+    def refit(
+        self, progress: Progress | None = None, stop: threading.Event | None = None
+    ) -> OwnerCalibration:
+        """Draft for the owner's own past, fit, store. Blocking: seconds to a minute.
+        Once `stop` is set it raises `Stopped` at its next look, the last just before
+        the write (whoever sets `stop` waits for it to return before closing the store:
+        `twin_core.aio.to_thread_stoppable`)."""
         with self._fitting:
-            highest = self.store.messages.highest_id()
-            started = time.perf_counter()
-            samples = held_out(self._embed, owner_pairs(self.store))
-            fitted = fit(samples, messages=highest)
-            self.store.state.set(STATE_KEY, fitted.to_json())
-            with self._lock:
-                self._current = fitted
-            log.info(
-                "style calibration: %s in %.1f s", fitted.describe(), time.perf_counter() - started
-            )
-            return fitted
+            return self._refit(progress, stop)
 
-    def refresh_in_background(self) -> bool:
-        """Start a refit in a daemon thread when one is due; True when one started."""
-        now = time.monotonic()
-        if now - self._checked_at < CHECK_EVERY_S or self._fitting.locked():
-            return False
-        self._checked_at = now
-        if not self.due():
-            return False
-        threading.Thread(target=self._refit_logged, name="style-calibration", daemon=True).start()
-        return True
+    def refit_if_due(
+        self, progress: Progress | None = None, stop: threading.Event | None = None
+    ) -> OwnerCalibration | None:
+        """`refit()` unless the stored fit covers the history already (a refit queued
+        twice, or made meanwhile by another process): then None."""
+        with self._fitting:
+            if not self.due():
+                return None
+            return self._refit(progress, stop)
 
-    def _refit_logged(self) -> None:
-        try:
-            self.refit()
-        except Exception:  # a failed refit keeps the table there was; drafting goes on
-            log.exception("style calibration: refit failed")
-
-    def _embed(self, texts: list[str]) -> NDArray[np.float32]:
-        if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
-        return np.concatenate(
-            [self.embedder.embed(texts[i : i + 256]) for i in range(0, len(texts), 256)]
-        )
+    def _refit(self, progress: Progress | None, stop: threading.Event | None) -> OwnerCalibration:
+        highest = self.store.messages.highest_id()
+        pairs = owner_pairs(self.store)
+        _check(stop)
+        samples = held_out(self.embedder.embed, pairs, progress, stop)
+        fitted = fit(samples, messages=highest)
+        _check(stop)
+        self.store.state.set(STATE_KEY, fitted.to_json())
+        with self._lock:
+            self._current = fitted
+        return fitted
