@@ -10,7 +10,6 @@ configured (and by the bot itself otherwise).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import time
@@ -18,8 +17,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from twin_core.aio import to_thread_stoppable
-from twin_core.memory.people import PeopleMemory
+from twin_core.aio import Stopped, to_thread_stoppable
+from twin_core.memory.people import Derived, PeopleMemory
 from twin_core.memory.service import Memory
 from twin_core.style.calibration import Calibrations, OwnerCalibration
 
@@ -99,7 +98,17 @@ async def index_backlog(ctx: Mapping[str, Any]) -> str:
                 rate,
             )
 
-    done = await asyncio.to_thread(memory.index, progress)
+    def index(stop: threading.Event) -> int:
+        def report(done: int, total: int) -> None:
+            progress(done, total)
+            if stop.is_set():  # the batch just reported is durable and recorded
+                raise Stopped
+
+        return memory.index(report)
+
+    # A stop (the twin shutting down) ends the job between two batches, never while
+    # one is written; the next start resumes after the last batch recorded.
+    done = await to_thread_stoppable(index)
     return f"indexed {done:,} messages in {time.perf_counter() - started:.1f} s"
 
 
@@ -125,7 +134,15 @@ async def extract_people(ctx: Mapping[str, Any]) -> str:
                 done / max(now - started, 1e-9),
             )
 
-    derived = await asyncio.to_thread(people.catch_up, progress)
+    def catch_up(stop: threading.Event) -> Derived:
+        def report(done: int, total: int) -> None:
+            progress(done, total)
+            if stop.is_set():  # the watermark has moved past what was reported
+                raise Stopped
+
+        return people.catch_up(report)
+
+    derived = await to_thread_stoppable(catch_up)
     return (
         f"read {derived.messages:,} messages for people memory in "
         f"{time.perf_counter() - started:.1f} s: {derived.commitments:,} promises, "
@@ -185,13 +202,17 @@ class JobSpec:
 
 
 MAX_BACKOFF_S = 600.0
+BACKLOG_TIMEOUT_S = 6 * 3600.0
 
 JOBS: dict[str, JobSpec] = {
     spec.name: spec
     for spec in (
         JobSpec(send_draft, "bot", max_tries=1),
-        JobSpec(index_backlog, "work", max_tries=5, backoff_s=10.0),
-        JobSpec(extract_people, "work", max_tries=5, backoff_s=10.0),
+        # A backlog is as long as the history imported: a million messages take 10-20
+        # minutes to index on two cores, far past arq's 300 s (both resume from where
+        # they stopped, so a try cut short loses at most a batch).
+        JobSpec(index_backlog, "work", max_tries=5, backoff_s=10.0, timeout_s=BACKLOG_TIMEOUT_S),
+        JobSpec(extract_people, "work", max_tries=5, backoff_s=10.0, timeout_s=BACKLOG_TIMEOUT_S),
         # About a minute for 40,000 messages of 100 contacts, most of it embedding
         # (docs/BENCHMARKS.md); a large owner on a busy machine needs more than 300 s.
         JobSpec(refit_calibration, "work", max_tries=3, backoff_s=60.0, timeout_s=1800.0),

@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from twin_core.aio import to_thread_stoppable
 from twin_core.memory.service import Memory
 
 log = logging.getLogger("twin.indexing")
@@ -71,7 +72,9 @@ class LiveIndexer:
                 if pending > self.live_limit:
                     await self.queue_backlog(pending)
                 elif pending:
-                    await asyncio.to_thread(self.memory.index, wait=False)
+                    # Stopping waits for a batch under way: the store is closed
+                    # only after its last write.
+                    await to_thread_stoppable(lambda _stop: self.memory.index(wait=False))
             except Exception:
                 log.exception("indexing new messages failed (they are stored)")
             if not self._wake.is_set():
