@@ -261,3 +261,11 @@ def test_litellm_failure_names_the_model(fake_embedding_service: list[list[str]]
     embedder = LiteLLMEmbedder(f"{FAKE_PROVIDER}/model", dimension=FAKE_DIMENSION)
     with pytest.raises(EmbedderError, match=f"litellm:{FAKE_PROVIDER}/model failed"):
         embedder.embed(["please explode"])
+
+
+def test_onnx_batches_run_side_by_side_give_the_sequential_vectors() -> None:
+    texts = [f"note {i} about {'lunch ' * (i % 9)}the garden" for i in range(300)]
+    side_by_side = OnnxEmbedder(threads=2, batch_size=16, cache_size=0)
+    one_by_one = OnnxEmbedder(threads=1, batch_size=16, cache_size=0)
+    assert side_by_side._pool is not None and one_by_one._pool is None
+    np.testing.assert_array_equal(side_by_side.embed(texts), one_by_one.embed(texts))

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from twin_core.memory.embed.base import (
     MODELS,
@@ -109,19 +111,26 @@ class OnnxEmbedder(_InProcessEmbedder):
         self._tokenizer.enable_truncation(self.max_length)
         self._pad_id = self._tokenizer.token_to_id("[PAD]") or 0
 
+        # One thread per batch, batches side by side: a model this small splits badly
+        # across cores (chat texts are a dozen tokens; a batch's matrices are tiny), so
+        # two single-threaded runs at once do more than one run on two threads
+        # (docs/BENCHMARKS.md, issue 16). The session is shared: `run` is thread-safe
+        # and, with one intra-op thread, computes on the calling thread.
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = self.threads
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # Idle worker threads would otherwise spin for a while after each batch, taking
-        # a core from the rest of the bot for no gain on a small model.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session: onnxruntime.InferenceSession = onnxruntime.InferenceSession(
             str(self.model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"]
         )
         self._inputs = frozenset(i.name for i in self._session.get_inputs())
         self._cache = _ShortTextCache(cache_size)
+        self._pool = (
+            ThreadPoolExecutor(self.threads, thread_name_prefix="embed")
+            if self.threads > 1
+            else None
+        )
 
     @property
     def name(self) -> str:
@@ -136,8 +145,9 @@ class OnnxEmbedder(_InProcessEmbedder):
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(texts))
         order = np.argsort(lengths, kind="stable")
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(texts), self.batch_size):
-            chunk = order[start : start + self.batch_size]
+        chunks = [order[i : i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
+
+        def run(chunk: NDArray[np.int64]) -> None:
             width = int(lengths[chunk].max())
             ids = np.full((len(chunk), width), self._pad_id, dtype=np.int64)
             mask = np.zeros((len(chunk), width), dtype=np.int64)
@@ -150,6 +160,12 @@ class OnnxEmbedder(_InProcessEmbedder):
                 None, {name: value for name, value in feed.items() if name in self._inputs}
             )[0]
             weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / weights.sum(axis=1)
-            out[chunk] = pooled
+            out[chunk] = (hidden * weights).sum(axis=1) / weights.sum(axis=1)
+
+        if self._pool is None or len(chunks) == 1:
+            for chunk in chunks:
+                run(chunk)
+        else:
+            for _ in self._pool.map(run, chunks):  # raises the first failure, if any
+                pass
         return normalize_rows(out)
