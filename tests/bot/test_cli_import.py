@@ -101,8 +101,11 @@ def test_imported_messages_are_indexed_for_recall_right_away(cli: Cli, env: dict
     assert json.loads(store.state.get(STATE_KEY))["indexed_to"] == store.messages.highest_id()
     memory = open_memory(settings, store)
     try:
-        [hit, *_] = memory.recall("lunch terrace")
-        assert "terrace" in hit.message.text or any("terrace" in m.text for m in hit.context)
+        # Found at once. (Which of the two turns that each say one of the words comes
+        # first is a near tie that ranking, not indexing, decides: LoCoMo measures it.)
+        hits = memory.recall("lunch terrace", limit=3)
+        assert any("terrace" in m.text for h in hits for m in (h.message, *h.context))
+        assert any("lunch" in h.message.text for h in hits)
     finally:
         memory.close()
         memory.store.close()
