@@ -1,0 +1,191 @@
+"""Issue 16: an interrupted or repeated import does not redo finished work.
+
+Each batch's commit is followed by a checkpoint (how many of the export's messages are
+stored, and a running hash of them); a run again hashes those messages without handing
+them to SQL, and goes on from there. Real parser, real SQLite store; what the store is
+handed is counted by wrapping `record_many`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from twin_core.memory.importers import run as import_run
+from twin_core.memory.importers.run import ExportFormat, ImportService
+from twin_core.memory.models import Message
+from twin_core.memory.store import Store
+from twin_core.types import InboundEvent
+
+OWNER = "Sam Owner"
+
+
+def chat(count: int, *, changed: int | None = None) -> str:
+    """A WhatsApp (Android) group export of `count` messages; message `changed` (if
+    any) says something else."""
+    people = [OWNER, "Alice Martin", "Bo"]
+    moment = datetime(2021, 3, 1, 8, 0)
+    lines = [f'{moment:%d/%m/%Y, %H:%M} - Alice Martin created group "Resume"\n']
+    for number in range(count):
+        moment += timedelta(minutes=1 + number % 3)
+        text = f"message {number}" if number != changed else "something else entirely"
+        lines.append(f"{moment:%d/%m/%Y, %H:%M} - {people[number % 3]}: {text}\n")
+    return "".join(lines)
+
+
+class Counting:
+    """`record_many` as it is, counting the events it is handed."""
+
+    def __init__(self, store: Store) -> None:
+        self.handed = 0
+        self.calls = 0
+        real = store.messages.record_many
+
+        def record_many(events: Iterable[InboundEvent]) -> int:
+            batch = list(events)
+            self.handed += len(batch)
+            self.calls += 1
+            return real(batch)
+
+        store.messages.record_many = record_many  # type: ignore[method-assign]
+
+
+class Killed(Exception):
+    pass
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store.open(f"sqlite:///{tmp_path}/twin.db")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    path = tmp_path / "WhatsApp Chat with Resume.txt"
+    path.write_text(chat(60), encoding="utf-8")
+    return path
+
+
+def ids(store: Store) -> list[str]:
+    with Session(store.engine) as session:
+        return list(session.exec(select(Message.external_id)))
+
+
+def kill_at(count: int) -> object:
+    def progress(done: int) -> None:
+        if done >= count:
+            raise Killed
+
+    return progress
+
+
+def test_an_interrupted_import_resumes_where_its_last_batch_committed(
+    tmp_path: Path, store: Store, export: Path
+) -> None:
+    whole = Store.open(f"sqlite:///{tmp_path / 'whole.db'}")
+    expected = ImportService(whole).run(ExportFormat.WHATSAPP, export, me=[OWNER], tz=UTC)
+    expected_ids = sorted(ids(whole))
+    whole.close()
+
+    service = ImportService(store, batch_size=10)
+    with pytest.raises(Killed):
+        service.run(ExportFormat.WHATSAPP, export, me=[OWNER], tz=UTC, on_progress=kill_at(30))
+    assert store.messages.count() == 30
+
+    counting = Counting(store)
+    resumed: list[int] = []
+    progress: list[int] = []
+    summary = service.run(
+        ExportFormat.WHATSAPP,
+        export,
+        me=[OWNER],
+        tz=UTC,
+        on_progress=progress.append,
+        on_resume=resumed.append,
+    )
+    # The 30 stored before are hashed again, never handed to SQL.
+    assert counting.handed == expected.read - 30
+    assert resumed == [30] and summary.resumed_at == 30
+    assert progress[:3] == [10, 20, 30] and progress[-1] == expected.read
+    assert (summary.read, summary.new, summary.already_stored) == (expected.read, 31, 30)
+    # The summary counts the whole export, the skipped part included.
+    assert (summary.from_owner, summary.contacts, summary.conversations) == (
+        expected.from_owner,
+        expected.contacts,
+        expected.conversations,
+    )
+    assert sorted(ids(store)) == expected_ids  # everything, each once
+
+
+def test_a_finished_import_run_again_reads_nothing(
+    store: Store, export: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = ImportService(store, batch_size=10)
+    first = service.run(ExportFormat.WHATSAPP, export, me=[OWNER], tz=UTC)
+    counting = Counting(store)
+    opened: list[Path] = []
+    real_open = import_run.open_export
+
+    def open_export(*args: object, **kwargs: object) -> object:
+        opened.append(args[1])  # type: ignore[arg-type]
+        return real_open(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(import_run, "open_export", open_export)
+    again = service.run(ExportFormat.WHATSAPP, export, me=[OWNER], tz=UTC)
+    assert again.unchanged and (again.read, again.new) == (first.read, 0)
+    assert opened == [] and counting.calls == 0
+    assert again.as_dict()["already_imported"] is True
+    # Asked to, it reads the whole export again, and still stores nothing twice.
+    fresh = service.run(ExportFormat.WHATSAPP, export, me=[OWNER], tz=UTC, from_start=True)
+    assert (fresh.unchanged, fresh.resumed_at, fresh.new) == (False, 0, 0)
+    assert counting.handed == first.read
+    assert store.messages.count() == first.read
+
+
+def test_a_longer_later_export_hands_only_the_new_messages_to_the_store(
+    tmp_path: Path, store: Store, export: Path
+) -> None:
+    service = ImportService(store, batch_size=7)
+    first = service.run(ExportFormat.WHATSAPP, export, me=[OWNER], tz=UTC)
+    later = tmp_path / "chat-later.txt"  # renamed, too: no title from the name
+    later.write_text(chat(75), encoding="utf-8")
+    counting = Counting(store)
+    summary = service.run(ExportFormat.WHATSAPP, later, me=[OWNER], tz=UTC)
+    assert summary.resumed_at == first.read
+    assert counting.handed == summary.new == 15
+    assert store.messages.count() == first.read + 15
+
+
+def test_a_changed_earlier_part_imports_from_the_start_without_duplicates(
+    tmp_path: Path, store: Store, export: Path
+) -> None:
+    service = ImportService(store, batch_size=10)
+    first = service.run(ExportFormat.WHATSAPP, export, me=[OWNER], tz=UTC)
+    before = set(ids(store))
+    edited = tmp_path / "edited.txt"
+    edited.write_text(chat(70, changed=40), encoding="utf-8")
+    counting = Counting(store)
+    summary = service.run(ExportFormat.WHATSAPP, edited, me=[OWNER], tz=UTC)
+    # Message 40 differs: nothing can be skipped, all of it goes through the store,
+    # which keeps what it has and adds the changed message and the ten new ones.
+    assert summary.resumed_at == 0
+    assert counting.handed == summary.read == 71
+    assert summary.new == 11
+    after = ids(store)
+    assert len(after) == len(set(after)) == first.read + 11
+    assert before <= set(after)
+
+
+def test_another_owner_does_not_reuse_the_checkpoint(store: Store, export: Path) -> None:
+    service = ImportService(store, batch_size=10)
+    with pytest.raises(Killed):
+        service.run(ExportFormat.WHATSAPP, export, me=[OWNER], tz=UTC, on_progress=kill_at(20))
+    counting = Counting(store)
+    summary = service.run(ExportFormat.WHATSAPP, export, me=["Bo"], tz=UTC)
+    assert summary.resumed_at == 0 and counting.handed == summary.read
