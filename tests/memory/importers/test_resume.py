@@ -8,6 +8,7 @@ handed is counted by wrapping `record_many`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -189,3 +190,41 @@ def test_another_owner_does_not_reuse_the_checkpoint(store: Store, export: Path)
     counting = Counting(store)
     summary = service.run(ExportFormat.WHATSAPP, export, me=["Bo"], tz=UTC)
     assert summary.resumed_at == 0 and counting.handed == summary.read
+
+
+def telegram_chat(path: Path, count: int, *, edited: int | None = None) -> Path:
+    """A Telegram Desktop one-chat export: ids from the platform, so an edited message
+    keeps its id."""
+    moment = datetime(2020, 1, 1, 9, 0)
+    messages = [
+        {
+            "id": 100 + number,
+            "type": "message",
+            "date": (moment + timedelta(minutes=number)).isoformat(),
+            "from": "Henry" if number % 2 else OWNER,
+            "from_id": 4325636679 if number % 2 else 111000111,
+            "text": f"line {number}" + (" (edited)" if number == edited else ""),
+        }
+        for number in range(count)
+    ]
+    chat = {"name": "Henry", "type": "personal_chat", "id": 4325636679, "messages": messages}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(chat), encoding="utf-8")
+    return path
+
+
+def test_an_edited_message_with_a_platform_id_invalidates_the_checkpoint(
+    tmp_path: Path, store: Store
+) -> None:
+    service = ImportService(store, batch_size=8)
+    first = service.run(
+        ExportFormat.TELEGRAM, telegram_chat(tmp_path / "result.json", 40), me=[OWNER], tz=UTC
+    )
+    edited = telegram_chat(tmp_path / "edited" / "result.json", 50, edited=5)
+    counting = Counting(store)
+    summary = service.run(ExportFormat.TELEGRAM, edited, me=[OWNER], tz=UTC)
+    # Same ids, other text at message 5: the whole export goes through the store again,
+    # which keeps one row per id and adds the ten new ones.
+    assert summary.resumed_at == 0 and counting.handed == 50
+    assert (summary.read, summary.new) == (50, 10)
+    assert store.messages.count() == first.read + 10
