@@ -9,6 +9,7 @@ handed is counted by wrapping `record_many`.
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -228,3 +229,23 @@ def test_an_edited_message_with_a_platform_id_invalidates_the_checkpoint(
     assert summary.resumed_at == 0 and counting.handed == 50
     assert (summary.read, summary.new) == (50, 10)
     assert store.messages.count() == first.read + 10
+
+
+def test_a_whatsapp_zip_is_known_by_its_chat_text_not_its_media(
+    tmp_path: Path, store: Store, export: Path
+) -> None:
+    def zipped(name: str, photo: bytes) -> Path:
+        path = tmp_path / name
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.write(export, "_chat.txt")
+            archive.writestr("00000012-PHOTO-2021-03-01-08-05-10.jpg", photo)
+        return path
+
+    service = ImportService(store)
+    first = service.run(
+        ExportFormat.WHATSAPP, zipped("one.zip", b"\xff\xd8\xff" * 1000), me=[OWNER], tz=UTC
+    )
+    again = service.run(ExportFormat.WHATSAPP, zipped("two.zip", b"\xff\xd8"), me=[OWNER], tz=UTC)
+    assert first.new == first.read > 0
+    assert again.unchanged and again.read == first.read
+    assert (again.contacts, again.conversations) == (first.contacts, first.conversations)

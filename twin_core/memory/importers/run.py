@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from itertools import chain, islice
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from twin_core.memory.importers import discord, slack
+from twin_core.memory.importers import discord, slack, whatsapp
 from twin_core.memory.importers.common import ImportItem, ImportProblem, require_exists
 from twin_core.memory.importers.discord import parse_discord
 from twin_core.memory.importers.mbox import parse_mbox
@@ -197,7 +197,9 @@ class ImportService:
         stored when that is confirmed. `from_start` ignores what earlier runs recorded."""
         export_format = ExportFormat(export_format)
         require_exists(path)
-        finished_key = FINISHED_KEY + f"{export_format.value}:" + _file_digest(path)
+        finished_key = (
+            FINISHED_KEY + f"{export_format.value}:" + _export_digest(export_format, path)
+        )
         if not from_start:
             done = self._finished(finished_key, export_format, path, me)
             if done is not None:
@@ -530,15 +532,25 @@ def _identity(export_format: ExportFormat, owner: Owner, first: Sequence[Inbound
     return f"{export_format.value}:{digest.hexdigest()}"
 
 
-def _file_digest(path: Path) -> str:
-    """A hash of the export's bytes: a file's, or every file's in a folder (with its
-    name). Reading is far cheaper than parsing, so this costs little before an import."""
+def _export_digest(export_format: ExportFormat, path: Path) -> str:
+    """A hash of the export's bytes: a file's, every file's in a folder (with its name),
+    or for WhatsApp the chat text alone (a zip of it with media may be gigabytes).
+    Reading is far cheaper than parsing, so this costs little before an import."""
     digest = hashlib.blake2b(digest_size=16)
+    if export_format is ExportFormat.WHATSAPP:
+        with whatsapp.chat_bytes(path) as stream:
+            _hash_stream(digest, stream)
+        return digest.hexdigest()
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     for file in files:
-        digest.update(f"{file.relative_to(path).as_posix() if path.is_dir() else ''}\x1f".encode())
+        name = file.relative_to(path).as_posix() if path.is_dir() else ""
+        digest.update(f"{name}\x1f".encode())
         with file.open("rb") as stream:
-            while chunk := stream.read(1 << 20):
-                digest.update(chunk)
+            _hash_stream(digest, stream)
         digest.update(b"\x1e")
     return digest.hexdigest()
+
+
+def _hash_stream(digest: Any, stream: IO[bytes]) -> None:
+    while chunk := stream.read(1 << 20):
+        digest.update(chunk)

@@ -217,6 +217,17 @@ def _chat_id(open_chat: Callable[[], IO[str]], layout: _Layout, zone: tzinfo) ->
 def _locate_chat(path: Path) -> tuple[Callable[[], IO[str]], str]:
     """The chat text inside the export (a .txt, the one in a .zip or an unzipped
     folder) and the chat's title where the file or folder name gives one."""
+    open_bytes, text, container = _find_chat(path)
+
+    def open_text() -> IO[str]:
+        return io.TextIOWrapper(open_bytes(), encoding="utf-8-sig", errors="replace", newline=None)
+
+    return open_text, _title_of(text, container)
+
+
+def _find_chat(path: Path) -> tuple[Callable[[], IO[bytes]], Path, Path | None]:
+    """Opens the chat text's bytes; its path (or name in the zip), and the folder or zip
+    it is in."""
     if path.is_dir():
         texts = sorted(
             p.relative_to(path).as_posix()
@@ -226,15 +237,24 @@ def _locate_chat(path: Path) -> tuple[Callable[[], IO[str]], str]:
         chosen = _choose_chat_text(texts)
         if chosen is None:
             raise not_this_format(path, "whatsapp", EXPECTED)
-        return partial(_open_file, path / chosen), _title_of(path / chosen, path)
+        return partial(_open_file, path / chosen), path / chosen, path
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             texts = [n for n in archive.namelist() if n.lower().endswith(".txt")]
         chosen = _choose_chat_text(texts)
         if chosen is None:
             raise not_this_format(path, "whatsapp", EXPECTED)
-        return partial(_open_member, path, chosen), _title_of(Path(chosen), path)
-    return partial(_open_file, path), _title_of(path, None)
+        return partial(_open_member, path, chosen), Path(chosen), path
+    return partial(_open_file, path), path, None
+
+
+def chat_bytes(path: Path | str) -> IO[bytes]:
+    """The bytes of the chat text in an export (a .txt, or the one in a .zip or folder):
+    all the parser reads of it; the media beside it are not."""
+    path = Path(path)
+    require_exists(path)
+    open_bytes, _, _ = _find_chat(path)
+    return open_bytes()
 
 
 # What browsers and file managers add to a name they copy: "(1)", " - Copy", " copy".
@@ -267,17 +287,17 @@ def _choose_chat_text(names: list[str]) -> str | None:
     return names[0] if len(names) == 1 else None
 
 
-def _open_file(path: Path) -> IO[str]:
-    return path.open(encoding="utf-8-sig", errors="replace", newline=None)
+def _open_file(path: Path) -> IO[bytes]:
+    return path.open("rb")
 
 
-def _open_member(path: Path, member: str) -> IO[str]:
+def _open_member(path: Path, member: str) -> IO[bytes]:
     archive = zipfile.ZipFile(path)
     binary = archive.open(member)
     # Closing the archive now is safe: zipfile keeps the file open until its last
     # open member (this one, closed with the wrapper) is closed.
     archive.close()
-    return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="replace", newline=None)
+    return binary
 
 
 def _prescan(stream: IO[str]) -> _Layout:
