@@ -13,11 +13,14 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, select
 
 from twin_core.memory.importers import run as import_run
+from twin_core.memory.importers import whatsapp
 from twin_core.memory.importers.run import ExportFormat, ImportService
 from twin_core.memory.models import Message
 from twin_core.memory.store import Store
@@ -111,10 +114,13 @@ def test_an_interrupted_import_resumes_where_its_last_batch_committed(
         on_progress=progress.append,
         on_resume=resumed.append,
     )
-    # The 30 stored before are hashed again, never handed to SQL.
-    assert counting.handed == expected.read - 30
-    assert resumed == [30] and summary.resumed_at == 30
-    assert progress[:3] == [10, 20, 30] and progress[-1] == expected.read
+    # The reader starts again at the last message whose minute began before the
+    # checkpoint (a repeat in that minute needs the counter): what precedes it is neither
+    # parsed nor handed to SQL.
+    at = summary.resumed_at
+    assert 25 <= at <= 30 and resumed == [at]
+    assert counting.handed == expected.read - at
+    assert progress[0] > at and progress[-1] == expected.read
     assert (summary.read, summary.new, summary.already_stored) == (expected.read, 31, 30)
     # The summary counts the whole export, the skipped part included.
     assert (summary.from_owner, summary.contacts, summary.conversations) == (
@@ -159,8 +165,10 @@ def test_a_longer_later_export_hands_only_the_new_messages_to_the_store(
     later.write_text(chat(75), encoding="utf-8")
     counting = Counting(store)
     summary = service.run(ExportFormat.WHATSAPP, later, me=[OWNER], tz=UTC)
-    assert summary.resumed_at == first.read
-    assert counting.handed == summary.new == 15
+    # From the last message of the first export on: the next message could have been in
+    # its minute (every message here has a minute of its own).
+    assert summary.resumed_at == first.read - 1
+    assert counting.handed == 16 and summary.new == 15
     assert store.messages.count() == first.read + 15
 
 
@@ -249,3 +257,41 @@ def test_a_whatsapp_zip_is_known_by_its_chat_text_not_its_media(
     assert first.new == first.read > 0
     assert again.unchanged and again.read == first.read
     assert (again.contacts, again.conversations) == (first.contacts, first.conversations)
+
+
+def test_a_resumed_whatsapp_import_does_not_parse_the_stored_part(
+    tmp_path: Path, store: Store, export: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed = 0
+    real_event = whatsapp._Chat.event
+
+    def event(self: whatsapp._Chat, *args: Any) -> InboundEvent:
+        nonlocal parsed
+        parsed += 1
+        return real_event(self, *args)
+
+    monkeypatch.setattr(whatsapp._Chat, "event", event)
+    monkeypatch.setattr(import_run, "QUICK_OWNER_CHECK", 5)
+    service = ImportService(store, batch_size=10)
+    with pytest.raises(Killed):
+        service.run(ExportFormat.WHATSAPP, export, me=[OWNER], tz=UTC, on_progress=kill_at(40))
+    parsed = 0
+    summary = service.run(ExportFormat.WHATSAPP, export, me=[OWNER], tz=UTC)
+    assert summary.resumed_at >= 35 and summary.read == 61
+    # The chat's id (its first text messages) and the owner check (5) read the start;
+    # then only what follows the place resumed from.
+    assert parsed <= 3 + 5 + (61 - summary.resumed_at) + 2
+    assert store.messages.count() == 61
+
+
+def test_a_whatsapp_export_in_another_zone_is_not_resumed_from_bytes(
+    store: Store, export: Path
+) -> None:
+    service = ImportService(store, batch_size=10)
+    with pytest.raises(Killed):
+        service.run(ExportFormat.WHATSAPP, export, me=[OWNER], tz=UTC, on_progress=kill_at(30))
+    counting = Counting(store)
+    berlin = ZoneInfo("Europe/Berlin")
+    summary = service.run(ExportFormat.WHATSAPP, export, me=[OWNER], tz=berlin)
+    # Same bytes, other times: nothing may be skipped.
+    assert summary.resumed_at == 0 and counting.handed == summary.read == 61

@@ -14,8 +14,11 @@
    running hash of them. A run that finds a checkpoint for its export reads those
    messages again only to hash them, never touching SQL for them, and imports from where
    the hash still matches; if it does not (an earlier part of the export changed), it
-   imports from the start, which stores nothing twice. A file imported to its end before,
-   byte for byte, is not parsed at all: "already imported".
+   imports from the start, which stores nothing twice. Where the reader can start
+   afresh mid-file (WhatsApp, `ChatReader`), the checkpoint also records such a place
+   with the counts up to it, and a re-run whose bytes before it are the same does not
+   even parse that part. A file imported to its end before, byte for byte, is not parsed
+   at all: "already imported".
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import hashlib
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from itertools import chain, islice
@@ -34,7 +37,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from twin_core.memory.importers import discord, slack, whatsapp
-from twin_core.memory.importers.common import ImportItem, ImportProblem, require_exists
+from twin_core.memory.importers.common import (
+    ImportItem,
+    ImportProblem,
+    Marks,
+    ReadMark,
+    require_exists,
+)
 from twin_core.memory.importers.discord import parse_discord
 from twin_core.memory.importers.mbox import parse_mbox
 from twin_core.memory.importers.slack import parse_slack
@@ -207,7 +216,14 @@ class ImportService:
                 return done
         # Opened first: the wrong format is refused before anything else is done. Its
         # first messages are read ahead to look for the owner, then imported first.
-        items = open_export(export_format, path, tz=tz)
+        reader = (
+            whatsapp.ChatReader(path, tz=tz) if export_format is ExportFormat.WHATSAPP else None
+        )
+        # Places to resume from are kept for what is read ahead: the owner check, a batch.
+        marks = Marks(QUICK_OWNER_CHECK + 2 * self.batch_size) if reader is not None else None
+        items = (
+            reader.items(marks) if reader is not None else open_export(export_format, path, tz=tz)
+        )
         head: list[ImportItem] = []
         seen = 0
         for item in items:
@@ -222,21 +238,54 @@ class ImportService:
         key = CHECKPOINT_KEY + _identity(export_format, owner, first)
         checkpoint = None if from_start else Checkpoint.load(self.store, key)
         tally = _Tally(ImportSummary(export_format, path, owner))
-        events = self._events(chain(head, items), tally.summary)
-        if checkpoint is not None and not self._skip(events, tally, checkpoint, on_progress):
-            # An earlier part of the export is not what was stored: import it all.
-            tally = _Tally(ImportSummary(export_format, path, owner))
-            events = self._events(open_export(export_format, path, tz=tz), tally.summary)
+        resume = None
+        if checkpoint is not None and checkpoint.resume is not None and reader is not None:
+            # Where the reader allows, the stored part is not even parsed: the reader
+            # starts at the place recorded, if the bytes before it are the same.
+            rest = reader.resume(checkpoint.resume.mark, checkpoint.resume.context, marks)
+            if rest is not None:
+                if isinstance(items, Generator):
+                    items.close()
+                resume = checkpoint.resume
+                tally.restore(resume)
+                events = self._events(rest, tally.summary)
+        if resume is None:
+            events = self._events(chain(head, items), tally.summary)
+            if checkpoint is not None and not self._skip(events, tally, checkpoint, on_progress):
+                # An earlier part of the export is not what was stored: import it all.
+                tally = _Tally(ImportSummary(export_format, path, owner))
+                if reader is not None:
+                    marks = Marks(QUICK_OWNER_CHECK + 2 * self.batch_size)
+                    items = reader.items(marks)
+                else:
+                    items = open_export(export_format, path, tz=tz)
+                events = self._events(items, tally.summary)
         summary = tally.summary
         if summary.resumed_at and on_resume is not None:
             on_resume(summary.resumed_at)
-        while batch := list(islice(events, self.batch_size)):
-            marked = [tally.add(event) for event in batch]
-            summary.new += self.store.messages.record_many(marked)
-            summary.read += len(marked)
-            Checkpoint(summary.read, tally.digest()).save(self.store, key)
-            if on_progress is not None:
-                on_progress(summary.read)
+        prefix = reader.prefix_hash() if reader is not None else None
+        try:
+            while batch := list(islice(events, self.batch_size)):
+                # The last place in this batch the reader could start afresh from.
+                mark = None
+                if marks is not None:
+                    mark = marks.last_within(summary.read, summary.read + len(batch) - 1)
+                if mark is not None and resume is not None and mark.offset <= resume.mark.offset:
+                    mark = None
+                marked: list[InboundEvent] = []
+                for event in batch:
+                    if mark is not None and summary.read + len(marked) == mark.messages:
+                        assert reader is not None and prefix is not None
+                        resume = tally.snapshot(mark, prefix.up_to(mark.offset), reader.context)
+                    marked.append(tally.add(event))
+                summary.new += self.store.messages.record_many(marked)
+                summary.read += len(marked)
+                Checkpoint(summary.read, tally.digest(), resume).save(self.store, key)
+                if on_progress is not None:
+                    on_progress(summary.read)
+        finally:
+            if prefix is not None:
+                prefix.close()
         summary.seconds = time.perf_counter() - started
         summary.contacts = len(tally.people)
         summary.bots = len(tally.bots)
@@ -443,14 +492,55 @@ def _describe(candidates: list[Candidate], limit: int = 8) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Resume:
+    """A place where the export's reader can start afresh (`ReadMark`), with what had
+    been read before it: the summary's counts and the hash of those messages."""
+
+    mark: ReadMark
+    context: str
+    """What the reader's events depend on besides the bytes (`ChatReader.context`)."""
+    digest: str
+    from_owner: int
+    kinds: dict[str, int]
+    people: list[tuple[str, str]]
+    bots: list[str]
+    chats: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "mark": dataclasses.asdict(self.mark)}
+
+    @classmethod
+    def from_dict(cls, found: dict[str, Any]) -> Resume:
+        mark = found["mark"]
+        return cls(
+            ReadMark(
+                int(mark["offset"]),
+                int(mark["line"]),
+                int(mark["messages"]),
+                int(mark["problems"]),
+                str(mark["digest"]),
+            ),
+            str(found["context"]),
+            str(found["digest"]),
+            int(found["from_owner"]),
+            {str(k): int(v) for k, v in found["kinds"].items()},
+            [(str(c), str(s)) for c, s in found["people"]],
+            [str(b) for b in found["bots"]],
+            [str(c) for c in found["chats"]],
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Checkpoint:
     """How far an import of one export got: its first `messages` messages are stored,
-    and `digest` hashes them (`_Tally.add`). Kept in the store's state table under a key
-    named by the export's first messages and owner, so a later, longer export of the
-    same chat finds it too."""
+    and `digest` hashes them (`_Tally.add`); `resume`, where the reader allows, is a
+    place at or a little before that to read on from without parsing what precedes it.
+    Kept in the store's state table under a key named by the export's first messages
+    and owner, so a later, longer export of the same chat finds it too."""
 
     messages: int
     digest: str
+    resume: Resume | None = None
 
     @classmethod
     def load(cls, store: Store, key: str) -> Checkpoint | None:
@@ -459,25 +549,29 @@ class Checkpoint:
             return None
         try:
             found = json.loads(value)
-            return cls(int(found["messages"]), str(found["digest"]))
-        except (ValueError, KeyError, TypeError):
+            resume = Resume.from_dict(found["resume"]) if found.get("resume") else None
+            return cls(int(found["messages"]), str(found["digest"]), resume)
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None
 
     def save(self, store: Store, key: str) -> None:
-        store.state.set(key, json.dumps({"messages": self.messages, "digest": self.digest}))
+        value: dict[str, Any] = {"messages": self.messages, "digest": self.digest}
+        if self.resume is not None:
+            value["resume"] = self.resume.as_dict()
+        store.state.set(key, json.dumps(value))
 
 
 class _Tally:
-    """What a summary counts of the messages read, and the running hash of them."""
+    """What a summary counts of the messages read, and a hash chained through them."""
 
-    __slots__ = ("bots", "chats", "hash", "people", "summary")
+    __slots__ = ("bots", "chain", "chats", "people", "summary")
 
     def __init__(self, summary: ImportSummary) -> None:
         self.summary = summary
         self.people: set[tuple[str, str]] = set()
         self.bots: set[str] = set()
         self.chats: set[str] = set()
-        self.hash = hashlib.blake2b(digest_size=16)
+        self.chain = b""
 
     def add(self, event: InboundEvent) -> InboundEvent:
         """Count `event` (marked as the owner's where it is) and hash it; returns it."""
@@ -491,11 +585,39 @@ class _Tally:
             self.bots.add(event.sender_name)
         self.chats.add(event.chat_id)
         summary.kinds[event.kind.value] += 1
-        self.hash.update(_fingerprint(event))
+        # Chained, not one running hash: the hash after any message can be stored and
+        # continued from (`Resume`).
+        self.chain = hashlib.blake2b(self.chain + _fingerprint(event), digest_size=16).digest()
         return event
 
     def digest(self) -> str:
-        return self.hash.hexdigest()
+        return self.chain.hex()
+
+    def snapshot(self, mark: ReadMark, prefix: str, context: str) -> Resume:
+        """What has been counted, as of `mark` (whose bytes before it hash to `prefix`)."""
+        summary = self.summary
+        return Resume(
+            dataclasses.replace(mark, digest=prefix),
+            context,
+            self.digest(),
+            summary.from_owner,
+            dict(summary.kinds),
+            sorted(self.people),
+            sorted(self.bots),
+            sorted(self.chats),
+        )
+
+    def restore(self, resume: Resume) -> None:
+        """Count as if the messages before `resume` had been read now."""
+        summary = self.summary
+        summary.read = summary.resumed_at = resume.mark.messages
+        summary.problems = resume.mark.problems
+        summary.from_owner = resume.from_owner
+        summary.kinds = Counter(resume.kinds)
+        self.people = set(resume.people)
+        self.bots = set(resume.bots)
+        self.chats = set(resume.chats)
+        self.chain = bytes.fromhex(resume.digest)
 
 
 def _fingerprint(event: InboundEvent) -> bytes:
