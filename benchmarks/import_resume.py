@@ -6,8 +6,8 @@ process each (so every figure is its own), imports it into a fresh SQLite databa
 then runs the same import again; interrupts another import half way (an exception from
 its progress callback, as Ctrl-C would) and runs it again; finally imports an export
 with a tenth more messages on top of the first. Prints each run's seconds, messages
-read, new, skipped by the checkpoint ("resumed at", and "after s": the seconds it took
-to read and hash them), and the rows in the database afterwards.
+read, new, skipped by the checkpoint ("resumed at", and "after s": the seconds before
+it went on storing), and the rows in the database afterwards.
 
     .venv/bin/python benchmarks/import_resume.py [--messages N] [--keep DIR]
 """

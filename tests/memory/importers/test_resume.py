@@ -295,3 +295,33 @@ def test_a_whatsapp_export_in_another_zone_is_not_resumed_from_bytes(
     summary = service.run(ExportFormat.WHATSAPP, export, me=[OWNER], tz=berlin)
     # Same bytes, other times: nothing may be skipped.
     assert summary.resumed_at == 0 and counting.handed == summary.read == 61
+
+
+def test_an_interrupted_import_of_a_zip_resumes_inside_it(tmp_path: Path, store: Store) -> None:
+    path = tmp_path / "WhatsApp Chat - Resume.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("_chat.txt", chat(60).replace("\n", "\r\n"))  # as iOS writes
+    service = ImportService(store, batch_size=10)
+    with pytest.raises(Killed):
+        service.run(ExportFormat.WHATSAPP, path, me=[OWNER], tz=UTC, on_progress=kill_at(30))
+    counting = Counting(store)
+    summary = service.run(ExportFormat.WHATSAPP, path, me=[OWNER], tz=UTC)
+    assert 25 <= summary.resumed_at <= 30
+    assert counting.handed == 61 - summary.resumed_at and summary.new == 31
+    after = ids(store)
+    assert len(after) == len(set(after)) == 61
+
+
+def test_other_bytes_with_the_same_messages_resume_by_their_hash(
+    tmp_path: Path, store: Store, export: Path
+) -> None:
+    service = ImportService(store, batch_size=10)
+    with pytest.raises(Killed):
+        service.run(ExportFormat.WHATSAPP, export, me=[OWNER], tz=UTC, on_progress=kill_at(30))
+    # The same chat with Windows line ends: no byte before the place recorded is the
+    # same, but every message is, so the 30 stored are parsed and hashed, not stored.
+    crlf = tmp_path / "crlf.txt"
+    crlf.write_bytes(export.read_bytes().replace(b"\n", b"\r\n"))
+    counting = Counting(store)
+    summary = service.run(ExportFormat.WHATSAPP, crlf, me=[OWNER], tz=UTC)
+    assert summary.resumed_at == 30 and counting.handed == 31 and summary.new == 31
