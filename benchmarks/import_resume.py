@@ -1,15 +1,17 @@
 """What `twin import` costs when it is run again: after it finished, after it was
 interrupted half way, and on a later, longer export of the same chat.
 
-Generates a WhatsApp group export (the generator of `import_speed.py`) and, in a child
-process each (so every figure is its own), imports it into a fresh SQLite database,
-then runs the same import again; interrupts another import half way (an exception from
-its progress callback, as Ctrl-C would) and runs it again; finally imports an export
-with a tenth more messages on top of the first. Prints each run's seconds, messages
-read, new, skipped by the checkpoint ("resumed at", and "after s": the seconds before
-it went on storing), and the rows in the database afterwards.
+Generates a WhatsApp group export or an mbox (`--format`; the generators of
+`import_speed.py`) and, in a child process each (so every figure is its own), imports
+it into a fresh SQLite database, then runs the same import again; interrupts another
+import half way (an exception from its progress callback, as Ctrl-C would) and runs it
+again; finally imports an export with a tenth more messages on top of the first.
+Prints each run's seconds, messages read, new, skipped by the checkpoint ("resumed
+at", and "after s": the seconds before it went on storing), and the rows in the
+database afterwards.
 
-    .venv/bin/python benchmarks/import_resume.py [--messages N] [--keep DIR]
+    .venv/bin/python benchmarks/import_resume.py [--format whatsapp|mbox] [--messages N]
+        [--keep DIR]
 """
 
 from __future__ import annotations
@@ -29,14 +31,24 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks.import_speed import OWNER, write_whatsapp  # noqa: E402
+from benchmarks.import_speed import (  # noqa: E402
+    OWNER,
+    OWNER_ADDRESS,
+    write_mbox,
+    write_whatsapp,
+)
+
+FORMATS = {
+    "whatsapp": ("txt", OWNER, write_whatsapp),
+    "mbox": ("mbox", OWNER_ADDRESS, write_mbox),
+}
 
 
 class Interrupted(Exception):
     """Raised from the progress callback to stop an import half way."""
 
 
-def child(path: Path, database: Path, stop_at: int) -> dict[str, float]:
+def child(export_format: str, path: Path, database: Path, stop_at: int) -> dict[str, float]:
     """Runs in a fresh process: one import of `path`, stopped once `stop_at` messages
     were stored (0: never)."""
     from twin_core.memory.importers.run import ExportFormat, ImportService
@@ -62,7 +74,12 @@ def child(path: Path, database: Path, stop_at: int) -> dict[str, float]:
     figures: dict[str, float] = {}
     try:
         summary = ImportService(store).run(
-            ExportFormat.WHATSAPP, path, me=[OWNER], tz=UTC, on_progress=progress, **extra
+            ExportFormat(export_format),
+            path,
+            me=[FORMATS[export_format][1]],
+            tz=UTC,
+            on_progress=progress,
+            **extra,
         )
         figures = {
             "read": summary.read,
@@ -78,9 +95,17 @@ def child(path: Path, database: Path, stop_at: int) -> dict[str, float]:
     return figures
 
 
-def measure(path: Path, database: Path, stop_at: int = 0) -> dict[str, float]:
+def measure(export_format: str, path: Path, database: Path, stop_at: int = 0) -> dict[str, float]:
     output = subprocess.run(
-        [sys.executable, __file__, "--child", str(path), str(database), str(stop_at)],
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            export_format,
+            str(path),
+            str(database),
+            str(stop_at),
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -93,21 +118,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=300_000)
     parser.add_argument("--keep", type=Path, help="write the files here and keep them")
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--format", choices=sorted(FORMATS), default="whatsapp")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        path, database, stop_at = args.child
-        print(json.dumps(child(Path(path), Path(database), int(stop_at))))
+        export_format, path, database, stop_at = args.child
+        print(json.dumps(child(export_format, Path(path), Path(database), int(stop_at))))
         return
 
     with tempfile.TemporaryDirectory(prefix="twin-bench-") as scratch:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
         count = args.messages
-        export = folder / f"whatsapp-{count}.txt"
-        longer = folder / f"whatsapp-{count + count // 10}.txt"
-        write_whatsapp(export, count)
-        write_whatsapp(longer, count + count // 10)
+        suffix, _, write = FORMATS[args.format]
+        export = folder / f"{args.format}-{count}.{suffix}"
+        longer = folder / f"{args.format}-{count + count // 10}.{suffix}"
+        write(export, count)
+        write(longer, count + count // 10)
         first = folder / "first.db"
         second = folder / "interrupted.db"
         for database in (first, second):
@@ -122,7 +149,7 @@ def main() -> None:
         ]
         print(f"{'run':<24}{'seconds':>9}{'read':>10}{'new':>10}{'resumed at':>12}{'rows':>10}")
         for name, path, database, stop_at in runs:
-            figures = measure(path, database, stop_at)
+            figures = measure(args.format, path, database, stop_at)
             print(
                 f"{name:<24}{figures['seconds']:>9.2f}{int(figures['read']):>10,}"
                 f"{int(figures['new']):>10,}{int(figures['resumed']):>12,}"
