@@ -325,3 +325,19 @@ def test_other_bytes_with_the_same_messages_resume_by_their_hash(
     counting = Counting(store)
     summary = service.run(ExportFormat.WHATSAPP, crlf, me=[OWNER], tz=UTC)
     assert summary.resumed_at == 30 and counting.handed == 31 and summary.new == 31
+
+
+def test_a_file_that_only_starts_the_same_is_not_already_imported(
+    tmp_path: Path, store: Store
+) -> None:
+    # The record of a finished import is found by the file's first 64 KiB and holds
+    # for the whole file only.
+    first = tmp_path / "chat.txt"
+    first.write_text(chat(3000), encoding="utf-8")
+    assert first.stat().st_size > import_run.FINISHED_HEAD
+    service = ImportService(store)
+    service.run(ExportFormat.WHATSAPP, first, me=[OWNER], tz=UTC)
+    first.write_text(chat(3100), encoding="utf-8")
+    summary = service.run(ExportFormat.WHATSAPP, first, me=[OWNER], tz=UTC)
+    assert not summary.unchanged and summary.new == 100 and summary.resumed_at > 2900
+    assert service.run(ExportFormat.WHATSAPP, first, me=[OWNER], tz=UTC).unchanged

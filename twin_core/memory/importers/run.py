@@ -63,6 +63,8 @@ same chat starts with the same ones (each carries its chat's id, and whether a c
 applies is decided by its hash, not its name)."""
 CHECKPOINT_KEY = "import:"
 FINISHED_KEY = "import.done:"
+FINISHED_HEAD = 1 << 16
+"""Bytes at the start of an export that name its already-imported record."""
 
 
 class ExportFormat(enum.StrEnum):
@@ -206,8 +208,12 @@ class ImportService:
         stored when that is confirmed. `from_start` ignores what earlier runs recorded."""
         export_format = ExportFormat(export_format)
         require_exists(path)
+        # Named by the export's beginning (cheap: a wrong file is still refused at once),
+        # confirmed by the hash of all of it.
         finished_key = (
-            FINISHED_KEY + f"{export_format.value}:" + _export_digest(export_format, path)
+            FINISHED_KEY
+            + f"{export_format.value}:"
+            + _export_digest(export_format, path, limit=FINISHED_HEAD)
         )
         if not from_start:
             done = self._finished(finished_key, export_format, path, me)
@@ -291,7 +297,10 @@ class ImportService:
         summary.bots = len(tally.bots)
         summary.conversations = len(tally.chats)
         summary.new_contacts = self.store.contacts.count() - contacts_before
-        self.store.state.set(finished_key, self._finished_record(summary))
+        self.store.state.set(
+            finished_key,
+            self._finished_record(summary, _export_digest(export_format, path)),
+        )
         self._audit(summary)
         return summary
 
@@ -326,6 +335,7 @@ class ImportService:
             return None
         try:
             done = json.loads(value)
+            digest = str(done["digest"])
             owner = Owner(frozenset(done["owner"]), str(done["owner_source"]))
             summary = ImportSummary(
                 export_format,
@@ -345,12 +355,15 @@ class ImportService:
             return None
         if me and _keys(me) != owner.keys:
             return None
+        if _export_digest(export_format, path) != digest:
+            return None
         return summary
 
     @staticmethod
-    def _finished_record(summary: ImportSummary) -> str:
+    def _finished_record(summary: ImportSummary, digest: str) -> str:
         return json.dumps(
             {
+                "digest": digest,
                 "messages": summary.read,
                 "from_owner": summary.from_owner,
                 "problems": summary.problems,
@@ -654,25 +667,30 @@ def _identity(export_format: ExportFormat, owner: Owner, first: Sequence[Inbound
     return f"{export_format.value}:{digest.hexdigest()}"
 
 
-def _export_digest(export_format: ExportFormat, path: Path) -> str:
-    """A hash of the export's bytes: a file's, every file's in a folder (with its name),
-    or for WhatsApp the chat text alone (a zip of it with media may be gigabytes).
-    Reading is far cheaper than parsing, so this costs little before an import."""
+def _export_digest(export_format: ExportFormat, path: Path, limit: int | None = None) -> str:
+    """A hash of the export's bytes (of each file's first `limit` bytes, if given): a
+    file's, every file's in a folder (with its name), or for WhatsApp the chat text alone
+    (a zip of it with media may be gigabytes). Reading is far cheaper than parsing."""
     digest = hashlib.blake2b(digest_size=16)
     if export_format is ExportFormat.WHATSAPP:
         with whatsapp.chat_bytes(path) as stream:
-            _hash_stream(digest, stream)
+            _hash_stream(digest, stream, limit)
         return digest.hexdigest()
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     for file in files:
         name = file.relative_to(path).as_posix() if path.is_dir() else ""
         digest.update(f"{name}\x1f".encode())
         with file.open("rb") as stream:
-            _hash_stream(digest, stream)
+            _hash_stream(digest, stream, limit)
         digest.update(b"\x1e")
     return digest.hexdigest()
 
 
-def _hash_stream(digest: Any, stream: IO[bytes]) -> None:
-    while chunk := stream.read(1 << 20):
+def _hash_stream(digest: Any, stream: IO[bytes], limit: int | None = None) -> None:
+    left = limit
+    while chunk := stream.read(1 << 20 if left is None else min(1 << 20, left)):
         digest.update(chunk)
+        if left is not None:
+            left -= len(chunk)
+            if left <= 0:
+                break
