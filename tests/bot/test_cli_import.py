@@ -176,3 +176,24 @@ def test_an_unzipped_whatsapp_folder_imports(cli: Cli, env: dict[str, str], tmp_
     summary = json.loads(result.stdout)
     assert summary["new_messages"] == summary["messages"] > 0
     assert summary["bots"] == 0
+
+
+def test_a_finished_import_run_again_says_so_in_one_line(cli: Cli, env: dict[str, str]) -> None:
+    args = ["import", "whatsapp", str(ALICE), "--me", "Sam Owner", "--no-index"]
+    assert cli(*args, env=env).exit_code == 0
+    again = cli(*args, env=env)
+    assert again.exit_code == 0, again.output
+    assert again.output.strip() == f"{ALICE}: already imported: 12 messages; nothing new"
+    later = cli(
+        "import",
+        "whatsapp",
+        str(FIXTURES / "whatsapp" / "later" / ALICE.name),
+        "--me",
+        "Sam Owner",
+        "--no-index",
+        env=env,
+    )
+    assert later.exit_code == 0, later.output
+    # From the first export's last message on (the later one could continue its minute).
+    assert "(resumed at 11)" in later.output
+    assert stored_messages(env) == 14
