@@ -375,3 +375,36 @@ def test_an_index_built_the_earlier_way_keeps_working_until_reindexed(
     assert [h.message.external_id for h in after.recall("plumber monday")] == ["p"]
     after.close()
     store.close()
+
+
+def test_each_optimization_while_indexing_gives_the_freed_heap_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from twin_core.memory.recall import indexer
+
+    released: list[bool] = []
+    monkeypatch.setattr(indexer, "OPTIMIZE_EVERY", 20)
+    monkeypatch.setattr(indexer, "release_free_heap", lambda: released.append(True) or True)
+    memory = Memory.open(Store.open(f"sqlite:///{tmp_path}/h.db"), tmp_path / "index")
+    try:
+        memory.record_many(
+            [
+                event(f"m{i}", f"note {i} about the garden", at=T0 + timedelta(minutes=i))
+                for i in range(50)
+            ]
+        )
+        memory.recall_index.catch_up(batch=10)
+        assert len(released) == 2  # after the optimizations at 20 and 40 points
+    finally:
+        memory.close()
+        memory.store.close()
+
+
+def test_freed_heap_is_given_back_on_glibc() -> None:
+    from twin_core.memory.index.heap import _libc, release_free_heap
+
+    if _libc() is None:
+        pytest.skip("this C library has no malloc_trim (not glibc)")
+    garbage = [bytearray(4096) for _ in range(20_000)]  # 80 MB of small blocks
+    del garbage
+    assert release_free_heap()

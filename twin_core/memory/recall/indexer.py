@@ -32,6 +32,7 @@ from twin_core.memory.index import (
     VectorIndex,
     epoch_seconds,
 )
+from twin_core.memory.index.heap import release_free_heap
 from twin_core.memory.models import Message
 from twin_core.memory.recall.queries import RecallQueries
 from twin_core.memory.recall.results import Progress
@@ -222,6 +223,7 @@ class Indexer:
         self._since_optimize += len(points)
         if self._since_optimize >= OPTIMIZE_EVERY:
             self.index.optimize()
+            release_free_heap()  # what the build freed, back to the system
             self._since_optimize = 0
         return len(chunk)
 
