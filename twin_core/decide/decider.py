@@ -8,8 +8,9 @@ schedule, and the owner's verdicts folded in.
 Everything here blocks (SQL, training): call it off the event loop. New messages are
 fed to the running `History` incrementally; the model is retrained when enough has
 changed since it was last trained (`RETRAIN_EVERY` new outcomes, a new verdict, or
-`RETRAIN_AFTER` of age). A message recorded out of time order (an import of older
-history) makes the history be rebuilt once from the store.
+`RETRAIN_AFTER` of age; while it had too little to learn from, any new outcome). A
+message recorded out of time order (an import of older history) makes the history be
+rebuilt once from the store.
 """
 
 from __future__ import annotations
@@ -86,6 +87,10 @@ class Decider:
             verdicts = self.store.decisions.judged_count()
             due = (
                 self._known_at_fit < 0
+                # Too little to learn from last time (a start on an empty store, then
+                # an import): try again with every new outcome, not only every 200;
+                # too few samples end the try before anything is trained.
+                or (not self.model.ready and known != self._known_at_fit)
                 or known - self._known_at_fit >= RETRAIN_EVERY
                 or verdicts != self._verdicts_at_fit
                 or time.monotonic() - self._fitted_at >= RETRAIN_AFTER
