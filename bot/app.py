@@ -179,6 +179,8 @@ class Twin:
             burst_window_s=settings.burst_window_s,
             calibrations=self.calibrations,
         )
+        # The reply-or-not model trained on the history now, not on the first message.
+        await asyncio.to_thread(self.inbound.warm)
         self.outbox.on_sent = self.inbound.queries.owner_wrote
         self.actions.on_merged = self.inbound.queries.contacts_changed
         self.indexer = LiveIndexer(
@@ -324,6 +326,9 @@ class Twin:
         await self._close_resources(self.memory.store)
 
     async def _close_resources(self, store: Store) -> None:
+        inbound = getattr(self, "inbound", None)
+        if inbound is not None:  # a start that failed after the warm-up began a refit
+            await asyncio.to_thread(inbound.calibrations.stop)
         memory = getattr(self, "memory", None)
         if memory is not None:
             await asyncio.to_thread(memory.close)

@@ -3,6 +3,7 @@ close in order on stop."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import select
@@ -14,6 +15,7 @@ from tests.support.history import HISTORY
 from tests.support.settings import make_settings
 from twin_core.memory.embed import Embedder
 from twin_core.memory.models import JobStatus, ScheduledJob
+from twin_core.memory.store import Store
 
 
 def test_constructing_a_twin_does_no_io(tmp_path: Path) -> None:
@@ -81,3 +83,47 @@ async def test_a_backlog_is_indexed_by_a_job_not_by_a_message(
         assert twin.memory.pending() == 0
     finally:
         await twin.stop()
+
+
+async def test_a_start_trains_on_the_history_before_the_first_message(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """Issue 16: the reply-or-not model reads the stored history and is trained while
+    the twin starts (it was the first message after a start that paid for it, seconds
+    where the hundredth takes a tenth), so the first message finds it ready."""
+    settings = make_settings(tmp_path)
+    channel = FakeChannel()
+    start = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
+    history = []
+    for day in range(40):  # an import: Alice asks, Sam answers; the newsletter never
+        at = start + timedelta(days=day)
+        history += [
+            channel.event("alice", f"lunch at {day % 3 + 12}?", external_id=f"a{day}", sent_at=at),
+            channel.event(
+                "owner",
+                "sure!",
+                chat="alice",
+                from_owner=True,
+                external_id=f"o{day}",
+                sent_at=at + timedelta(minutes=4),
+            ),
+            channel.event("news", f"Issue {day}: gardening", external_id=f"n{day}", sent_at=at),
+        ]
+    store = Store.open(settings.sqlalchemy_url)
+    store.messages.record_many(history)
+    highest = store.messages.highest_id()
+    store.close()
+    twin = Twin(settings, [channel], embedder=embedder)
+    await twin.start()
+    try:
+        decider = twin.inbound.decider
+        assert decider.history.last_id == highest  # all of it read, no message yet
+        assert decider.model.ready and decider.model.trained_on > 0
+        assert channel.sent == []
+        await channel.push(channel.event("alice", "lunch at 13?"))
+        await twin.idle()
+        assert decider.model.ready
+        assert [m.data["event"] for m in channel.sent if m.data] == ["draft"]
+    finally:
+        await twin.stop()
+    assert not twin.inbound.calibrations.refitting
