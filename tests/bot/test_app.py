@@ -127,3 +127,32 @@ async def test_a_start_trains_on_the_history_before_the_first_message(
     finally:
         await twin.stop()
     assert not twin.inbound.calibrations.refitting
+
+
+async def test_after_a_restart_the_first_message_gets_its_card_at_once(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """A restarted twin answers a message that arrives right after the start: a draft
+    card when the history has a good match, and a notice with no draft (not silence)
+    when it has none. A benchmark that waited only for draft cards took the second for
+    'no card after a restart'."""
+    first = Twin(make_settings(tmp_path), [FakeChannel()], embedder=embedder)
+    await first.start()
+    Harness(first, FakeChannel()).seed(HISTORY)
+    await first.stop()
+    channel = FakeChannel()
+    twin = Twin(make_settings(tmp_path), [channel], embedder=embedder)
+    await twin.start()
+    try:
+        await channel.push(channel.event("alice", "are we still on for dinner on friday?"))
+        await twin.idle()
+        [card] = channel.take()
+        assert card.chat_id == "control" and card.data and card.data["event"] == "draft"
+        assert "yes! 7pm at Luigi's, I booked a table" in card.text
+        await channel.push(channel.event("bob", "was send the for the that"))
+        await twin.idle()
+        [notice] = channel.take()
+        assert notice.chat_id == "control" and not notice.data
+        assert "No draft: no good match" in notice.text
+    finally:
+        await twin.stop()
