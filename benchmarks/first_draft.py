@@ -1,7 +1,7 @@
 """The first contact message after a start, drafted as fast as the hundredth (issue 16).
 
     .venv/bin/python benchmarks/first_draft.py [--history 20000] [--contacts 100]
-        [--messages 100] [--talkers 10]
+        [--messages 100] [--talkers 10] [--home FOLDER]
 
 A history of `--history` messages with `--contacts` contacts (benchmarks/recall_scale.py's
 generator) is stored with the importers' fast path and indexed and optimized, by a
@@ -267,6 +267,9 @@ def main() -> None:
     parser.add_argument("--talkers", type=int, default=10)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the TWIN_HOME folder")
+    parser.add_argument(
+        "--home", type=Path, help="TWIN_HOME to use (kept); prepared there unless it has one"
+    )
     parser.add_argument("--prepare", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--spawned", type=float, help=argparse.SUPPRESS)
@@ -282,22 +285,25 @@ def main() -> None:
         return
     if args.messages <= args.talkers:
         parser.error("--messages must be more than --talkers")
-    folder = Path(tempfile.mkdtemp(prefix="twin-first-draft-"))
+    folder = args.home or Path(tempfile.mkdtemp(prefix="twin-first-draft-"))
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
-    began = time.perf_counter()
-    child(args, "--prepare", str(folder))
-    print(
-        f"history: {args.history:,} messages, {args.contacts} contacts, stored, indexed and "
-        f"optimized in {time.perf_counter() - began:.1f} s",
-        flush=True,
-    )
+    if (folder / "twin.db").exists():
+        print(f"history: {folder} as it is (the same --history, --contacts, --seed)")
+    else:
+        began = time.perf_counter()
+        child(args, "--prepare", str(folder))
+        print(
+            f"history: {args.history:,} messages, {args.contacts} contacts, stored, indexed "
+            f"and optimized in {time.perf_counter() - began:.1f} s",
+            flush=True,
+        )
     for run, name in ((1, "first `twin run` after the import"), (2, "restart")):
         line = child(
             args, "--measure", str(folder), "--spawned", str(time.time()), "--run", str(run)
         )
         report(name, json.loads(line), args.talkers)
         print(f"  load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
-    if not args.keep:
+    if not args.keep and args.home is None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
