@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from tests.support.events import T0, event
+from twin_core.decide import decider as decider_module
 from twin_core.decide.decider import Decider
 from twin_core.decide.reply import should_reply
 from twin_core.decide.route import Route, route
@@ -81,4 +84,26 @@ def test_a_model_with_too_little_history_is_trained_once_there_is_enough(
         store.messages.record(event(f"n{day}", "gardening news", sender="news", chat="news", at=at))
     decider.refresh()
     assert decider.model.ready and decider.model.trained_on >= 40
+    store.close()
+
+
+def test_the_model_learns_from_the_latest_outcomes_only(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long history trains on its latest `MAX_TRAIN` outcomes, so a start (and every
+    retrain) takes bounded time whatever the history's size."""
+    monkeypatch.setattr(decider_module, "MAX_TRAIN", 50)
+    store = Store.open(f"sqlite:///{tmp_path}/t.db")  # type: ignore[str-bytes-safe]
+    for day in range(60):  # 60 answered questions and 60 unanswered newsletters
+        at = T0 + timedelta(days=day)
+        store.messages.record(event(f"a{day}", f"lunch at {day % 3 + 12}?", at=at))
+        store.messages.record(
+            event(f"o{day}", "sure!", sender="me", from_owner=True, at=at + timedelta(minutes=4))
+        )
+        store.messages.record(event(f"n{day}", "gardening news", sender="news", chat="news", at=at))
+    decider = Decider(store, seed=1)
+    decider.refresh()
+    known = [s for s in decider.history.samples if s.replied is not None]
+    assert len(known) > 100
+    assert decider.model.ready and decider.model.trained_on == 50
     store.close()
