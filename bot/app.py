@@ -205,6 +205,8 @@ class Twin:
         # Due jobs run once the channels they send through are up.
         await self._run_jobs(install)
         await self._queue_people_backlog()
+        # A refit the history is due for is queued now, not by the first message.
+        await self.inbound.queue_refit_when_due()
 
     def _make_queue(self, install: str) -> JobQueue:
         if self.settings.redis_url is None:
@@ -326,9 +328,6 @@ class Twin:
         await self._close_resources(self.memory.store)
 
     async def _close_resources(self, store: Store) -> None:
-        inbound = getattr(self, "inbound", None)
-        if inbound is not None:  # a start that failed after the warm-up began a refit
-            await asyncio.to_thread(inbound.calibrations.stop)
         memory = getattr(self, "memory", None)
         if memory is not None:
             await asyncio.to_thread(memory.close)

@@ -184,18 +184,16 @@ class InboundProcessor:
         before the channels connect. The reply-or-not model reads the owner's history
         and is trained (seconds: scikit-learn is imported, boosting is fitted; on the
         first message it was most of the first draft's time), and the calibration is
-        read and, if the history grew, refitted in the background from now on."""
+        read. (`queue_refit_when_due` then looks whether it should be refitted.)"""
         self.decider.refresh()
         self.calibrations.current()
-        self.calibrations.refresh_in_background()
 
     async def stop(self) -> None:
-        """Finish what is queued, then stop (a calibration refit under way too)."""
+        """Finish what is queued, then stop."""
         self._released.set()
         self._held = 0
         await self.idle()
         await self._tasks.cancel()
-        await asyncio.to_thread(self.calibrations.stop)
 
     async def _work(self, conversation_id: int, queue: _Queue) -> None:
         loop = asyncio.get_running_loop()

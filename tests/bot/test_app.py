@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from bot.app import Twin
@@ -16,6 +17,7 @@ from tests.support.settings import make_settings
 from twin_core.memory.embed import Embedder
 from twin_core.memory.models import JobStatus, ScheduledJob
 from twin_core.memory.store import Store
+from twin_core.style import calibration
 
 
 def test_constructing_a_twin_does_no_io(tmp_path: Path) -> None:
@@ -86,11 +88,13 @@ async def test_a_backlog_is_indexed_by_a_job_not_by_a_message(
 
 
 async def test_a_start_trains_on_the_history_before_the_first_message(
-    tmp_path: Path, embedder: Embedder
+    tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 16: the reply-or-not model reads the stored history and is trained while
     the twin starts (it was the first message after a start that paid for it, seconds
-    where the hundredth takes a tenth), so the first message finds it ready."""
+    where the hundredth takes a tenth), so the first message finds it ready; a
+    calibration refit the history is due for is queued then too."""
+    monkeypatch.setattr(calibration, "REFIT_MIN_NEW", 4)  # 120 messages make it due
     settings = make_settings(tmp_path)
     channel = FakeChannel()
     start = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
@@ -119,6 +123,9 @@ async def test_a_start_trains_on_the_history_before_the_first_message(
         decider = twin.inbound.decider
         assert decider.history.last_id == highest  # all of it read, no message yet
         assert decider.model.ready and decider.model.trained_on > 0
+        with twin.store.database.session() as session:
+            jobs = session.exec(select(ScheduledJob.name)).all()
+        assert "refit_calibration" in jobs
         assert channel.sent == []
         await channel.push(channel.event("alice", "lunch at 13?"))
         await twin.idle()
@@ -126,7 +133,6 @@ async def test_a_start_trains_on_the_history_before_the_first_message(
         assert [m.data["event"] for m in channel.sent if m.data] == ["draft"]
     finally:
         await twin.stop()
-    assert not twin.inbound.calibrations.refitting
 
 
 async def test_after_a_restart_the_first_message_gets_its_card_at_once(
