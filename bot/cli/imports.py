@@ -124,6 +124,7 @@ def _run(
     json_output: bool,
     index: bool = True,
     home: Path | None = None,
+    from_start: bool = False,
 ) -> None:
     console = Console(stderr=True) if json_output else Console()
     zone = None
@@ -147,7 +148,8 @@ def _run(
         console=console,
         transient=json_output,
     )
-    task = progress.add_task(f"{export_format.value} {path.name}", total=None)
+    description = f"{export_format.value} {path.name}"
+    task = progress.add_task(description, total=None)
 
     def stored(done: int) -> None:
         # The bar appears with the first stored batch: a refused file or the owner
@@ -155,6 +157,11 @@ def _run(
         if not progress.live.is_started:
             progress.start()
         progress.update(task, completed=done)
+
+    def resumed(done: int) -> None:
+        # What an earlier run stored shows as done, and the bar says where it went on.
+        stored(done)
+        progress.update(task, description=f"{description} (resumed at {done:,})")
 
     try:
         summary = service.run(
@@ -164,6 +171,8 @@ def _run(
             ask=None if json_output else _ask(console),
             tz=zone,
             on_progress=stored,
+            on_resume=resumed,
+            from_start=from_start,
         )
         progress.update(task, total=summary.read, completed=summary.read)
     except (NotThisFormat, OwnerUnknown, FileNotFoundError) as error:
@@ -180,6 +189,15 @@ def _run(
     finally:
         if progress.live.is_started:
             progress.stop()
+    if summary.unchanged and not json_output:
+        store.close()
+        console.print(
+            f"{summary.path}: already imported: {summary.read:,} messages; nothing new",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
     try:
         if summary.new:
             if index:
@@ -193,7 +211,10 @@ def _run(
         stream = state.json_stream if isinstance(state, CliState) and state.json_stream else None
         typer.echo(printable_json(summary.as_dict()), file=stream)
         return
-    console.print(f"Imported {summary.path}", markup=False, highlight=False, soft_wrap=True)
+    resumed_note = f" (resumed at {summary.resumed_at:,})" if summary.resumed_at else ""
+    console.print(
+        f"Imported {summary.path}{resumed_note}", markup=False, highlight=False, soft_wrap=True
+    )
     console.print(_summary_table(summary))
     if summary.problems:
         console.print(f"[yellow]{summary.problems} line(s) or record(s) skipped or repaired:")
@@ -290,6 +311,13 @@ HomeOption = Annotated[
         "--home", help="Data folder (default: $TWIN_HOME or ~/.twin).", show_default=False
     ),
 ]
+FromStartOption = Annotated[
+    bool,
+    typer.Option(
+        "--from-start",
+        help="Read the whole export again, as if never imported (what is stored stays, once).",
+    ),
+]
 IndexOption = Annotated[
     bool,
     typer.Option(
@@ -309,10 +337,11 @@ def _register(export_format: ExportFormat, help_text: str) -> None:
         json_output: JsonOption = False,
         index: IndexOption = True,
         home: HomeOption = None,
+        from_start: FromStartOption = False,
     ) -> None:
         if tz and export_format is ExportFormat.SLACK:
             raise UserError("Slack exports carry their own time zone; drop --tz")
-        _run(ctx, export_format, path, me, tz, json_output, index, home)
+        _run(ctx, export_format, path, me, tz, json_output, index, home, from_start)
 
     import_app.command(export_format.value, help=help_text)(command)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import zipfile
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -45,6 +46,67 @@ class ImportProblem:
 
 
 ImportItem = InboundEvent | ImportProblem
+
+
+@dataclass(frozen=True, slots=True)
+class ReadMark:
+    """A place in an export's text where its reader can start afresh."""
+
+    offset: int
+    """Bytes before it."""
+    line: int
+    """Lines before it."""
+    messages: int
+    """Messages the reader gave before it."""
+    problems: int
+    """Problems the reader gave before it."""
+    digest: str = ""
+    """A hash of the bytes before it (`PrefixHash`), once recorded."""
+
+
+class Marks:
+    """Kept by a reader that can resume: the last places it could start afresh (as many
+    as `keep`: an importer reads ahead of what it has stored)."""
+
+    __slots__ = ("_kept",)
+
+    def __init__(self, keep: int) -> None:
+        self._kept: deque[ReadMark] = deque(maxlen=keep)
+
+    def add(self, mark: ReadMark) -> None:
+        self._kept.append(mark)
+
+    def last_within(self, first: int, last: int) -> ReadMark | None:
+        """The last place kept with `first` to `last` messages before it."""
+        for mark in reversed(self._kept):
+            if mark.messages <= last:
+                return mark if mark.messages >= first else None
+        return None
+
+
+class PrefixHash:
+    """Hashes a stream's beginning up to growing offsets, reading each byte once."""
+
+    __slots__ = ("_digest", "_done", "_stream")
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self._digest = hashlib.blake2b(digest_size=16)
+        self._done = 0
+
+    def up_to(self, offset: int) -> str:
+        """The hash of the bytes before `offset` (never less than the last one asked);
+        a stream shorter than that gives a hash no mark has."""
+        while self._done < offset:
+            chunk = self._stream.read(min(1 << 20, offset - self._done))
+            if not chunk:
+                return ""
+            self._digest.update(chunk)
+            self._done += len(chunk)
+        return self._digest.hexdigest()
+
+    def close(self) -> None:
+        self._stream.close()
 
 
 def local_zone() -> tzinfo:

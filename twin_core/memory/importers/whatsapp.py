@@ -30,6 +30,9 @@ from typing import IO
 from twin_core.memory.importers.common import (
     ImportItem,
     ImportProblem,
+    Marks,
+    PrefixHash,
+    ReadMark,
     content_id,
     local_zone,
     media_type_of,
@@ -176,31 +179,88 @@ def parse_whatsapp(
     overrides the title taken from the file name. The chat's id never comes from a
     name: it is derived from the chat's first messages (see `_chat_id`).
     """
-    path = Path(path)
-    require_exists(path)
-    open_chat, title = _locate_chat(path)
-    title = chat_title or title
-    with open_chat() as stream:
-        layout = _prescan(stream)
-    if layout.header_lines == 0:
-        raise not_this_format(path, "whatsapp", EXPECTED)
-    zone = tz or local_zone()
-    chat_id = _chat_id(open_chat, layout, zone)
-    return _parse(open_chat, layout, title, zone, chat_id)
+    return ChatReader(path, tz=tz, chat_title=chat_title).items()
+
+
+READER_VERSION = "1"
+"""Part of `ChatReader.context`: change it with anything that changes the events a
+chat text gives, so that no import resumes past messages read the old way."""
+
+
+class ChatReader:
+    """One WhatsApp export, pre-scanned; reads its messages from the start or from a
+    `ReadMark` (a place where reading can start afresh, as a `Marks` recorded it)."""
+
+    def __init__(
+        self, path: Path | str, *, tz: tzinfo | None = None, chat_title: str | None = None
+    ) -> None:
+        path = Path(path)
+        require_exists(path)
+        self.path = path
+        self._open_bytes, text, container = _find_chat(path)
+        self.title = chat_title or _title_of(text, container)
+        with self._open_text() as stream:
+            self.layout = _prescan(stream)
+        if self.layout.header_lines == 0:
+            raise not_this_format(path, "whatsapp", EXPECTED)
+        self.zone = tz or local_zone()
+        self.chat_id = _chat_id(self._open_bytes, self.layout, self.zone)
+        self.context = "|".join(
+            (
+                READER_VERSION,
+                self.chat_id,
+                str(self.zone),
+                str(self.layout.day_first),
+                str(self.layout.is_group),
+                self.layout.header.pattern,
+            )
+        )
+        """What the events depend on besides the bytes: a mark is only good with it."""
+
+    def _open_text(self) -> IO[str]:
+        return io.TextIOWrapper(
+            self._open_bytes(), encoding="utf-8-sig", errors="replace", newline=None
+        )
+
+    def items(self, marks: Marks | None = None) -> Iterator[ImportItem]:
+        """Every message and problem from the start; `marks` is kept current."""
+        return _parse(
+            self._open_bytes(), self.layout, self.title, self.zone, self.chat_id, marks=marks
+        )
+
+    def resume(
+        self, mark: ReadMark, context: str, marks: Marks | None = None
+    ) -> Iterator[ImportItem] | None:
+        """The messages after `mark`, or None unless the bytes before it and `context`
+        are what they were when it was recorded (then those messages are too)."""
+        if context != self.context:
+            return None
+        stream = self._open_bytes()
+        prefix = PrefixHash(stream)
+        if prefix.up_to(mark.offset) != mark.digest:
+            stream.close()
+            return None
+        return _parse(
+            stream, self.layout, self.title, self.zone, self.chat_id, start=mark, marks=marks
+        )
+
+    def prefix_hash(self) -> PrefixHash:
+        """Hashes the chat text's beginning up to a mark's offset, as marks move on."""
+        return PrefixHash(self._open_bytes())
 
 
 FINGERPRINT_MESSAGES = 3
 """How many of a chat's first text messages identify it."""
 
 
-def _chat_id(open_chat: Callable[[], IO[str]], layout: _Layout, zone: tzinfo) -> ChatId:
+def _chat_id(open_chat: Callable[[], IO[bytes]], layout: _Layout, zone: tzinfo) -> ChatId:
     """The chat's id, from what every export of it starts with: its first text messages
     (minute, sender, words). A renamed file, a re-export with more messages, or one
     from a phone with another locale or clock gives the same id; another chat does not.
     Reads only the beginning of the file."""
     firsts: list[str] = []
     system: list[str] = []
-    with closing(_parse(open_chat, layout, "", zone, ChatId(""))) as items:
+    with closing(_parse(open_chat(), layout, "", zone, ChatId(""))) as items:
         for item in items:
             if not isinstance(item, InboundEvent):
                 continue
@@ -214,9 +274,9 @@ def _chat_id(open_chat: Callable[[], IO[str]], layout: _Layout, zone: tzinfo) ->
     return ChatId(content_id("wa-", *(firsts or system))[:19])
 
 
-def _locate_chat(path: Path) -> tuple[Callable[[], IO[str]], str]:
-    """The chat text inside the export (a .txt, the one in a .zip or an unzipped
-    folder) and the chat's title where the file or folder name gives one."""
+def _find_chat(path: Path) -> tuple[Callable[[], IO[bytes]], Path, Path | None]:
+    """Opens the chat text's bytes; its path (or name in the zip), and the folder or zip
+    it is in."""
     if path.is_dir():
         texts = sorted(
             p.relative_to(path).as_posix()
@@ -226,15 +286,24 @@ def _locate_chat(path: Path) -> tuple[Callable[[], IO[str]], str]:
         chosen = _choose_chat_text(texts)
         if chosen is None:
             raise not_this_format(path, "whatsapp", EXPECTED)
-        return partial(_open_file, path / chosen), _title_of(path / chosen, path)
+        return partial(_open_file, path / chosen), path / chosen, path
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             texts = [n for n in archive.namelist() if n.lower().endswith(".txt")]
         chosen = _choose_chat_text(texts)
         if chosen is None:
             raise not_this_format(path, "whatsapp", EXPECTED)
-        return partial(_open_member, path, chosen), _title_of(Path(chosen), path)
-    return partial(_open_file, path), _title_of(path, None)
+        return partial(_open_member, path, chosen), Path(chosen), path
+    return partial(_open_file, path), path, None
+
+
+def chat_bytes(path: Path | str) -> IO[bytes]:
+    """The bytes of the chat text in an export (a .txt, or the one in a .zip or folder):
+    all the parser reads of it; the media beside it are not."""
+    path = Path(path)
+    require_exists(path)
+    open_bytes, _, _ = _find_chat(path)
+    return open_bytes()
 
 
 # What browsers and file managers add to a name they copy: "(1)", " - Copy", " copy".
@@ -267,17 +336,17 @@ def _choose_chat_text(names: list[str]) -> str | None:
     return names[0] if len(names) == 1 else None
 
 
-def _open_file(path: Path) -> IO[str]:
-    return path.open(encoding="utf-8-sig", errors="replace", newline=None)
+def _open_file(path: Path) -> IO[bytes]:
+    return path.open("rb")
 
 
-def _open_member(path: Path, member: str) -> IO[str]:
+def _open_member(path: Path, member: str) -> IO[bytes]:
     archive = zipfile.ZipFile(path)
     binary = archive.open(member)
     # Closing the archive now is safe: zipfile keeps the file open until its last
     # open member (this one, closed with the wrapper) is closed.
     archive.close()
-    return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="replace", newline=None)
+    return binary
 
 
 def _prescan(stream: IO[str]) -> _Layout:
@@ -431,15 +500,53 @@ class _Chat:
         )
 
 
+def _lines(stream: IO[bytes], offset: int, number: int) -> Iterator[tuple[int, int, str]]:
+    """The text's lines as the text reader gives them (UTF-8 with a BOM dropped, bad bytes
+    replaced, `\\r\\n`, `\\n` and `\\r` all ending a line), each with its number and the
+    byte offset where it starts (-1 for a line that a lone `\\r` began)."""
+    for raw in stream:
+        line = raw.decode("utf-8", "replace")
+        if offset == 0 and line[:1] == "\ufeff":
+            line = line[1:]
+        if line[-1:] == "\n":
+            line = line[:-1]
+        if line[-1:] == "\r":  # `\r\n`, or a lone `\r` ending the file
+            line = line[:-1]
+        if "\r" in line:
+            first, *more = line.split("\r")
+            number += 1
+            yield number, offset, first
+            for part in more:
+                number += 1
+                yield number, -1, part
+        else:
+            number += 1
+            yield number, offset, line
+        offset += len(raw)
+
+
 def _parse(
-    open_chat: Callable[[], IO[str]], layout: _Layout, title: str, zone: tzinfo, chat_id: ChatId
+    stream: IO[bytes],
+    layout: _Layout,
+    title: str,
+    zone: tzinfo,
+    chat_id: ChatId,
+    *,
+    start: ReadMark | None = None,
+    marks: Marks | None = None,
 ) -> Generator[ImportItem]:
+    """The messages of a chat text, from its start or from `start` (where `stream` is
+    positioned). `marks` is told each place where reading could start afresh: a
+    message's first line whose minute is not the previous message's (the repeat
+    counter holds nothing then), with the messages and problems before it."""
     chat = _Chat(chat_id, title, layout.is_group)
     # (date fields) -> the day and its ordinal, or None when no order makes a date.
     days: dict[tuple[str, str, str], tuple[date, int] | None] = {}
     match = layout.header.match
     general = _HEADER.match
     day_first = layout.day_first
+    messages = start.messages if start else 0
+    problems = start.problems if start else 0
 
     # The message being gathered: its time, the rest of its header line, more lines.
     stamp: datetime | None = None
@@ -448,18 +555,19 @@ def _parse(
     extra: list[str] = []
     skipping = False
 
-    with open_chat() as stream:
-        for number, line in enumerate(stream, 1):
-            if line[-1:] == "\n":
-                line = line[:-1]
+    with stream:
+        lines = _lines(stream, start.offset, start.line) if start else _lines(stream, 0, 0)
+        for number, offset, line in lines:
             found = match(line) or general(line)
             if found is None:
                 if stamp is not None:
                     extra.append(line)
                 elif not skipping and line.strip():
+                    problems += 1
                     yield ImportProblem(number, "text before the first message, skipped")
                 continue
             if stamp is not None:
+                messages += 1
                 yield chat.event(stamp, minute_key, rest, extra)
                 stamp = None
                 extra = []
@@ -474,6 +582,7 @@ def _parse(
                 pm = ampm in ("p", "P") if ampm else pre in _PM_WORDS
                 h = h % 12 + 12 if pm else h % 12
             if day is None or h > 23 or m > 59 or (second and int(second) > 59):
+                problems += 1
                 yield ImportProblem(number, f"impossible date or time in {line[:40]!r}, skipped")
                 skipping = True
                 continue
@@ -485,6 +594,8 @@ def _parse(
             # Minutes, not seconds: the same chat exported from a phone that shows
             # seconds and from one that does not must give the same ids.
             minute_key = f"{ordinal * 1440 + h * 60 + m:010}"
+            if marks is not None and offset >= 0 and minute_key != chat.repeat_window:
+                marks.add(ReadMark(offset, number - 1, messages, problems))
         if stamp is not None:
             yield chat.event(stamp, minute_key, rest, extra)
 
