@@ -179,6 +179,8 @@ class Twin:
             burst_window_s=settings.burst_window_s,
             calibrations=self.calibrations,
         )
+        # The reply-or-not model trained on the history now, not on the first message.
+        await asyncio.to_thread(self.inbound.warm)
         self.outbox.on_sent = self.inbound.queries.owner_wrote
         self.actions.on_merged = self.inbound.queries.contacts_changed
         self.indexer = LiveIndexer(
@@ -203,6 +205,8 @@ class Twin:
         # Due jobs run once the channels they send through are up.
         await self._run_jobs(install)
         await self._queue_people_backlog()
+        # A refit the history is due for is queued now, not by the first message.
+        await self.inbound.queue_refit_when_due()
 
     def _make_queue(self, install: str) -> JobQueue:
         if self.settings.redis_url is None:

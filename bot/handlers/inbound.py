@@ -179,6 +179,15 @@ class InboundProcessor:
             workers = [q.worker for q in self._queues.values() if q.worker is not None]
             await asyncio.gather(*workers, return_exceptions=True)
 
+    def warm(self) -> None:
+        """Blocking: what the first draft after a start would otherwise pay, done
+        before the channels connect. The reply-or-not model reads the owner's history
+        and is trained (seconds: scikit-learn is imported, boosting is fitted; on the
+        first message it was most of the first draft's time), and the calibration is
+        read. (`queue_refit_when_due` then looks whether it should be refitted.)"""
+        self.decider.refresh()
+        self.calibrations.current()
+
     async def stop(self) -> None:
         """Finish what is queued, then stop."""
         self._released.set()

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from tests.support.events import T0, event
+from twin_core.decide import decider as decider_module
 from twin_core.decide.decider import Decider
 from twin_core.decide.reply import should_reply
 from twin_core.decide.route import Route, route
@@ -61,3 +64,46 @@ def test_send_time_follows_the_owner(tmp_path: object) -> None:
     assert decider.send_time(alice, T0, fixed=5.0, ceiling=60, quiet=None).delay_s == 5.0
     stranger = Decider(Store.open(f"sqlite:///{tmp_path}/empty.db"))  # type: ignore[str-bytes-safe]
     assert stranger.send_time(None, T0, fixed=None, ceiling=60, quiet=None).delay_s == 6.0
+
+
+def test_a_model_with_too_little_history_is_trained_once_there_is_enough(
+    tmp_path: object,
+) -> None:
+    """A twin that started on an empty store (nothing to learn from) learns an import
+    that comes in later at the next refresh, not 200 outcomes later."""
+    store = Store.open(f"sqlite:///{tmp_path}/t.db")  # type: ignore[str-bytes-safe]
+    decider = Decider(store, seed=1)
+    decider.refresh()  # at start: an empty store
+    assert not decider.model.ready
+    for day in range(40):  # Alice asks and is answered; the newsletter never is
+        at = T0 + timedelta(days=day)
+        store.messages.record(event(f"a{day}", f"lunch at {day % 3 + 12}?", at=at))
+        store.messages.record(
+            event(f"o{day}", "sure!", sender="me", from_owner=True, at=at + timedelta(minutes=4))
+        )
+        store.messages.record(event(f"n{day}", "gardening news", sender="news", chat="news", at=at))
+    decider.refresh()
+    assert decider.model.ready and decider.model.trained_on >= 40
+    store.close()
+
+
+def test_the_model_learns_from_the_latest_outcomes_only(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long history trains on its latest `MAX_TRAIN` outcomes, so a start (and every
+    retrain) takes bounded time whatever the history's size."""
+    monkeypatch.setattr(decider_module, "MAX_TRAIN", 50)
+    store = Store.open(f"sqlite:///{tmp_path}/t.db")  # type: ignore[str-bytes-safe]
+    for day in range(60):  # 60 answered questions and 60 unanswered newsletters
+        at = T0 + timedelta(days=day)
+        store.messages.record(event(f"a{day}", f"lunch at {day % 3 + 12}?", at=at))
+        store.messages.record(
+            event(f"o{day}", "sure!", sender="me", from_owner=True, at=at + timedelta(minutes=4))
+        )
+        store.messages.record(event(f"n{day}", "gardening news", sender="news", chat="news", at=at))
+    decider = Decider(store, seed=1)
+    decider.refresh()
+    known = [s for s in decider.history.samples if s.replied is not None]
+    assert len(known) > 100
+    assert decider.model.ready and decider.model.trained_on == 50
+    store.close()
