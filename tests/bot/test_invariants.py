@@ -195,6 +195,23 @@ async def test_a_phatic_reply_used_with_three_people_may_be_reused(h: Harness) -
     assert any("phatic reply you have sent to 3 different people" in r for r in draft.reasons)
 
 
+async def test_many_unanswered_thanks_do_not_hide_the_answered_ones(h: Harness) -> None:
+    # Thirty people wrote "thanks!" and were never answered; three were. The newcomer's
+    # "thanks!" still finds the owner's phatic answer among everyone's "thanks!".
+    h.seed({f"fan{i:02d}": [(f"fan{i:02d}", "thanks!")] for i in range(30)})
+    h.seed(
+        {
+            "alice": [("alice", "thanks!"), ("me", "no problem!")],
+            "bob": [("bob", "thanks!"), ("me", "no problem!")],
+            "carol": [("carol", "thanks!"), ("me", "no problem!")],
+        }
+    )
+    h.seed({f"late{i:02d}": [(f"late{i:02d}", "thanks!")] for i in range(30)})
+    await h.says("dan", "thanks!")
+    [draft] = h.drafts()
+    assert draft.text == "no problem!"
+
+
 async def test_a_generic_reply_used_with_one_person_only_is_not_shared(h: Harness) -> None:
     h.seed({"alice": [("alice", "is the new cafe any good"), ("me", "honestly the best")]})
     h.seed({"carol": [("carol", "hi"), ("me", "hey")]})

@@ -29,7 +29,11 @@ from twin_core.types import ContactId, MessageId
 OWN_CANDIDATES = 12
 """This contact's messages most like the new one, whose answers are looked up."""
 SHARED_CANDIDATES = 16
-"""Everyone's messages most like it; only the phatic ones among them are looked at."""
+"""Everyone's answered messages most like it; only the phatic ones are looked at."""
+SHARED_POOL = 64
+"""How many of everyone's messages most like it are read to find those answered: the
+same "thanks!" from many people, most never answered, must not crowd out the few the
+owner did answer (a newcomer's "thanks!" would get no example at all)."""
 MIN_PEOPLE_FOR_SHARING = 3
 """A phatic reply serves anyone once the owner has used it with this many people."""
 
@@ -82,10 +86,11 @@ def select_examples(
     told: dict[str, int] = {}
     phatic = [
         hit
-        for hit in memory.recall_index.similar_contact_messages(incoming, limit=SHARED_CANDIDATES)
+        for hit in memory.recall_index.similar_contact_messages(incoming, limit=SHARED_POOL)
         if hit.contact_id != contact_id and is_phatic(hit.text)
     ]
-    for example in _examples(memory, queries, names, phatic, excluded, only=None):
+    answered = _examples(memory, queries, names, phatic, excluded, only=None)
+    for example in answered[:SHARED_CANDIDATES]:
         if example.contact_id == contact_id:
             continue
         if not (is_phatic(example.their_text) and is_phatic(example.reply)):
