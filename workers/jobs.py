@@ -58,6 +58,36 @@ def twin_context(ctx: Mapping[str, Any]) -> JobContext:
     return twin
 
 
+def _logged_progress(what: str, unit: str) -> Callable[[int, int], None]:
+    """A `progress(done, total)` that logs "WHAT: done / total UNIT (rate)" at most every
+    5 s, and at the end."""
+    started = time.perf_counter()
+    last_report = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - last_report[0] >= 5 or done >= total:
+            last_report[0] = now
+            rate = done / max(now - started, 1e-9)
+            log.info("%s: %s / %s %s (%.0f msg/s)", what, f"{done:,}", f"{total:,}", unit, rate)
+
+    return progress
+
+
+def _until_stopped(
+    progress: Callable[[int, int], None], stop: threading.Event
+) -> Callable[[int, int], None]:
+    """`progress`, raising `Stopped` once `stop` is set: work that reports after each
+    durable batch then ends between two batches."""
+
+    def report(done: int, total: int) -> None:
+        progress(done, total)
+        if stop.is_set():
+            raise Stopped
+
+    return report
+
+
 async def send_draft(ctx: Mapping[str, Any], draft_id: int) -> str:
     """Send an approved draft. At most once: delivery claims the draft first, and the
     job is never retried (`max_tries=1`)."""
@@ -84,31 +114,10 @@ async def index_backlog(ctx: Mapping[str, Any]) -> str:
         raise JobUnavailable("index_backlog needs the vector index, which is not open here")
     memory = twin.memory
     started = time.perf_counter()
-    last_report = [0.0]
-
-    def progress(done: int, total: int) -> None:
-        now = time.perf_counter()
-        if now - last_report[0] >= 5 or done >= total:
-            last_report[0] = now
-            rate = done / max(now - started, 1e-9)
-            log.info(
-                "indexing for recall: %s / %s messages (%.0f msg/s)",
-                f"{done:,}",
-                f"{total:,}",
-                rate,
-            )
-
-    def index(stop: threading.Event) -> int:
-        def report(done: int, total: int) -> None:
-            progress(done, total)
-            if stop.is_set():  # the batch just reported is durable and recorded
-                raise Stopped
-
-        return memory.index(report)
-
+    progress = _logged_progress("indexing for recall", "messages")
     # A stop (the twin shutting down) ends the job between two batches, never while
     # one is written; the next start resumes after the last batch recorded.
-    done = await to_thread_stoppable(index)
+    done = await to_thread_stoppable(lambda stop: memory.index(_until_stopped(progress, stop)))
     return f"indexed {done:,} messages in {time.perf_counter() - started:.1f} s"
 
 
@@ -121,28 +130,12 @@ async def extract_people(ctx: Mapping[str, Any]) -> str:
         raise JobUnavailable("extract_people needs people memory, which is not open here")
     people = twin.people
     started = time.perf_counter()
-    last_report = [0.0]
-
-    def progress(done: int, total: int) -> None:
-        now = time.perf_counter()
-        if now - last_report[0] >= 5 or done >= total:
-            last_report[0] = now
-            log.info(
-                "people memory: %s / %s messages read (%.0f msg/s)",
-                f"{done:,}",
-                f"{total:,}",
-                done / max(now - started, 1e-9),
-            )
-
-    def catch_up(stop: threading.Event) -> Derived:
-        def report(done: int, total: int) -> None:
-            progress(done, total)
-            if stop.is_set():  # the watermark has moved past what was reported
-                raise Stopped
-
-        return people.catch_up(report)
-
-    derived = await to_thread_stoppable(catch_up)
+    progress = _logged_progress("people memory", "messages read")
+    # Stopped between two batches, as `index_backlog`; the watermark has moved past
+    # every batch reported.
+    derived: Derived = await to_thread_stoppable(
+        lambda stop: people.catch_up(_until_stopped(progress, stop))
+    )
     return (
         f"read {derived.messages:,} messages for people memory in "
         f"{time.perf_counter() - started:.1f} s: {derived.commitments:,} promises, "
