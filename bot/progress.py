@@ -33,19 +33,24 @@ def optimize_if_large(
     return True
 
 
-@contextmanager
-def indexing_bar(
-    description: str = "indexing for recall", console: Console | None = None
-) -> Iterator[Callable[[int, int], None]]:
-    """Yields a `progress(done, total)` callback that draws a bar with messages/second."""
-    with Progress(
+def _bar(console: Console | None) -> Progress:
+    """A bar with a count, a rate (the task's `rate` field) and the time left."""
+    return Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
         "{task.fields[rate]}",
         TimeRemainingColumn(),
         console=console,
-    ) as bar:
+    )
+
+
+@contextmanager
+def indexing_bar(
+    description: str = "indexing for recall", console: Console | None = None
+) -> Iterator[Callable[[int, int], None]]:
+    """Yields a `progress(done, total)` callback that draws a bar with messages/second."""
+    with _bar(console) as bar:
         task = bar.add_task(description, total=None, rate="")
         started = time.perf_counter()
 
@@ -62,14 +67,7 @@ def phased_bar(
 ) -> Iterator[Callable[[str, int, int], None]]:
     """Yields a `progress(phase, done, total)` callback that draws one bar per phase,
     with `units[phase]`s/second."""
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        "{task.fields[rate]}",
-        TimeRemainingColumn(),
-        console=console,
-    ) as bar:
+    with _bar(console) as bar:
         tasks: dict[str, tuple[TaskID, float]] = {}
 
         def progress(phase: str, done: int, total: int) -> None:
