@@ -294,6 +294,11 @@ class Twin:
             lines.append(f"recall: {pending:,} messages not indexed yet (indexing)")
         if self.memory.recall_index.problem:
             lines.append(f"recall: {self.memory.recall_index.problem}")
+        elif self.memory.recall_index.rebuild_tuning is not None:
+            lines.append(
+                "recall: the index was built by an earlier version; `twin reindex` rebuilds "
+                "it smaller, and it finds a little more"
+            )
         return lines
 
     async def dispatch(self, event: InboundEvent) -> None:

@@ -169,3 +169,32 @@ def test_doctor_checks_each_configured_channel(cli: Cli, tmp_path: Path) -> None
 def test_pair_says_when_a_channel_needs_none(cli: Cli, tmp_path: Path) -> None:
     result = cli("pair", "console", env={"TWIN_HOME": str(tmp_path)})
     assert result.exit_code == 2 and "console needs no pairing" in result.stderr
+
+
+async def test_status_says_an_index_built_the_earlier_way_can_be_rebuilt(
+    make_twin: TwinFactory, tmp_path: Path
+) -> None:
+    from bot.app import open_store
+    from twin_core.memory.recall import Tuning
+    from twin_core.memory.service import Memory
+
+    home = tmp_path / "home"
+    first = await make_twin(home=home)
+    [status] = await first.command("/status")
+    assert "earlier version" not in status
+    await first.twin.stop()
+    settings = first.twin.settings
+    # The index as a version that embedded "speaker: text" built it.
+    earlier = Memory.open(
+        open_store(settings),
+        settings.index_location,
+        embedder=first.twin.memory.recall_index.embedder,
+        tuning=Tuning(speaker_weight=None),
+    )
+    earlier.recall_index.rebuild()
+    earlier.close()
+    earlier.store.close()
+
+    again = await make_twin(home=home)
+    [status] = await again.command("/status")
+    assert "built by an earlier version; `twin reindex` rebuilds it" in status
