@@ -9,7 +9,13 @@ from bot.channels.fake import FakeChannel
 from twin_core.memory.models import Draft
 from twin_core.types import InboundEvent, OutboundMessage
 
-SEED_T0 = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
+SEED_T0 = (datetime.now(UTC) - timedelta(days=30)).replace(
+    hour=12, minute=0, second=0, microsecond=0
+)
+"""Seeded histories begin a month before the tests run. The responder weighs how recent
+an example is against the real clock, so a fixed date made every seeded draft's score
+sink a little each day the suite ran later (a phatic reply 92 days old scored just
+above the floor)."""
 
 
 @dataclass
